@@ -1,0 +1,99 @@
+//! `predbench generate`: validates the flags, sizes batches for the memory
+//! budget, runs the generator with a progress bar and prints what it cost.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use predbench_generator::config::{batch_rows_for_budget, format_bytes};
+use predbench_generator::{Compression, Distribution, FloatEncoding, GeneratorConfig, RunOptions};
+
+use crate::cli::{CompressionArg, DistributionArg, FloatEncodingArg, GenerateArgs};
+use crate::process_stats::{available_cores, available_memory_bytes, peak_rss_bytes};
+
+/// The default memory budget: 1.5 GiB, or half the available memory if that is less.
+fn default_memory_budget() -> u64 {
+    (3u64 << 29).min(available_memory_bytes() / 2)
+}
+
+/// Runs `predbench generate`.
+pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let threads = args.threads.unwrap_or_else(available_cores);
+    if threads == 0 {
+        anyhow::bail!("invalid argument --threads: must be at least 1");
+    }
+    let memory_budget = args.memory_budget.unwrap_or_else(default_memory_budget);
+    let distribution = match args.distribution {
+        DistributionArg::Uniform => Distribution::Uniform,
+        DistributionArg::Dirichlet => Distribution::Dirichlet { alpha: args.alpha },
+    };
+    let (batch_rows, batch_reason) = match args.batch_rows {
+        Some(rows) => (rows, "given by --batch-rows".to_string()),
+        None => {
+            let sizing = batch_rows_for_budget(memory_budget, threads, args.classes, args.rows);
+            (sizing.batch_rows, sizing.reason)
+        }
+    };
+    let config = GeneratorConfig {
+        rows: args.rows,
+        classes: args.classes,
+        seed: args.seed,
+        distribution,
+        null_rate: args.null_rate,
+        nan_rate: args.nan_rate,
+        batch_rows,
+        row_group_rows: args.row_group_rows.unwrap_or(batch_rows),
+        file_rows: args.file_rows,
+        compression: match args.compression {
+            CompressionArg::Snappy => Compression::Snappy,
+            CompressionArg::Zstd => Compression::Zstd,
+            CompressionArg::Lz4 => Compression::Lz4,
+            CompressionArg::None => Compression::None,
+        },
+        float_encoding: match args.float_encoding {
+            FloatEncodingArg::Plain => FloatEncoding::Plain,
+            FloatEncodingArg::ByteStreamSplit => FloatEncoding::ByteStreamSplit,
+        },
+    };
+    config.validate()?;
+    if !args.quiet {
+        eprintln!("batch rows: {batch_rows} ({batch_reason})");
+    }
+
+    let bar = ProgressBar::with_draw_target(Some(config.rows), ProgressDrawTarget::stderr());
+    if args.quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% {human_pos}/{human_len} rows, {per_sec}, ETA {eta}",
+        )
+        .expect("the progress template is valid"),
+    );
+    let options = RunOptions {
+        threads,
+        force: args.force,
+    };
+    let summary = predbench_generator::generate(&config, &args.out, &options, &mut |rows| {
+        bar.set_position(rows)
+    })
+    .with_context(|| format!("cannot generate {}", args.out.display()))?;
+    bar.finish_and_clear();
+
+    if !args.quiet {
+        let seconds = summary.elapsed.as_secs_f64();
+        let bytes = summary.manifest.total_bytes();
+        println!(
+            "wrote {} rows in {} files ({}) to {} in {:.2} s: {:.0} rows/s, {:.1} MB/s, peak RSS {}",
+            summary.manifest.rows,
+            summary.manifest.parts.len(),
+            format_bytes(bytes),
+            args.out.display(),
+            seconds,
+            summary.manifest.rows as f64 / seconds,
+            bytes as f64 / seconds / 1e6,
+            peak_rss_bytes().map_or_else(|| "unknown".to_string(), format_bytes),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

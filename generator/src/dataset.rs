@@ -1,0 +1,328 @@
+//! Writes a whole dataset directory: plans part files and batches, runs the
+//! ordered parallel pipeline, writes the manifest and publishes the directory
+//! atomically.
+
+use std::fs;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{GeneratorConfig, batches_in_flight};
+use crate::error::{GeneratorError, Result};
+use crate::parquet_output::{BatchEncoder, PartFile, prediction_schema, record_batch};
+use crate::pipeline::ordered_parallel_map;
+use crate::rows::{RowBuffers, RowGenerator};
+
+/// File name of the manifest inside a dataset directory.
+pub const MANIFEST_FILE: &str = "_manifest.json";
+
+/// How a run is carried out; none of this changes the data.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Worker threads generating and encoding batches.
+    pub threads: usize,
+    /// Replace an existing output directory.
+    pub force: bool,
+}
+
+/// One part file as recorded in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// File name inside the dataset directory.
+    pub file: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+}
+
+/// One column of the schema as recorded in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnRecord {
+    /// Column name.
+    pub name: String,
+    /// Arrow data type, as Arrow prints it.
+    pub data_type: String,
+    /// Whether the column is nullable.
+    pub nullable: bool,
+}
+
+/// `_manifest.json`: what a dataset directory holds and how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Version of predbench that wrote the dataset.
+    pub predbench_version: String,
+    /// Total rows over all part files.
+    pub rows: u64,
+    /// Every parameter that determines the data and its layout.
+    pub config: GeneratorConfig,
+    /// Schema of every part file.
+    pub schema: Vec<ColumnRecord>,
+    /// Part files in dataset order.
+    pub parts: Vec<PartRecord>,
+}
+
+impl Manifest {
+    /// Reads the manifest of the dataset directory `dir`.
+    pub fn read(dir: &Path) -> Result<Manifest> {
+        let path = dir.join(MANIFEST_FILE);
+        let text =
+            fs::read_to_string(&path).map_err(|e| GeneratorError::io("cannot read", &path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            GeneratorError::io(
+                "cannot parse",
+                &path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })
+    }
+
+    /// Total bytes of the part files.
+    pub fn total_bytes(&self) -> u64 {
+        self.parts.iter().map(|part| part.bytes).sum()
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct GenerateSummary {
+    /// The manifest written into the directory.
+    pub manifest: Manifest,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+/// One unit of work: a batch of rows that lands in one part file.
+#[derive(Debug, Clone)]
+struct BatchTask {
+    part: usize,
+    rows: Range<u64>,
+    last_of_part: bool,
+}
+
+fn plan_batches(config: &GeneratorConfig) -> (Vec<Range<u64>>, Vec<BatchTask>) {
+    let mut parts = Vec::new();
+    let mut tasks = Vec::new();
+    let mut start = 0;
+    while start < config.rows {
+        let end = (start + config.file_rows).min(config.rows);
+        let part = parts.len();
+        parts.push(start..end);
+        let mut batch_start = start;
+        while batch_start < end {
+            let batch_end = (batch_start + config.batch_rows).min(end);
+            tasks.push(BatchTask {
+                part,
+                rows: batch_start..batch_end,
+                last_of_part: batch_end == end,
+            });
+            batch_start = batch_end;
+        }
+        start = end;
+    }
+    (parts, tasks)
+}
+
+/// File name of part `index`.
+pub fn part_file_name(index: usize) -> String {
+    format!("part-{index:05}.parquet")
+}
+
+/// A directory under construction beside its final path; removed on drop
+/// unless published.
+struct StagingDirectory {
+    path: PathBuf,
+    published: bool,
+}
+
+impl StagingDirectory {
+    fn create(target: &Path) -> Result<Self> {
+        let name = target
+            .file_name()
+            .ok_or_else(|| {
+                GeneratorError::invalid(
+                    "--out",
+                    format!("{} has no directory name", target.display()),
+                )
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let parent = match target.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        remove_stale_staging(&parent, &name);
+        let path = parent.join(format!(".{name}.predbench-tmp-{}", std::process::id()));
+        if path.exists() {
+            fs::remove_dir_all(&path).map_err(|e| GeneratorError::io("cannot remove", &path, e))?;
+        }
+        fs::create_dir_all(&path).map_err(|e| GeneratorError::io("cannot create", &path, e))?;
+        Ok(StagingDirectory {
+            path,
+            published: false,
+        })
+    }
+
+    /// Renames the staging directory to `target`, replacing it if `force`.
+    fn publish(mut self, target: &Path, force: bool) -> Result<()> {
+        if target.exists() {
+            if !force {
+                return Err(GeneratorError::OutputExists(target.to_path_buf()));
+            }
+            let old = self.path.with_extension("old");
+            fs::rename(target, &old)
+                .map_err(|e| GeneratorError::io("cannot move aside", target, e))?;
+            fs::rename(&self.path, target)
+                .map_err(|e| GeneratorError::io("cannot publish", target, e))?;
+            let _ = fs::remove_dir_all(&old);
+        } else {
+            fs::rename(&self.path, target)
+                .map_err(|e| GeneratorError::io("cannot publish", target, e))?;
+        }
+        self.published = true;
+        Ok(())
+    }
+}
+
+impl Drop for StagingDirectory {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Removes staging directories of `name` left by runs that were killed (their
+/// process no longer exists).
+fn remove_stale_staging(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.predbench-tmp-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = pid.trim_end_matches(".old");
+        let alive = Path::new("/proc").join(pid).exists();
+        if !alive || pid == std::process::id().to_string() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Generates the dataset described by `config` into the directory `out`.
+///
+/// `progress` is called from the writing thread with the rows written so far.
+/// The directory appears only when complete; on any error nothing is left at
+/// `out` (and an existing `out` is untouched).
+pub fn generate(
+    config: &GeneratorConfig,
+    out: &Path,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<GenerateSummary> {
+    config.validate()?;
+    if out.exists() && !options.force {
+        return Err(GeneratorError::OutputExists(out.to_path_buf()));
+    }
+    let started = Instant::now();
+    let staging = StagingDirectory::create(out)?;
+    let encoder = BatchEncoder::new(config)?;
+    let generator = RowGenerator::new(config);
+    let (part_ranges, tasks) = plan_batches(config);
+
+    let mut parts: Vec<PartRecord> = Vec::with_capacity(part_ranges.len());
+    let mut open_part: Option<PartFile> = None;
+    let mut rows_written = 0u64;
+    let window = batches_in_flight(options.threads) as usize - 1;
+    ordered_parallel_map(
+        tasks.len(),
+        options.threads,
+        window,
+        |index| {
+            let task = &tasks[index];
+            let mut buffers = RowBuffers::default();
+            generator.fill(task.rows.clone(), &mut buffers);
+            let batch = record_batch(encoder.schema(), buffers);
+            encoder
+                .encode(&batch)
+                .map_err(|cause| GeneratorError::Parquet {
+                    path: out.join(part_file_name(task.part)),
+                    cause,
+                })
+        },
+        |index, row_groups| {
+            let task = &tasks[index];
+            let part = match open_part.as_mut() {
+                Some(part) => part,
+                None => open_part
+                    .insert(encoder.create_part(&staging.path.join(part_file_name(task.part)))?),
+            };
+            part.append(row_groups)?;
+            rows_written += task.rows.end - task.rows.start;
+            if task.last_of_part {
+                let bytes = open_part.take().expect("part is open").finish()?;
+                let range = &part_ranges[task.part];
+                parts.push(PartRecord {
+                    file: part_file_name(task.part),
+                    rows: range.end - range.start,
+                    bytes,
+                });
+            }
+            progress(rows_written);
+            Ok(())
+        },
+    )?;
+
+    let manifest = Manifest {
+        predbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        rows: config.rows,
+        config: config.clone(),
+        schema: prediction_schema(config.classes)
+            .fields()
+            .iter()
+            .map(|field| ColumnRecord {
+                name: field.name().clone(),
+                data_type: field.data_type().to_string(),
+                nullable: field.is_nullable(),
+            })
+            .collect(),
+        parts,
+    };
+    let manifest_path = staging.path.join(MANIFEST_FILE);
+    let manifest_text = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
+    fs::write(&manifest_path, manifest_text + "\n")
+        .map_err(|e| GeneratorError::io("cannot write", &manifest_path, e))?;
+    staging.publish(out, options.force)?;
+    Ok(GenerateSummary {
+        manifest,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_covers_every_row_once() {
+        let mut config = GeneratorConfig::new(10_001);
+        config.file_rows = 3000;
+        config.batch_rows = 1024;
+        let (parts, tasks) = plan_batches(&config);
+        assert_eq!(parts.len(), 4);
+        let mut next = 0;
+        for task in &tasks {
+            assert_eq!(task.rows.start, next);
+            assert!(parts[task.part].contains(&task.rows.start));
+            assert!(task.rows.end <= parts[task.part].end);
+            next = task.rows.end;
+        }
+        assert_eq!(next, 10_001);
+        assert_eq!(tasks.iter().filter(|task| task.last_of_part).count(), 4);
+    }
+}

@@ -1,0 +1,21 @@
+//! predbench's generator: the seed's prediction table (`id_client` UUID plus
+//! `class_0..class_{C-1}` probabilities) at any size, deterministic and fast.
+//!
+//! * [`rows`] draws rows from seeded RNG blocks, free of Arrow and Parquet;
+//! * [`parquet_output`] turns them into record batches and encoded row groups;
+//! * [`dataset`] plans part files, runs the [`pipeline`], writes the manifest
+//!   and publishes the directory atomically.
+//!
+//! The data depends only on the seed and the data parameters (rows, classes,
+//! distribution, rates): never on threads or batch sizes.
+
+pub mod config;
+pub mod dataset;
+pub mod error;
+pub mod parquet_output;
+pub mod pipeline;
+pub mod rows;
+
+pub use config::{Compression, Distribution, FloatEncoding, GeneratorConfig};
+pub use dataset::{GenerateSummary, MANIFEST_FILE, Manifest, RunOptions, generate};
+pub use error::{GeneratorError, Result};
