@@ -20,6 +20,138 @@ pub struct Cli {
 pub enum Command {
     /// Generate a prediction table as a directory of Parquet part files.
     Generate(GenerateArgs),
+    /// Turn a prediction table into JSON messages of K predictions.
+    Export(ExportArgs),
+    /// Prove an export complete and correct against its dataset.
+    Verify(VerifyArgs),
+}
+
+/// Flags of `predbench export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A Parquet file or a directory of them (files named _* or .* are skipped).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// How to do it.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Rayon)]
+    pub strategy: StrategyArg,
+    /// Which rows share a message: modulo (the seed's, members G rows apart) or contiguous.
+    #[arg(long, value_enum, default_value_t = GroupingArg::Modulo)]
+    pub grouping: GroupingArg,
+    /// Predictions per message, K.
+    #[arg(long, default_value_t = 10)]
+    pub group_size: u64,
+    /// Where messages go: null, parquet:PATH or ndjson:PATH.
+    #[arg(long, default_value = "null")]
+    pub sink: String,
+    /// Page compression of the Parquet sink.
+    #[arg(long, value_enum, default_value_t = CompressionArg::Snappy)]
+    pub compression: CompressionArg,
+    /// Null fields: omit (Spark's default) or explicit.
+    #[arg(long, value_enum, default_value_t = NullsArg::Omit)]
+    pub nulls: NullsArg,
+    /// NaN and infinities: string ("NaN", as Spark), null (as Polars) or error.
+    #[arg(long, value_enum, default_value_t = NonFiniteArg::String)]
+    pub non_finite: NonFiniteArg,
+    /// Row encoder: auto (fast path for Utf8 + Float64) or arrow-json (the reference).
+    #[arg(long, value_enum, default_value_t = EncoderArg::Auto)]
+    pub encoder: EncoderArg,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Rows per unit of work (whole groups).
+    #[arg(long, default_value_t = 65_536)]
+    pub chunk_rows: u64,
+    /// Memory window-sort may use before spilling to disk, e.g. 512MB or 4GB.
+    #[arg(long, value_parser = parse_size_arg, default_value = "4GB")]
+    pub memory_budget: u64,
+    /// Where window-sort spills [default: the system temporary directory].
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags of `predbench verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The dataset that was exported.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The export: a Parquet file of messages or an NDJSON file.
+    #[arg(long)]
+    pub messages: PathBuf,
+    /// The grouping the export used.
+    #[arg(long, value_enum, default_value_t = GroupingArg::Modulo)]
+    pub grouping: GroupingArg,
+    /// Predictions per message, K.
+    #[arg(long, default_value_t = 10)]
+    pub group_size: u64,
+    /// Check completeness and values only (for exports numbered differently: DuckDB, Polars, Spark).
+    #[arg(long)]
+    pub any_grouping: bool,
+    /// Column that identifies a prediction, for --any-grouping.
+    #[arg(long, default_value = "id_client")]
+    pub id_column: String,
+    /// How the export wrote NaN and infinities.
+    #[arg(long, value_enum, default_value_t = NonFiniteArg::String)]
+    pub non_finite: NonFiniteArg,
+    /// How many problems to print.
+    #[arg(long, default_value_t = 10)]
+    pub max_problems: usize,
+}
+
+/// `--strategy`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StrategyArg {
+    /// One thread, streaming.
+    SingleThread,
+    /// Parallel encoding on a rayon pool, order preserved.
+    Rayon,
+    /// Global sort as the knowledge-base window does; spills past --memory-budget.
+    WindowSort,
+}
+
+/// `--grouping`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GroupingArg {
+    /// G = N / K + 1 groups, row s in group s mod G (the seed's).
+    Modulo,
+    /// Row s in group s / K.
+    Contiguous,
+}
+
+/// `--nulls`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NullsArg {
+    /// Leave null fields out.
+    Omit,
+    /// Write "column":null.
+    Explicit,
+}
+
+/// `--non-finite`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NonFiniteArg {
+    /// "NaN", "Infinity", "-Infinity".
+    String,
+    /// null.
+    Null,
+    /// Fail naming the column and row.
+    Error,
+}
+
+/// `--encoder`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EncoderArg {
+    /// The fast path where it applies.
+    Auto,
+    /// arrow-json always.
+    ArrowJson,
 }
 
 /// Flags of `predbench generate`.

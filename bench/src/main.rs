@@ -2,6 +2,7 @@
 //! benchmark the strategies. `main` only parses, runs and picks the exit code.
 
 mod cli;
+mod export_command;
 mod generate_command;
 mod process_stats;
 
@@ -32,6 +33,8 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Generate(args) => generate_command::run(args),
+        cli::Command::Export(args) => export_command::run_export(args),
+        cli::Command::Verify(args) => export_command::run_verify(args),
     }
 }
 

@@ -240,7 +240,7 @@ pub fn generate(
     let mut rows_written = 0u64;
     let window = batches_in_flight(options.threads) as usize - 1;
     ordered_parallel_map(
-        tasks.len(),
+        (0..tasks.len()).map(Ok),
         options.threads,
         window,
         |index| {

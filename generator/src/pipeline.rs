@@ -3,27 +3,31 @@
 //! are alive at once. Both the generator and the exporter are built on it.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 
-/// Runs `work(i)` for `i in 0..tasks` on `threads` workers and feeds every
-/// result to `consume` in ascending `i`.
+/// Feeds every item of `inputs` to `work` on `threads` workers and every
+/// result to `consume` in input order, on the calling thread.
 ///
-/// A worker takes task `i` only once `i < consumed + window`, so the memory in
-/// use is bounded by `window` results whatever the relative speed of the work
-/// and the consumer. The first error (from either side) stops the run and is
-/// returned; tasks already running finish, no new task starts.
-pub fn ordered_parallel_map<T, E, W, C>(
-    tasks: usize,
+/// Workers pull inputs one at a time under a lock, so an iterator that reads
+/// sequentially (a file cursor) stays sequential while the work on what it
+/// read runs in parallel. A worker takes input `i` only once
+/// `i < consumed + window`, so at most `window` inputs and results are alive
+/// whatever the relative speed of reading, work and consumer. The first error
+/// (from the inputs, the work or the consumer) stops the run and is returned;
+/// work already running finishes, no new input is taken.
+pub fn ordered_parallel_map<In, T, E, I, W, C>(
+    inputs: I,
     threads: usize,
     window: usize,
     work: W,
     mut consume: C,
 ) -> Result<(), E>
 where
+    I: Iterator<Item = Result<In, E>> + Send,
     T: Send,
     E: Send,
-    W: Fn(usize) -> Result<T, E> + Sync,
+    W: Fn(In) -> Result<T, E> + Sync,
     C: FnMut(usize, T) -> Result<(), E>,
 {
     let threads = threads.max(1);
@@ -34,7 +38,8 @@ where
         .build()
         .expect("cannot start the worker threads");
 
-    let next_task = AtomicUsize::new(0);
+    // The input iterator and the index of the next input it yields.
+    let source = Mutex::new((inputs, 0usize));
     let stop = AtomicBool::new(false);
     // How many results the consumer has taken; workers wait on it.
     let consumed = (Mutex::new(0usize), Condvar::new());
@@ -42,26 +47,33 @@ where
 
     let mut outcome: Result<(), E> = Ok(());
     pool.in_place_scope(|scope| {
-        for _ in 0..threads.min(tasks) {
+        for _ in 0..threads {
             let sender = sender.clone();
-            let (next_task, stop, consumed, work) = (&next_task, &stop, &consumed, &work);
+            let (source, stop, consumed, work) = (&source, &stop, &consumed, &work);
             scope.spawn(move |_| {
                 loop {
-                    let index = next_task.fetch_add(1, Ordering::SeqCst);
-                    if index >= tasks {
-                        return;
-                    }
-                    {
-                        let (count, changed) = consumed;
-                        let mut count = count.lock().expect("pipeline lock poisoned");
-                        while index >= *count + window && !stop.load(Ordering::SeqCst) {
-                            count = changed.wait(count).expect("pipeline lock poisoned");
+                    let (index, input) = {
+                        let mut source = source.lock().expect("pipeline lock poisoned");
+                        let index = source.1;
+                        {
+                            let (count, changed) = consumed;
+                            let mut count = count.lock().expect("pipeline lock poisoned");
+                            while index >= *count + window && !stop.load(Ordering::SeqCst) {
+                                count = changed.wait(count).expect("pipeline lock poisoned");
+                            }
                         }
-                    }
-                    if stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let result = work(index);
+                        if stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        match source.0.next() {
+                            None => return,
+                            Some(input) => {
+                                source.1 += 1;
+                                (index, input)
+                            }
+                        }
+                    };
+                    let result = input.and_then(work);
                     if sender.send((index, result)).is_err() {
                         return;
                     }
@@ -95,8 +107,7 @@ where
         }
         stop.store(true, Ordering::SeqCst);
         consumed.1.notify_all();
-        // Drain so that no worker blocks on a full channel (it is unbounded,
-        // but dropping results here frees their memory early).
+        // Results still in the channel are dropped with it, freeing their memory.
         drop(receiver);
     });
     outcome
@@ -105,12 +116,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn results_arrive_in_order() {
         let mut seen = Vec::new();
-        ordered_parallel_map::<_, (), _, _>(
-            100,
+        ordered_parallel_map::<_, _, (), _, _, _>(
+            (0..100usize).map(Ok),
             4,
             3,
             |index| {
@@ -119,6 +131,7 @@ mod tests {
             },
             |index, value| {
                 assert_eq!(value, index * 2);
+                assert_eq!(seen.len(), index);
                 seen.push(index);
                 Ok(())
             },
@@ -131,11 +144,11 @@ mod tests {
     fn window_bounds_results_alive() {
         let alive = AtomicUsize::new(0);
         let max_alive = AtomicUsize::new(0);
-        ordered_parallel_map::<_, (), _, _>(
-            200,
+        ordered_parallel_map::<_, _, (), _, _, _>(
+            (0..200usize).map(Ok),
             4,
             2,
-            |_| {
+            |_: usize| {
                 let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
                 max_alive.fetch_max(now, Ordering::SeqCst);
                 Ok(())
@@ -153,7 +166,7 @@ mod tests {
     fn first_error_stops_the_run() {
         let mut consumed = 0;
         let result = ordered_parallel_map(
-            1000,
+            (0..1000usize).map(Ok),
             2,
             4,
             |index| {
@@ -170,5 +183,28 @@ mod tests {
         );
         assert_eq!(result, Err("task 10 failed"));
         assert!(consumed <= 10);
+    }
+}
+
+#[cfg(test)]
+mod input_error_tests {
+    use super::*;
+
+    #[test]
+    fn an_input_error_stops_the_run() {
+        let inputs = (0..100usize).map(|index| {
+            if index == 5 {
+                Err("bad input 5")
+            } else {
+                Ok(index)
+            }
+        });
+        let mut consumed = Vec::new();
+        let result = ordered_parallel_map(inputs, 2, 3, Ok, |index, _| {
+            consumed.push(index);
+            Ok(())
+        });
+        assert_eq!(result, Err("bad input 5"));
+        assert!(consumed.iter().all(|index| *index < 5));
     }
 }

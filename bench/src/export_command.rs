@@ -1,0 +1,219 @@
+//! `predbench export` and `predbench verify`: validate flags into the
+//! exporter's settings, run with a progress bar, print what it cost.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use predbench_exporter::sink::{MessageSink, NdjsonSink, NullSink, ParquetSink};
+use predbench_exporter::verify::{VerifyOptions, verify};
+use predbench_exporter::{
+    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, NonFiniteMode,
+    NullMode, Strategy, export,
+};
+use predbench_generator::config::format_bytes;
+
+use crate::cli::{
+    CompressionArg, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg,
+    VerifyArgs,
+};
+use crate::process_stats::{available_cores, peak_rss_bytes};
+
+/// Where `--sink` sends messages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkSpec {
+    /// Discard, count.
+    Null,
+    /// A Parquet file with a `predicts` column.
+    Parquet(PathBuf),
+    /// One message per line.
+    Ndjson(PathBuf),
+}
+
+impl SinkSpec {
+    /// Parses `null`, `parquet:PATH` or `ndjson:PATH`.
+    pub fn parse(text: &str) -> anyhow::Result<SinkSpec> {
+        match text.split_once(':') {
+            None if text == "null" => Ok(SinkSpec::Null),
+            Some(("parquet", path)) if !path.is_empty() => Ok(SinkSpec::Parquet(path.into())),
+            Some(("ndjson", path)) if !path.is_empty() => Ok(SinkSpec::Ndjson(path.into())),
+            _ => {
+                bail!("invalid argument --sink: '{text}' is not null, parquet:PATH or ndjson:PATH")
+            }
+        }
+    }
+}
+
+pub fn grouping(arg: GroupingArg) -> Grouping {
+    match arg {
+        GroupingArg::Modulo => Grouping::Modulo,
+        GroupingArg::Contiguous => Grouping::Contiguous,
+    }
+}
+
+fn non_finite(arg: NonFiniteArg) -> NonFiniteMode {
+    match arg {
+        NonFiniteArg::String => NonFiniteMode::String,
+        NonFiniteArg::Null => NonFiniteMode::Null,
+        NonFiniteArg::Error => NonFiniteMode::Error,
+    }
+}
+
+fn parquet_compression(arg: CompressionArg) -> parquet::basic::Compression {
+    use parquet::basic::{Compression, ZstdLevel};
+    match arg {
+        CompressionArg::Snappy => Compression::SNAPPY,
+        CompressionArg::Zstd => Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")),
+        CompressionArg::Lz4 => Compression::LZ4_RAW,
+        CompressionArg::None => Compression::UNCOMPRESSED,
+    }
+}
+
+/// Runs `predbench export`.
+pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let sink = SinkSpec::parse(&args.sink)?;
+    let threads = args.threads.unwrap_or_else(available_cores);
+    let options = ExportOptions {
+        strategy: match args.strategy {
+            StrategyArg::SingleThread => Strategy::SingleThread,
+            StrategyArg::Rayon => Strategy::Rayon,
+            StrategyArg::WindowSort => Strategy::WindowSort,
+        },
+        grouping: grouping(args.grouping),
+        group_size: args.group_size,
+        threads,
+        chunk_rows: args.chunk_rows,
+        memory_budget: args.memory_budget,
+        spill_directory: args.spill_dir.clone(),
+        message: MessageOptions {
+            nulls: match args.nulls {
+                NullsArg::Omit => NullMode::Omit,
+                NullsArg::Explicit => NullMode::Explicit,
+            },
+            non_finite: non_finite(args.non_finite),
+            encoder: match args.encoder {
+                EncoderArg::Auto => EncoderChoice::Auto,
+                EncoderArg::ArrowJson => EncoderChoice::ArrowJson,
+            },
+        },
+    };
+    if args.group_size == 0 {
+        bail!("invalid argument --group-size: must be at least 1");
+    }
+    let dataset = Dataset::open(&args.input)
+        .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
+
+    let bar = ProgressBar::with_draw_target(Some(dataset.rows), ProgressDrawTarget::stderr());
+    if args.quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% {human_pos}/{human_len} rows, {per_sec}, ETA {eta}",
+        )
+        .expect("the progress template is valid"),
+    );
+    let mut progress = |rows| bar.set_position(rows);
+    let summary = match &sink {
+        SinkSpec::Null => run_with(&dataset, &options, NullSink::default(), &mut progress),
+        SinkSpec::Parquet(path) => {
+            let sink =
+                ParquetSink::create(path, parquet_compression(args.compression), args.force)?;
+            run_with(&dataset, &options, sink, &mut progress)
+        }
+        SinkSpec::Ndjson(path) => run_with(
+            &dataset,
+            &options,
+            NdjsonSink::create(path, args.force)?,
+            &mut progress,
+        ),
+    }
+    .with_context(|| format!("export of {} failed", args.input.display()))?;
+    bar.finish_and_clear();
+
+    if !args.quiet {
+        let seconds = summary.elapsed.as_secs_f64();
+        let destination = summary
+            .sink
+            .path
+            .as_ref()
+            .map_or("the null sink".to_string(), |path| {
+                path.display().to_string()
+            });
+        println!(
+            "{} {:?} grouping, K={}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
+             {:.0} rows/s, {:.1} MB/s of JSON, peak RSS {}{}",
+            options.strategy.name(),
+            options.grouping,
+            options.group_size,
+            summary.input_rows,
+            summary.sink.messages,
+            format_bytes(summary.sink.message_bytes),
+            format_bytes(summary.sink.output_bytes),
+            destination,
+            seconds,
+            summary.input_rows as f64 / seconds,
+            summary.sink.message_bytes as f64 / seconds / 1e6,
+            peak_rss_bytes().map_or_else(|| "unknown".to_string(), format_bytes),
+            if summary.spilled_bytes > 0 {
+                format!(", spilled {}", format_bytes(summary.spilled_bytes))
+            } else {
+                String::new()
+            },
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_with<S: MessageSink>(
+    dataset: &Dataset,
+    options: &ExportOptions,
+    sink: S,
+    progress: &mut dyn FnMut(u64),
+) -> predbench_exporter::Result<ExportSummary> {
+    export(dataset, options, sink, progress)
+}
+
+/// Runs `predbench verify`: exit code 0 when the export is complete and correct, 1 otherwise.
+pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let dataset = Dataset::open(&args.input)
+        .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
+    if !args.messages.exists() {
+        bail!("messages file {} does not exist", args.messages.display());
+    }
+    let options = VerifyOptions {
+        layout_grouping: grouping(args.grouping),
+        group_size: args.group_size,
+        any_grouping: args.any_grouping,
+        id_column: args.id_column.clone(),
+        non_finite: non_finite(args.non_finite),
+        max_reported: args.max_problems,
+    };
+    let report = verify(&dataset, &args.messages, &options)
+        .with_context(|| format!("cannot verify {}", args.messages.display()))?;
+    for problem in &report.first_problems {
+        println!("problem: {problem}");
+    }
+    let what = if args.any_grouping {
+        "every id once, values equal".to_string()
+    } else {
+        format!(
+            "{:?} grouping, K={}, every id once, values equal",
+            options.layout_grouping, args.group_size
+        )
+    };
+    if report.is_ok() {
+        println!(
+            "ok: {} messages, {} predictions, {} dataset rows ({what})",
+            report.messages, report.predictions, report.dataset_rows
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "FAILED: {} problems in {} messages, {} predictions, {} dataset rows ({what})",
+            report.problems, report.messages, report.predictions, report.dataset_rows
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,134 @@
+//! Reads the dataset in message order, a chunk of whole groups at a time, in
+//! bounded memory: one cursor for `contiguous`, and for `modulo` one cursor per
+//! member position, all advancing in lockstep (a group's members sit G rows
+//! apart, so the j-th members of consecutive groups are consecutive rows).
+
+use std::ops::Range;
+
+use arrow_array::RecordBatch;
+
+use crate::dataset::{Dataset, RowCursor};
+use crate::error::{ExportError, Result};
+use crate::grouping::{GroupLayout, Grouping};
+use crate::message::MessageChunk;
+
+/// Yields [`MessageChunk`]s of at most `groups_per_chunk` groups, in group order.
+pub struct ChunkReader<'a> {
+    layout: GroupLayout,
+    groups: Range<u64>,
+    groups_per_chunk: u64,
+    /// One cursor (contiguous) or one per member position (modulo).
+    cursors: Vec<RowCursor<'a>>,
+}
+
+/// Groups per chunk so that a chunk holds about `chunk_rows` rows.
+pub fn groups_per_chunk(layout: &GroupLayout, chunk_rows: u64) -> u64 {
+    (chunk_rows / layout.group_size.max(1)).max(1)
+}
+
+impl<'a> ChunkReader<'a> {
+    /// A reader over every non-empty group of `layout`.
+    pub fn new(dataset: &'a Dataset, layout: GroupLayout, chunk_rows: u64) -> Self {
+        let groups_per_chunk = groups_per_chunk(&layout, chunk_rows);
+        let decode_rows = groups_per_chunk.clamp(1024, 65_536) as usize;
+        let groups = layout.non_empty_groups();
+        let cursors = match layout.grouping {
+            Grouping::Contiguous => vec![dataset.cursor(0..layout.rows, decode_rows)],
+            Grouping::Modulo => (0..layout.member_slices())
+                .map(|member| {
+                    let start = member * layout.groups;
+                    let end = (start + layout.groups).min(layout.rows);
+                    dataset.cursor(start..end, decode_rows)
+                })
+                .collect(),
+        };
+        ChunkReader {
+            layout,
+            groups,
+            groups_per_chunk,
+            cursors,
+        }
+    }
+
+    fn read_chunk(&mut self, groups: Range<u64>) -> Result<MessageChunk> {
+        let layout = self.layout;
+        match layout.grouping {
+            Grouping::Contiguous => {
+                let rows = layout.contiguous_rows(&groups);
+                let batch = self.cursors[0].take((rows.end - rows.start) as usize)?;
+                let count = batch.num_rows() as u32;
+                let group_size = layout.group_size as u32;
+                let ends = (1..=groups.end - groups.start)
+                    .map(|index| (index as u32 * group_size).min(count))
+                    .collect();
+                Ok(MessageChunk {
+                    batch,
+                    sequential_ids: rows.collect(),
+                    order: (0..count).collect(),
+                    ends,
+                })
+            }
+            Grouping::Modulo => {
+                let mut slices = Vec::with_capacity(self.cursors.len());
+                let mut sequential_ids = Vec::new();
+                for (member, cursor) in self.cursors.iter_mut().enumerate() {
+                    let rows = layout.member_slice(member as u64, &groups);
+                    debug_assert_eq!(cursor.position(), rows.start);
+                    slices.push(cursor.take((rows.end - rows.start) as usize)?);
+                    sequential_ids.extend(rows);
+                }
+                let batch = concat(&slices)?;
+                // Member j of the i-th group of the chunk is row i of slice j.
+                let mut slice_starts = Vec::with_capacity(slices.len());
+                let mut offset = 0u32;
+                for slice in &slices {
+                    slice_starts.push((offset, slice.num_rows() as u32));
+                    offset += slice.num_rows() as u32;
+                }
+                let mut order = Vec::with_capacity(batch.num_rows());
+                let mut ends = Vec::with_capacity((groups.end - groups.start) as usize);
+                for index in 0..(groups.end - groups.start) as u32 {
+                    for &(start, length) in &slice_starts {
+                        if index < length {
+                            order.push(start + index);
+                        }
+                    }
+                    ends.push(order.len() as u32);
+                }
+                Ok(MessageChunk {
+                    batch,
+                    sequential_ids,
+                    order,
+                    ends,
+                })
+            }
+        }
+    }
+}
+
+fn concat(slices: &[RecordBatch]) -> Result<RecordBatch> {
+    let schema = slices[0].schema();
+    arrow_select::concat::concat_batches(&schema, slices).map_err(|cause| ExportError::Arrow {
+        context: "cannot join the member slices of a chunk".to_string(),
+        cause,
+    })
+}
+
+impl Iterator for ChunkReader<'_> {
+    type Item = Result<MessageChunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.groups.start >= self.groups.end {
+            return None;
+        }
+        let end = (self.groups.start + self.groups_per_chunk).min(self.groups.end);
+        let groups = self.groups.start..end;
+        self.groups.start = end;
+        let chunk = self.read_chunk(groups);
+        if chunk.is_err() {
+            // Stop after an error: the cursors' positions are no longer trustworthy.
+            self.groups.start = self.groups.end;
+        }
+        Some(chunk)
+    }
+}

@@ -1,0 +1,113 @@
+//! The exporter's error type: every failure names the file, column or row range involved.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while reading a dataset, exporting or verifying.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// A parameter is outside its allowed range.
+    #[error("invalid argument {argument}: {reason}")]
+    InvalidArgument {
+        /// The command-line name of the parameter, e.g. `--group-size`.
+        argument: &'static str,
+        /// What is wrong with the given value.
+        reason: String,
+    },
+    /// The input path does not exist.
+    #[error("input {0} does not exist")]
+    MissingInput(PathBuf),
+    /// A directory holds no Parquet file.
+    #[error("input directory {0} holds no Parquet file (files starting with _ or . are skipped)")]
+    NoParquetFiles(PathBuf),
+    /// A file is not Parquet or is damaged.
+    #[error("{path} is not a readable Parquet file: {reason}")]
+    NotParquet {
+        /// The file.
+        path: PathBuf,
+        /// Why, e.g. "no PAR1 magic at the end (truncated?)".
+        reason: String,
+    },
+    /// Two files of one dataset have different schemas.
+    #[error("{file} has a different schema than {first}: {difference}")]
+    SchemaMismatch {
+        /// The first file of the dataset, whose schema is the reference.
+        first: PathBuf,
+        /// The first file that differs.
+        file: PathBuf,
+        /// The first differing column, described.
+        difference: String,
+    },
+    /// An I/O operation on `path` failed.
+    #[error("{action} {path}: {cause}")]
+    Io {
+        /// What predbench was doing, e.g. "cannot write".
+        action: &'static str,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying operating-system error.
+        cause: std::io::Error,
+    },
+    /// The Parquet reader or writer failed.
+    #[error("{path} ({location}): {cause}")]
+    Parquet {
+        /// The file being read or written.
+        path: PathBuf,
+        /// Where in the file, e.g. "row group 3, rows 3000000..4000000".
+        location: String,
+        /// The error reported by the `parquet` crate.
+        cause: parquet::errors::ParquetError,
+    },
+    /// An Arrow computation failed.
+    #[error("{context}: {cause}")]
+    Arrow {
+        /// What was being done.
+        context: String,
+        /// The error reported by Arrow.
+        cause: arrow_schema::ArrowError,
+    },
+    /// A NaN or infinite value met `--non-finite error`.
+    #[error("column {column} holds {value} at sequential id {row}, and --non-finite is error")]
+    NonFinite {
+        /// The column.
+        column: String,
+        /// The sequential id of the row.
+        row: u64,
+        /// `NaN`, `Infinity` or `-Infinity`.
+        value: &'static str,
+    },
+}
+
+impl ExportError {
+    /// Builds an [`ExportError::InvalidArgument`].
+    pub fn invalid(argument: &'static str, reason: impl Into<String>) -> Self {
+        ExportError::InvalidArgument {
+            argument,
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps an I/O error with what was being done and where.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
+        ExportError::Io {
+            action,
+            path: path.into(),
+            cause,
+        }
+    }
+
+    /// Wraps a Parquet error with the file and the place in it.
+    pub fn parquet(
+        path: impl Into<PathBuf>,
+        location: impl Into<String>,
+        cause: parquet::errors::ParquetError,
+    ) -> Self {
+        ExportError::Parquet {
+            path: path.into(),
+            location: location.into(),
+            cause,
+        }
+    }
+}
+
+/// Result alias for the exporter crate.
+pub type Result<T, E = ExportError> = std::result::Result<T, E>;

@@ -1,0 +1,93 @@
+//! A file that appears at its final path only when complete: written under a
+//! temporary name in the same directory, synced, then renamed.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{ExportError, Result};
+
+/// A buffered file written under a temporary sibling name; removed on drop unless committed.
+pub struct AtomicFile {
+    target: PathBuf,
+    temporary: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file beside `target`. Fails if `target` exists
+    /// and `overwrite` is false.
+    pub fn create(target: &Path, overwrite: bool) -> Result<Self> {
+        if target.exists() && !overwrite {
+            return Err(ExportError::io(
+                "refusing to overwrite",
+                target,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the file exists (pass --force to replace it)",
+                ),
+            ));
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| {
+                ExportError::invalid("--sink", format!("{} is not a file name", target.display()))
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let temporary =
+            target.with_file_name(format!(".{name}.predbench-tmp-{}", std::process::id()));
+        let file = File::create(&temporary)
+            .map_err(|e| ExportError::io("cannot create", &temporary, e))?;
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temporary,
+            writer: Some(BufWriter::with_capacity(8 << 20, file)),
+        })
+    }
+
+    /// The path the file will have once committed.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes, syncs and renames to the final path; returns the size in bytes.
+    pub fn commit(mut self) -> Result<u64> {
+        let writer = self.writer.take().expect("committed once");
+        let file = writer
+            .into_inner()
+            .map_err(|e| ExportError::io("cannot write", &self.temporary, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| ExportError::io("cannot sync", &self.temporary, e))?;
+        let bytes = file
+            .metadata()
+            .map_err(|e| ExportError::io("cannot stat", &self.temporary, e))?
+            .len();
+        std::fs::rename(&self.temporary, &self.target)
+            .map_err(|e| ExportError::io("cannot rename into place", &self.target, e))?;
+        Ok(bytes)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.as_mut().expect("not committed").write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.writer.as_mut().expect("not committed").write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.as_mut().expect("not committed").flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.writer = None;
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The competing ways to turn a dataset into messages, one file each. All
+//! give byte-identical output for the same options; they differ in time,
+//! threads and memory.
+
+mod rayon_parallel;
+mod single_thread;
+mod window_sort;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::error::{ExportError, Result};
+use crate::grouping::{GroupLayout, Grouping};
+use crate::message::MessageOptions;
+use crate::sink::{MessageSink, SinkSummary};
+
+/// An export strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// One thread, streaming. Memory: one chunk of rows and its messages.
+    SingleThread,
+    /// Reading in order, encoding and compressing on a rayon pool, writing in
+    /// order. Memory: `threads + 2` chunks of rows and their messages.
+    Rayon,
+    /// The knowledge-base approach: tag, bring every row to one place, sort
+    /// globally, number, then sort again by group. Memory: `--memory-budget`,
+    /// spilling sorted runs to disk beyond it.
+    WindowSort,
+}
+
+impl Strategy {
+    /// Every strategy, in the order reports list them.
+    pub const ALL: [Strategy; 3] = [
+        Strategy::SingleThread,
+        Strategy::Rayon,
+        Strategy::WindowSort,
+    ];
+
+    /// The command-line name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::SingleThread => "single-thread",
+            Strategy::Rayon => "rayon",
+            Strategy::WindowSort => "window-sort",
+        }
+    }
+}
+
+/// Parameters of an export run.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// Which strategy.
+    pub strategy: Strategy,
+    /// Grouping rule.
+    pub grouping: Grouping,
+    /// Predictions per message, K.
+    pub group_size: u64,
+    /// Worker threads (rayon and the final stage of window-sort).
+    pub threads: usize,
+    /// Rows per chunk of work (a chunk always holds whole groups).
+    pub chunk_rows: u64,
+    /// Memory window-sort may hold before spilling.
+    pub memory_budget: u64,
+    /// Where window-sort spills; the system temporary directory if `None`.
+    pub spill_directory: Option<PathBuf>,
+    /// How messages are written.
+    pub message: MessageOptions,
+}
+
+impl ExportOptions {
+    /// Default options for a strategy: modulo grouping of 10, 65,536-row chunks.
+    pub fn new(strategy: Strategy) -> Self {
+        ExportOptions {
+            strategy,
+            grouping: Grouping::Modulo,
+            group_size: 10,
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            chunk_rows: 65_536,
+            memory_budget: 4 << 30,
+            spill_directory: None,
+            message: MessageOptions::default(),
+        }
+    }
+}
+
+/// What an export did.
+#[derive(Debug, Clone)]
+pub struct ExportSummary {
+    /// What the sink reports.
+    pub sink: SinkSummary,
+    /// Rows read from the dataset.
+    pub input_rows: u64,
+    /// Bytes of the dataset's files.
+    pub input_bytes: u64,
+    /// Bytes window-sort spilled to disk (0 for the others).
+    pub spilled_bytes: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Exports `dataset` into `sink` with `options`; `progress` receives the rows done so far.
+pub fn export<S: MessageSink>(
+    dataset: &Dataset,
+    options: &ExportOptions,
+    sink: S,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ExportSummary> {
+    if options.threads == 0 {
+        return Err(ExportError::invalid("--threads", "must be at least 1"));
+    }
+    if options.chunk_rows == 0 {
+        return Err(ExportError::invalid("--chunk-rows", "must be at least 1"));
+    }
+    let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
+    let started = Instant::now();
+    let (sink, spilled_bytes) = match options.strategy {
+        Strategy::SingleThread => (
+            single_thread::run(dataset, &layout, options, sink, progress)?,
+            0,
+        ),
+        Strategy::Rayon => (
+            rayon_parallel::run(dataset, &layout, options, sink, progress)?,
+            0,
+        ),
+        Strategy::WindowSort => window_sort::run(dataset, &layout, options, sink, progress)?,
+    };
+    Ok(ExportSummary {
+        sink,
+        input_rows: dataset.rows,
+        input_bytes: dataset.bytes,
+        spilled_bytes,
+        elapsed: started.elapsed(),
+    })
+}
