@@ -64,13 +64,19 @@ pub(super) fn run<S: MessageSink>(
     // 1. monotonically_increasing_id, then the window's global sort by it.
     let mut by_tag = ExternalSorter::new(sorter_budget, spill_directory.path(), "window");
     for (partition, group) in dataset.row_groups.iter().enumerate() {
-        let batch = dataset.read_rows(group.first_row..group.first_row + group.rows)?;
-        let rows = converter
-            .convert_columns(batch.columns())
-            .map_err(arrow_error("cannot convert rows"))?;
-        for (row_in_partition, row) in rows.iter().enumerate() {
-            let tag = ((partition as u128) << PARTITION_SHIFT) | row_in_partition as u128;
-            by_tag.push(tag, row.as_ref())?;
+        // Read each partition in slices so that only the sorter's buffers grow.
+        let mut cursor = dataset.cursor(group.first_row..group.first_row + group.rows, 65_536);
+        let mut row_in_partition = 0u128;
+        while row_in_partition < u128::from(group.rows) {
+            let batch = cursor.take(65_536)?;
+            let rows = converter
+                .convert_columns(batch.columns())
+                .map_err(arrow_error("cannot convert rows"))?;
+            for row in rows.iter() {
+                let tag = ((partition as u128) << PARTITION_SHIFT) | row_in_partition;
+                by_tag.push(tag, row.as_ref())?;
+                row_in_partition += 1;
+            }
         }
     }
     let (sorted_by_tag, mut spilled_bytes) = by_tag.finish()?;
@@ -179,7 +185,6 @@ impl Iterator for GroupChunks<'_> {
 
 /// Sorts `(key, bytes)` records in memory up to a budget, spilling sorted runs beyond it.
 struct ExternalSorter {
-    budget: usize,
     directory: PathBuf,
     name: &'static str,
     arena: Vec<u8>,
@@ -191,24 +196,22 @@ struct ExternalSorter {
 impl ExternalSorter {
     fn new(budget: usize, directory: &Path, name: &'static str) -> Self {
         ExternalSorter {
-            budget,
             directory: directory.to_path_buf(),
             name,
-            arena: Vec::new(),
-            entries: Vec::new(),
+            arena: Vec::with_capacity(budget / 8 * 7),
+            entries: Vec::with_capacity(budget / 8 / ENTRY_OVERHEAD),
             runs: Vec::new(),
             spilled_bytes: 0,
         }
     }
 
-    fn buffered_bytes(&self) -> usize {
-        self.arena.len() + self.entries.len() * ENTRY_OVERHEAD
-    }
-
+    /// Adds a record, spilling first if it does not fit. The buffers are
+    /// allocated once at 7/8 (bytes) and 1/8 (keys) of the budget and never
+    /// grow, so a reallocation cannot briefly double the memory.
     fn push(&mut self, key: u128, bytes: &[u8]) -> Result<()> {
-        if !self.entries.is_empty()
-            && self.buffered_bytes() + bytes.len() + ENTRY_OVERHEAD > self.budget
-        {
+        let arena_full = self.arena.len() + bytes.len() > self.arena.capacity();
+        let entries_full = self.entries.len() == self.entries.capacity();
+        if !self.entries.is_empty() && (arena_full || entries_full) {
             self.spill()?;
         }
         self.entries
@@ -238,8 +241,8 @@ impl ExternalSorter {
         writer.flush().map_err(write_error)?;
         self.spilled_bytes += (self.arena.len() + self.entries.len() * 20) as u64;
         self.runs.push(path);
-        self.arena = Vec::new();
-        self.entries = Vec::new();
+        self.arena.clear();
+        self.entries.clear();
         Ok(())
     }
 

@@ -1,0 +1,156 @@
+//! `predbench export` and `predbench verify` as a user runs them: bad input
+//! gets one clear error, a non-zero exit and no output file.
+
+use std::path::Path;
+
+use crate::{entries, predbench, stderr_of};
+
+fn small_dataset(dir: &Path) -> String {
+    let out = dir.join("data");
+    let output = predbench(&[
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--rows",
+        "3000",
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    out.to_str().unwrap().to_string()
+}
+
+#[test]
+fn export_then_verify_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_dataset(dir.path());
+    let out = dir.path().join("messages.parquet");
+    let sink = format!("parquet:{}", out.display());
+    let output = predbench(&[
+        "export",
+        "--input",
+        &data,
+        "--strategy",
+        "rayon",
+        "--sink",
+        &sink,
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("3000 rows -> 301 messages"), "{stdout}");
+    let output = predbench(&[
+        "verify",
+        "--input",
+        &data,
+        "--messages",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // Verifying against the wrong grouping fails with a non-zero exit and names problems.
+    let output = predbench(&[
+        "verify",
+        "--input",
+        &data,
+        "--messages",
+        out.to_str().unwrap(),
+        "--grouping",
+        "contiguous",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("problem: message 0"));
+    // An existing output is not replaced without --force.
+    let output = predbench(&["export", "--input", &data, "--sink", &sink]);
+    assert!(!output.status.success());
+    assert!(
+        stderr_of(&output).contains("--force"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn bad_input_fails_cleanly_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_dataset(dir.path());
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let sink = format!("ndjson:{}", out_dir.join("m.ndjson").display());
+    let not_parquet = dir.path().join("notes.txt");
+    std::fs::write(&not_parquet, "hello, this is not parquet").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "--input".into(),
+                dir.path().join("missing").display().to_string(),
+            ],
+            "does not exist",
+        ),
+        (
+            vec!["--input".into(), not_parquet.display().to_string()],
+            "PAR1",
+        ),
+        (
+            vec!["--input".into(), empty.display().to_string()],
+            "no Parquet file",
+        ),
+        (
+            vec![
+                "--input".into(),
+                data.clone(),
+                "--group-size".into(),
+                "0".into(),
+            ],
+            "--group-size",
+        ),
+        (
+            vec![
+                "--input".into(),
+                data.clone(),
+                "--sink".into(),
+                "kafka:topic".into(),
+            ],
+            "--sink",
+        ),
+        (
+            vec![
+                "--input".into(),
+                data.clone(),
+                "--memory-budget".into(),
+                "huge".into(),
+            ],
+            "--memory-budget",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["export".to_string(), "--sink".into(), sink.clone()];
+        args.extend(extra.clone());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = predbench(&args);
+        let stderr = stderr_of(&output);
+        assert!(!output.status.success(), "{extra:?} succeeded");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert!(
+            entries(&out_dir).is_empty(),
+            "{extra:?} left {:?}",
+            entries(&out_dir)
+        );
+    }
+    // An unwritable output: a directory that does not exist.
+    let nowhere = format!(
+        "parquet:{}",
+        dir.path().join("no/such/dir/m.parquet").display()
+    );
+    let output = predbench(&["export", "--input", &data, "--sink", &nowhere]);
+    assert!(!output.status.success());
+    assert!(
+        stderr_of(&output).contains("no/such/dir"),
+        "{}",
+        stderr_of(&output)
+    );
+}
