@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use predbench_exporter::sink::{MessageSink, NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
@@ -18,7 +17,7 @@ use crate::cli::{
     CompressionArg, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg,
     VerifyArgs,
 };
-use crate::process_stats::{available_cores, peak_rss_bytes};
+use crate::process_stats::{available_cores, peak_rss_bytes, rows_progress_bar};
 
 /// Where `--sink` sends messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,16 +103,7 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
 
-    let bar = ProgressBar::with_draw_target(Some(dataset.rows), ProgressDrawTarget::stderr());
-    if args.quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {percent:>3}% {human_pos}/{human_len} rows, {per_sec}, ETA {eta}",
-        )
-        .expect("the progress template is valid"),
-    );
+    let bar = rows_progress_bar(dataset.rows, args.quiet);
     let mut progress = |rows| bar.set_position(rows);
     let summary = match &sink {
         SinkSpec::Null => run_with(&dataset, &options, NullSink::default(), &mut progress),

@@ -4,12 +4,13 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use predbench_generator::config::{batch_rows_for_budget, format_bytes};
 use predbench_generator::{Compression, Distribution, FloatEncoding, GeneratorConfig, RunOptions};
 
 use crate::cli::{CompressionArg, DistributionArg, FloatEncodingArg, GenerateArgs};
-use crate::process_stats::{available_cores, available_memory_bytes, peak_rss_bytes};
+use crate::process_stats::{
+    available_cores, available_memory_bytes, peak_rss_bytes, rows_progress_bar,
+};
 
 /// The default memory budget: 1.5 GiB, or half the available memory if that is less.
 fn default_memory_budget() -> u64 {
@@ -60,16 +61,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         eprintln!("batch rows: {batch_rows} ({batch_reason})");
     }
 
-    let bar = ProgressBar::with_draw_target(Some(config.rows), ProgressDrawTarget::stderr());
-    if args.quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {percent:>3}% {human_pos}/{human_len} rows, {per_sec}, ETA {eta}",
-        )
-        .expect("the progress template is valid"),
-    );
+    let bar = rows_progress_bar(config.rows, args.quiet);
     let options = RunOptions {
         threads,
         force: args.force,

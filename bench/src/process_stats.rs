@@ -1,5 +1,7 @@
-//! What the running process costs: peak resident memory from the kernel and
-//! the memory the machine has available (sysinfo).
+//! What the running process costs and shows: peak resident memory from the
+//! kernel, the memory the machine has available (sysinfo), the progress bar.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Peak resident set size of this process in bytes (`VmHWM`), if the platform tells.
 pub fn peak_rss_bytes() -> Option<u64> {
@@ -33,4 +35,22 @@ pub fn available_cores() -> usize {
     std::thread::available_parallelism()
         .map(|cores| cores.get())
         .unwrap_or(1)
+}
+
+/// A progress bar over `rows` rows with rows/s and ETA, drawn on standard
+/// error only when it is a terminal and `quiet` is false.
+pub fn rows_progress_bar(rows: u64, quiet: bool) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(rows), target);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% {human_pos}/{human_len} rows, {per_sec}, ETA {eta}",
+        )
+        .expect("the progress template is valid"),
+    );
+    bar
 }
