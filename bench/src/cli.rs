@@ -245,3 +245,14 @@ pub enum FloatEncodingArg {
 pub fn parse_size_arg(text: &str) -> Result<u64, String> {
     predbench_generator::config::parse_size(text)
 }
+
+impl From<CompressionArg> for predbench_generator::Compression {
+    fn from(arg: CompressionArg) -> Self {
+        match arg {
+            CompressionArg::Snappy => predbench_generator::Compression::Snappy,
+            CompressionArg::Zstd => predbench_generator::Compression::Zstd,
+            CompressionArg::Lz4 => predbench_generator::Compression::Lz4,
+            CompressionArg::None => predbench_generator::Compression::None,
+        }
+    }
+}

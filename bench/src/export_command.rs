@@ -5,17 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use predbench_exporter::sink::{MessageSink, NdjsonSink, NullSink, ParquetSink};
+use predbench_exporter::sink::{NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, NonFiniteMode,
-    NullMode, Strategy, export,
+    Dataset, EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode,
+    Strategy, export,
 };
 use predbench_generator::config::format_bytes;
 
 use crate::cli::{
-    CompressionArg, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg,
-    VerifyArgs,
+    EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg, VerifyArgs,
 };
 use crate::process_stats::{available_cores, peak_rss_bytes, rows_progress_bar};
 
@@ -59,16 +58,6 @@ fn non_finite(arg: NonFiniteArg) -> NonFiniteMode {
     }
 }
 
-fn parquet_compression(arg: CompressionArg) -> parquet::basic::Compression {
-    use parquet::basic::{Compression, ZstdLevel};
-    match arg {
-        CompressionArg::Snappy => Compression::SNAPPY,
-        CompressionArg::Zstd => Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")),
-        CompressionArg::Lz4 => Compression::LZ4_RAW,
-        CompressionArg::None => Compression::UNCOMPRESSED,
-    }
-}
-
 /// Runs `predbench export`.
 pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let sink = SinkSpec::parse(&args.sink)?;
@@ -97,22 +86,22 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             },
         },
     };
-    if args.group_size == 0 {
-        bail!("invalid argument --group-size: must be at least 1");
-    }
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
 
     let bar = rows_progress_bar(dataset.rows, args.quiet);
     let mut progress = |rows| bar.set_position(rows);
     let summary = match &sink {
-        SinkSpec::Null => run_with(&dataset, &options, NullSink::default(), &mut progress),
+        SinkSpec::Null => export(&dataset, &options, NullSink::default(), &mut progress),
         SinkSpec::Parquet(path) => {
-            let sink =
-                ParquetSink::create(path, parquet_compression(args.compression), args.force)?;
-            run_with(&dataset, &options, sink, &mut progress)
+            let sink = ParquetSink::create(
+                path,
+                predbench_generator::parquet_output::parquet_codec(args.compression.into()),
+                args.force,
+            )?;
+            export(&dataset, &options, sink, &mut progress)
         }
-        SinkSpec::Ndjson(path) => run_with(
+        SinkSpec::Ndjson(path) => export(
             &dataset,
             &options,
             NdjsonSink::create(path, args.force)?,
@@ -154,15 +143,6 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn run_with<S: MessageSink>(
-    dataset: &Dataset,
-    options: &ExportOptions,
-    sink: S,
-    progress: &mut dyn FnMut(u64),
-) -> predbench_exporter::Result<ExportSummary> {
-    export(dataset, options, sink, progress)
 }
 
 /// Runs `predbench verify`: exit code 0 when the export is complete and correct, 1 otherwise.

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use predbench_generator::config::{batch_rows_for_budget, format_bytes};
-use predbench_generator::{Compression, Distribution, FloatEncoding, GeneratorConfig, RunOptions};
+use predbench_generator::{Distribution, FloatEncoding, GeneratorConfig, RunOptions};
 
-use crate::cli::{CompressionArg, DistributionArg, FloatEncodingArg, GenerateArgs};
+use crate::cli::{DistributionArg, FloatEncodingArg, GenerateArgs};
 use crate::process_stats::{
     available_cores, available_memory_bytes, peak_rss_bytes, rows_progress_bar,
 };
@@ -45,12 +45,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         batch_rows,
         row_group_rows: args.row_group_rows.unwrap_or(batch_rows),
         file_rows: args.file_rows,
-        compression: match args.compression {
-            CompressionArg::Snappy => Compression::Snappy,
-            CompressionArg::Zstd => Compression::Zstd,
-            CompressionArg::Lz4 => Compression::Lz4,
-            CompressionArg::None => Compression::None,
-        },
+        compression: args.compression.into(),
         float_encoding: match args.float_encoding {
             FloatEncodingArg::Plain => FloatEncoding::Plain,
             FloatEncodingArg::ByteStreamSplit => FloatEncoding::ByteStreamSplit,

@@ -54,18 +54,23 @@ pub fn record_batch(schema: &SchemaRef, buffers: RowBuffers) -> RecordBatch {
     RecordBatch::try_new(Arc::clone(schema), columns).expect("columns match the schema")
 }
 
-/// Writer properties for the configuration: no dictionaries (random doubles and
-/// UUIDs never repeat, so trying one only wastes time), chunk-level statistics,
-/// the chosen codec and float encoding.
-pub fn writer_properties(config: &GeneratorConfig) -> WriterProperties {
-    let compression = match config.compression {
+/// The Parquet codec of a [`Compression`] (zstd at level 1).
+pub fn parquet_codec(compression: Compression) -> ParquetCompression {
+    match compression {
         Compression::Snappy => ParquetCompression::SNAPPY,
         Compression::Zstd => {
             ParquetCompression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid"))
         }
         Compression::Lz4 => ParquetCompression::LZ4_RAW,
         Compression::None => ParquetCompression::UNCOMPRESSED,
-    };
+    }
+}
+
+/// Writer properties for the configuration: no dictionaries (random doubles and
+/// UUIDs never repeat, so trying one only wastes time), chunk-level statistics,
+/// the chosen codec and float encoding.
+pub fn writer_properties(config: &GeneratorConfig) -> WriterProperties {
+    let compression = parquet_codec(config.compression);
     let mut builder = WriterProperties::builder()
         .set_compression(compression)
         .set_dictionary_enabled(false)
