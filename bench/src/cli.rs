@@ -24,6 +24,104 @@ pub enum Command {
     Export(ExportArgs),
     /// Prove an export complete and correct against its dataset.
     Verify(VerifyArgs),
+    /// Measure every strategy, grouping and sink as child processes, next to the
+    /// generator and the disk's write speed; record each run as JSON under --results.
+    Compare(CompareArgs),
+    /// Render results/REPORT.md and its SVG charts from the recorded runs alone.
+    Report(ReportArgs),
+}
+
+/// Flags of `predbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Dataset sizes, comma-separated; k, M and G multiply by 1e3, 1e6, 1e9 (e.g. 1M,6M,60M).
+    #[arg(long, value_delimiter = ',', value_parser = parse_count_arg, default_value = "1M,2M")]
+    pub rows: Vec<u64>,
+    /// Runs of every configuration (the report shows their median and spread).
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Strategies to measure.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "single-thread,rayon,window-sort"
+    )]
+    pub strategies: Vec<StrategyArg>,
+    /// Groupings to measure.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "modulo,contiguous"
+    )]
+    pub groupings: Vec<GroupingArg>,
+    /// Sinks to measure; file outputs go to --data-dir and are deleted after each run.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "null,parquet"
+    )]
+    pub sinks: Vec<SinkKindArg>,
+    /// Predictions per message, K.
+    #[arg(long, default_value_t = 10)]
+    pub group_size: u64,
+    /// Worker threads of every child [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// --memory-budget of the exports (window-sort spills past it), e.g. 1GB.
+    #[arg(long, value_parser = parse_size_arg, default_value = "4GB")]
+    pub memory_budget: u64,
+    /// Seed of the datasets.
+    #[arg(long, default_value_t = predbench_generator::config::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Where datasets, outputs and spills go; a dataset whose manifest matches is reused.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Where the session's records.json and logs go (in a compare-<time> directory).
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Do not measure the generator (the dataset is still generated when missing).
+    #[arg(long)]
+    pub skip_generate: bool,
+    /// Do not measure the disk's write speed.
+    #[arg(long)]
+    pub skip_disk_floor: bool,
+    /// Do not run children under /usr/bin/time -v (it cross-checks the harness's wall time).
+    #[arg(long)]
+    pub no_time_check: bool,
+    /// Delete the datasets when done.
+    #[arg(long)]
+    pub clean: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--sinks` of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SinkKindArg {
+    /// Discard the messages, count them.
+    Null,
+    /// A Parquet file of messages.
+    Parquet,
+    /// An NDJSON file of messages.
+    Ndjson,
+}
+
+/// Flags of `predbench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Directory searched for records.json files written by `compare`.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// The Markdown report; its charts go to a `charts` directory beside it.
+    #[arg(long, default_value = "results/REPORT.md")]
+    pub out: PathBuf,
+    /// Criterion's output directory, whose estimates are included when present.
+    #[arg(long, default_value = "target/criterion")]
+    pub criterion: PathBuf,
 }
 
 /// Flags of `predbench export`.
@@ -71,6 +169,9 @@ pub struct ExportArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Also write the run's counts (rows, bytes, messages, time) as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -106,7 +207,7 @@ pub struct VerifyArgs {
 }
 
 /// `--strategy`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StrategyArg {
     /// One thread, streaming.
     SingleThread,
@@ -117,7 +218,7 @@ pub enum StrategyArg {
 }
 
 /// `--grouping`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GroupingArg {
     /// G = N / K + 1 groups, row s in group s mod G (the seed's).
     Modulo,
@@ -205,6 +306,9 @@ pub struct GenerateArgs {
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Also write the run's counts (rows, bytes, time) as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -239,6 +343,22 @@ pub enum FloatEncodingArg {
     Plain,
     /// Byte-stream-split.
     ByteStreamSplit,
+}
+
+/// Parses counts such as `6000000`, `6M` or `500k` for clap.
+pub fn parse_count_arg(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim().replace('_', "");
+    let (digits, multiplier) = match trimmed.char_indices().last() {
+        Some((index, 'k' | 'K')) => (&trimmed[..index], 1_000),
+        Some((index, 'm' | 'M')) => (&trimmed[..index], 1_000_000),
+        Some((index, 'g' | 'G')) => (&trimmed[..index], 1_000_000_000),
+        _ => (trimmed.as_str(), 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(multiplier))
+        .ok_or_else(|| format!("'{text}' is not a count such as 6000000, 6M or 500k"))
 }
 
 /// Parses sizes such as `512MB` for clap.

@@ -17,6 +17,7 @@ use crate::cli::{
     EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg, VerifyArgs,
 };
 use crate::process_stats::{available_cores, peak_rss_bytes, rows_progress_bar};
+use crate::record::CommandSummary;
 
 /// Where `--sink` sends messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +112,19 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     .with_context(|| format!("export of {} failed", args.input.display()))?;
     bar.finish_and_clear();
 
+    if let Some(path) = &args.summary_json {
+        CommandSummary {
+            rows: summary.input_rows,
+            input_bytes: summary.input_bytes,
+            output_bytes: summary.sink.output_bytes,
+            message_bytes: Some(summary.sink.message_bytes),
+            messages: Some(summary.sink.messages),
+            spilled_bytes: Some(summary.spilled_bytes),
+            elapsed_seconds: summary.elapsed.as_secs_f64(),
+            peak_rss_bytes: peak_rss_bytes(),
+        }
+        .write(path)?;
+    }
     if !args.quiet {
         let seconds = summary.elapsed.as_secs_f64();
         let destination = summary

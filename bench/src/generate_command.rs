@@ -11,6 +11,7 @@ use crate::cli::{DistributionArg, FloatEncodingArg, GenerateArgs};
 use crate::process_stats::{
     available_cores, available_memory_bytes, peak_rss_bytes, rows_progress_bar,
 };
+use crate::record::CommandSummary;
 
 /// The default memory budget: 1.5 GiB, or half the available memory if that is less.
 fn default_memory_budget() -> u64 {
@@ -67,6 +68,16 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     .with_context(|| format!("cannot generate {}", args.out.display()))?;
     bar.finish_and_clear();
 
+    if let Some(path) = &args.summary_json {
+        CommandSummary {
+            rows: summary.manifest.rows,
+            output_bytes: summary.manifest.total_bytes(),
+            elapsed_seconds: summary.elapsed.as_secs_f64(),
+            peak_rss_bytes: peak_rss_bytes(),
+            ..CommandSummary::default()
+        }
+        .write(path)?;
+    }
     if !args.quiet {
         let seconds = summary.elapsed.as_secs_f64();
         let bytes = summary.manifest.total_bytes();

@@ -1,10 +1,15 @@
 //! `predbench`: generate prediction tables, export them as JSON messages, and
 //! benchmark the strategies. `main` only parses, runs and picks the exit code.
 
+mod child;
 mod cli;
+mod compare_command;
 mod export_command;
 mod generate_command;
+mod machine;
 mod process_stats;
+mod record;
+mod report;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -35,6 +40,8 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Generate(args) => generate_command::run(args),
         cli::Command::Export(args) => export_command::run_export(args),
         cli::Command::Verify(args) => export_command::run_verify(args),
+        cli::Command::Compare(args) => compare_command::run(args),
+        cli::Command::Report(args) => report::run(args),
     }
 }
 

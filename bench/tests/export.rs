@@ -153,4 +153,17 @@ fn bad_input_fails_cleanly_and_leaves_no_output() {
         "{}",
         stderr_of(&output)
     );
+    // A directory in the way of the output file, even with --force: refused
+    // before any work, the directory untouched, no temporary file left.
+    let in_the_way = out_dir.join("m.parquet");
+    std::fs::create_dir(&in_the_way).unwrap();
+    let sink = format!("parquet:{}", in_the_way.display());
+    let output = predbench(&["export", "--input", &data, "--sink", &sink, "--force"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr_of(&output).contains("directory is in the way"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(entries(&out_dir), vec!["m.parquet".to_string()]);
 }

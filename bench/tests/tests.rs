@@ -1,5 +1,6 @@
 //! Behaviour of the `predbench` binary: one test binary, a module per command.
 
+mod compare;
 mod export;
 mod generate;
 

@@ -12,12 +12,23 @@ pub struct AtomicFile {
     target: PathBuf,
     temporary: PathBuf,
     writer: Option<BufWriter<File>>,
+    committed: bool,
 }
 
 impl AtomicFile {
     /// Creates the temporary file beside `target`. Fails if `target` exists
     /// and `overwrite` is false.
     pub fn create(target: &Path, overwrite: bool) -> Result<Self> {
+        if target.is_dir() {
+            return Err(ExportError::io(
+                "cannot write",
+                target,
+                std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "a directory is in the way of the output file",
+                ),
+            ));
+        }
         if target.exists() && !overwrite {
             return Err(ExportError::io(
                 "refusing to overwrite",
@@ -43,6 +54,7 @@ impl AtomicFile {
             target: target.to_path_buf(),
             temporary,
             writer: Some(BufWriter::with_capacity(8 << 20, file)),
+            committed: false,
         })
     }
 
@@ -65,6 +77,7 @@ impl AtomicFile {
             .len();
         std::fs::rename(&self.temporary, &self.target)
             .map_err(|e| ExportError::io("cannot rename into place", &self.target, e))?;
+        self.committed = true;
         Ok(bytes)
     }
 }
@@ -85,7 +98,7 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.writer.is_some() {
+        if !self.committed {
             self.writer = None;
             let _ = std::fs::remove_file(&self.temporary);
         }

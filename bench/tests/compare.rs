@@ -1,0 +1,225 @@
+//! `predbench compare` and `predbench report` end to end at a tiny scale:
+//! what is recorded, that a failing configuration is recorded as failed while
+//! the others run, that datasets are reused, and what the report shows.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::{entries, predbench, stderr_of};
+
+/// The records of the only (or newest) session under `results`.
+fn newest_records(results: &Path) -> Vec<Value> {
+    let mut sessions = entries(results);
+    sessions.retain(|name| name.starts_with("compare-"));
+    let newest = sessions.last().expect("a session directory");
+    let text = fs::read_to_string(results.join(newest).join("records.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn named<'a>(records: &'a [Value], name: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|record| record["configuration"]["name"] == name)
+        .unwrap_or_else(|| panic!("no record named {name}"))
+}
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn compare_records_every_run_and_report_renders_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().join("data");
+    let results = dir.path().join("results");
+    fs::create_dir_all(&data).unwrap();
+    // Something in the way of one configuration's output file: that run must
+    // fail and be recorded, the others must still run.
+    let blocked = data.join("out-single-thread-contiguous.parquet");
+    fs::create_dir_all(blocked.join("in-the-way")).unwrap();
+
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "20k",
+        "--runs",
+        "1",
+        "--strategies",
+        "single-thread,rayon",
+        "--groupings",
+        "contiguous",
+        "--sinks",
+        "null,parquet",
+        "--data-dir",
+        path_arg(&data),
+        "--results",
+        path_arg(&results),
+    ]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("6 runs recorded"), "{stdout}");
+    assert!(stdout.contains("1 FAILED"), "{stdout}");
+
+    let records = newest_records(&results);
+    assert_eq!(records.len(), 6, "disk floor, generate and 4 exports");
+    for record in &records {
+        assert_eq!(record["format_version"], 1);
+        assert_eq!(record["configuration"]["rows"], 20_000);
+        assert!(record["wall_seconds"].as_f64().unwrap() > 0.0);
+        assert!(record["peak_rss_bytes"].as_u64().unwrap() > 0);
+        assert!(record["machine"]["logical_cores"].as_u64().unwrap() >= 1);
+        let log = results
+            .join(entries(&results).last().unwrap())
+            .join(record["log"].as_str().unwrap());
+        assert!(log.is_file(), "{}", log.display());
+    }
+    let failed = named(&records, "export single-thread contiguous parquet");
+    assert_eq!(failed["status"], "failed");
+    assert_ne!(failed["exit_code"], 0);
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("out-single-thread-contiguous.parquet"),
+        "{failed}"
+    );
+
+    let null = named(&records, "export rayon contiguous null");
+    let parquet = named(&records, "export rayon contiguous parquet");
+    let single = named(&records, "export single-thread contiguous null");
+    for record in [null, parquet, single] {
+        assert_eq!(record["status"], "ok", "{record}");
+        assert_eq!(record["messages"], 2_000);
+        assert!(record["input_bytes"].as_u64().unwrap() > 0);
+        assert_eq!(record["rows"], 20_000);
+    }
+    assert_eq!(null["output_bytes"], 0);
+    assert!(parquet["output_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(null["message_bytes"], parquet["message_bytes"]);
+    assert_eq!(null["message_bytes"], single["message_bytes"]);
+
+    let generate = named(&records, "generate");
+    assert_eq!(generate["status"], "ok");
+    let dataset = data.join("predictions-20000-seed42");
+    assert!(
+        dataset.join("_manifest.json").is_file(),
+        "{:?}",
+        entries(&data)
+    );
+    let dataset_bytes: u64 = fs::read_dir(&dataset)
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(generate["output_bytes"].as_u64().unwrap() <= dataset_bytes);
+    assert_eq!(null["input_bytes"], generate["output_bytes"]);
+    let floor = named(&records, "disk floor (dd, fsync)");
+    assert!(floor["output_bytes"].as_u64().unwrap() >= generate["output_bytes"].as_u64().unwrap());
+    // Outputs, scratch datasets and the floor file are cleaned up.
+    fs::remove_dir_all(&blocked).unwrap();
+    assert_eq!(entries(&data), vec!["predictions-20000-seed42".to_string()]);
+
+    // A second session reuses the dataset and measures only what is asked.
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "20000",
+        "--runs",
+        "2",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "contiguous",
+        "--sinks",
+        "null",
+        "--skip-generate",
+        "--skip-disk-floor",
+        "--data-dir",
+        path_arg(&data),
+        "--results",
+        path_arg(&results),
+    ]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("reusing"), "{stderr}");
+    let second = newest_records(&results);
+    assert_eq!(second.len(), 2);
+    assert_eq!(second[0]["run"], 1);
+    assert_eq!(second[1]["run"], 2);
+
+    // An unusable record file is named in the report, never a panic.
+    let old = results.join("compare-old");
+    fs::create_dir_all(&old).unwrap();
+    fs::write(old.join("records.json"), r#"[{"format_version": 0}]"#).unwrap();
+
+    let report = results.join("REPORT.md");
+    let output = predbench(&[
+        "report",
+        "--results",
+        path_arg(&results),
+        "--out",
+        path_arg(&report),
+        "--criterion",
+        path_arg(&dir.path().join("no-criterion")),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = fs::read_to_string(&report).unwrap();
+    assert!(markdown.contains("## 20,000 rows"), "{markdown}");
+    // The newest session is the one used for 20,000 rows: only its configuration is in the table.
+    assert!(
+        markdown.contains("| export rayon contiguous null | 2 |"),
+        "{markdown}"
+    );
+    assert!(
+        !markdown.contains("| export single-thread contiguous null |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("superseded"), "{markdown}");
+    assert!(markdown.contains("format version 0"), "{markdown}");
+    assert!(markdown.contains("No criterion estimates"), "{markdown}");
+    for chart in ["time-20000.svg", "memory-20000.svg"] {
+        let svg = fs::read_to_string(results.join("charts").join(chart)).unwrap();
+        assert!(svg.starts_with("<svg"), "{chart}");
+        assert!(svg.contains("export rayon contiguous null"), "{chart}");
+    }
+}
+
+#[test]
+fn report_without_records_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = predbench(&[
+        "report",
+        "--results",
+        path_arg(dir.path()),
+        "--out",
+        path_arg(&dir.path().join("REPORT.md")),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("no usable run records"), "{stderr}");
+    assert!(!dir.path().join("REPORT.md").exists());
+
+    let output = predbench(&["report", "--results", path_arg(&dir.path().join("missing"))]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_of(&output).contains("does not exist"));
+}
+
+#[test]
+fn compare_refuses_bad_arguments() {
+    for (args, expected) in [
+        (vec!["compare", "--rows", "0"], "--rows"),
+        (vec!["compare", "--rows", "12x"], "not a count"),
+        (vec!["compare", "--runs", "0"], "--runs"),
+        (
+            vec!["compare", "--strategies", "fast"],
+            "invalid value 'fast'",
+        ),
+    ] {
+        let output = predbench(&args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
