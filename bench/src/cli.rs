@@ -35,7 +35,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Dataset sizes, comma-separated; k, M and G multiply by 1e3, 1e6, 1e9 (e.g. 1M,6M,60M).
-    #[arg(long, value_delimiter = ',', value_parser = parse_count_arg, default_value = "1M,2M")]
+    #[arg(long, value_delimiter = ',', value_parser = parse_count_arg, default_value = "1M,3M")]
     pub rows: Vec<u64>,
     /// Runs of every configuration (the report shows their median and spread).
     #[arg(long, default_value_t = 3)]

@@ -105,6 +105,8 @@ pub struct ConfigurationStats {
     pub spilled_bytes: u64,
     /// Largest relative difference between the harness's wall time and `/usr/bin/time -v`'s.
     pub time_v_difference: Option<f64>,
+    /// The session the runs come from.
+    pub session: String,
 }
 
 impl ConfigurationStats {
@@ -114,21 +116,21 @@ impl ConfigurationStats {
     }
 }
 
-/// One dataset size as measured by its newest session.
+/// One dataset size, each configuration from the newest session that measured it.
 #[derive(Debug, Clone)]
 pub struct Scale {
     /// Rows of the dataset.
     pub rows: u64,
-    /// The session the numbers come from.
-    pub session: String,
-    /// A record of that session, for its machine and commit.
+    /// The sessions the numbers come from, newest first.
+    pub sessions: Vec<String>,
+    /// A record of the newest session, for its machine and commit.
     pub example: RunRecord,
     /// Configurations in the order they were first run.
     pub configurations: Vec<ConfigurationStats>,
 }
 
 impl Scale {
-    /// The disk's write speed in bytes per second, from the disk-floor runs.
+    /// The disk's write speed in bytes per second, from the newest disk-floor runs.
     pub fn disk_bytes_per_second(&self) -> Option<f64> {
         let floor = self
             .configurations
@@ -148,48 +150,86 @@ impl Scale {
     }
 }
 
-/// For every dataset size, the newest session that measured it, summarised.
+/// For every dataset size and configuration, the newest session that measured
+/// it, summarised: a later session that re-measures a few configurations
+/// replaces just those.
 fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
-    let mut newest: BTreeMap<u64, &str> = BTreeMap::new();
+    let mut newest: BTreeMap<(u64, &str), &str> = BTreeMap::new();
     for record in records {
         let entry = newest
-            .entry(record.configuration.rows)
+            .entry((record.configuration.rows, &record.configuration.name))
             .or_insert(&record.session);
         if record.session.as_str() > *entry {
             *entry = &record.session;
         }
     }
-    newest
+    let sizes: BTreeSet<u64> = newest.keys().map(|(rows, _)| *rows).collect();
+    sizes
         .into_iter()
-        .map(|(rows, session)| {
-            let runs: Vec<&RunRecord> = records
+        .map(|rows| {
+            let mut chosen: Vec<(&str, &str)> = newest
                 .iter()
-                .filter(|record| record.configuration.rows == rows && record.session == session)
+                .filter(|((size, _), _)| *size == rows)
+                .map(|((_, name), session)| (*name, *session))
                 .collect();
-            let mut names: Vec<&str> = Vec::new();
-            for record in &runs {
-                if !names.contains(&record.configuration.name.as_str()) {
-                    names.push(&record.configuration.name);
-                }
-            }
-            let configurations = names
-                .into_iter()
-                .map(|name| {
-                    summarise(
-                        runs.iter()
-                            .copied()
-                            .filter(|record| record.configuration.name == name),
-                    )
+            let first_of = |name: &str| {
+                records
+                    .iter()
+                    .find(|record| record.configuration.name == name)
+                    .expect("every name comes from a record")
+            };
+            chosen.sort_by_key(|(name, _)| display_order(&first_of(name).configuration));
+            let configurations: Vec<ConfigurationStats> = chosen
+                .iter()
+                .map(|(name, session)| {
+                    summarise(records.iter().filter(|record| {
+                        record.configuration.rows == rows
+                            && record.configuration.name == *name
+                            && record.session == *session
+                    }))
                 })
                 .collect();
+            let mut sessions: Vec<String> = chosen
+                .iter()
+                .map(|(_, session)| session.to_string())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            sessions.reverse();
+            let example = records
+                .iter()
+                .find(|record| record.configuration.rows == rows && record.session == sessions[0])
+                .expect("the newest session has a record of this size")
+                .clone();
             Scale {
                 rows,
-                session: session.to_string(),
-                example: runs[0].clone(),
+                sessions,
+                example,
                 configurations,
             }
         })
         .collect()
+}
+
+/// Generator and disk floor first, then exports by grouping, strategy and sink.
+fn display_order(configuration: &crate::record::Configuration) -> (u8, String, u8, String) {
+    let kind = match configuration.kind {
+        Kind::Generate => 0,
+        Kind::DiskFloor => 1,
+        Kind::Export => 2,
+    };
+    let strategy = match configuration.strategy.as_deref() {
+        Some("single-thread") => 0,
+        Some("rayon") => 1,
+        Some("window-sort") => 2,
+        _ => 3,
+    };
+    (
+        kind,
+        configuration.grouping.clone().unwrap_or_default(),
+        strategy,
+        configuration.sink.clone().unwrap_or_default(),
+    )
 }
 
 fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStats {
@@ -232,6 +272,7 @@ fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStat
         produced_bytes: median_of(|record| record.produced_bytes() as f64) as u64,
         spilled_bytes: median_of(|record| record.spilled_bytes.unwrap_or(0) as f64) as u64,
         time_v_difference,
+        session: runs[0].session.clone(),
     }
 }
 
@@ -265,10 +306,10 @@ fn render(
     let _ = writeln!(out, "# predbench report\n");
     let _ = writeln!(
         out,
-        "Rendered by `predbench report` from {} run records in {} sessions under `{}`; \
+        "Rendered by `predbench report` from {} run records in {} session(s) under `{}`; \
          every number below comes from those records (`records.json`, one `RunRecord` per \
-         child process run). For each dataset size the newest session that measured it is \
-         used. Times are wall-clock seconds of the child process, from spawn to exit.\n",
+         child process run). For each dataset size and configuration the newest session that \
+         measured it is used. Times are wall-clock seconds of the child process, from spawn to exit.\n",
         records.len(),
         sessions.len(),
         args.results.display()
@@ -308,7 +349,7 @@ fn render_sessions(out: &mut String, records: &[RunRecord], scales: &[Scale]) {
             .collect();
         let used: Vec<String> = scales
             .iter()
-            .filter(|scale| scale.session == *session)
+            .filter(|scale| scale.sessions.iter().any(|used| used == session))
             .map(|scale| count(scale.rows))
             .collect();
         let _ = writeln!(
@@ -340,10 +381,18 @@ fn render_scale(out: &mut String, scale: &Scale) {
     let _ = writeln!(
         out,
         "Session {}, commit {}, {}.",
-        scale.session,
+        scale.sessions[0],
         commit_text(example),
         machine_text(example)
     );
+    if scale.sessions.len() > 1 {
+        let _ = writeln!(
+            out,
+            "Configurations re-measured later replace earlier ones: this table draws on sessions {} \
+             (column \"session\"); their commits and machines are in the sessions table.",
+            scale.sessions.join(", ")
+        );
+    }
     if let Some(disk) = &example.machine.disk {
         let _ = writeln!(
             out,
@@ -371,21 +420,32 @@ fn render_scale(out: &mut String, scale: &Scale) {
         }
     }
     let fastest = scale.fastest_export();
+    let mixed = scale.sessions.len() > 1;
     let _ = writeln!(
         out,
-        "\n| configuration | runs | median s | spread s | user s | sys s | peak RSS | bytes produced | rows/s | × fastest export | × disk | vs `time -v` |"
+        "\n| configuration | runs | median s | spread s | user s | sys s | peak RSS | bytes produced | rows/s | × fastest export | × disk | vs `time -v` |{}",
+        if mixed { " session |" } else { "" }
     );
     let _ = writeln!(
         out,
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|{}",
+        if mixed { "---|" } else { "" }
     );
+    let session_cell = |stats: &ConfigurationStats| {
+        if mixed {
+            format!(" {} |", stats.session)
+        } else {
+            String::new()
+        }
+    };
     for stats in &scale.configurations {
         let runs = stats.walls.len() + stats.failures.len();
         let Some(median_wall) = stats.median_wall() else {
             let _ = writeln!(
                 out,
-                "| {} | 0 of {runs} ok | failed | | | | | | | | | |",
-                stats.name
+                "| {} | 0 of {runs} ok | failed | | | | | | | | | |{}",
+                stats.name,
+                session_cell(stats)
             );
             continue;
         };
@@ -411,7 +471,7 @@ fn render_scale(out: &mut String, scale: &Scale) {
         };
         let _ = writeln!(
             out,
-            "| {} | {}{} | {:.2} | {spread} | {:.2} | {:.2} | {} | {}{} | {rows_per_second} | {versus_fastest} | {versus_disk} | {} |",
+            "| {} | {}{} | {:.2} | {spread} | {:.2} | {:.2} | {} | {}{} | {rows_per_second} | {versus_fastest} | {versus_disk} | {} |{}",
             stats.name,
             stats.walls.len(),
             if stats.failures.is_empty() {
@@ -439,6 +499,7 @@ fn render_scale(out: &mut String, scale: &Scale) {
                     "{:.1}%",
                     difference * 100.0
                 )),
+            session_cell(stats),
         );
     }
     let _ = writeln!(
@@ -483,7 +544,7 @@ fn render_scaling(out: &mut String, scales: &[Scale]) {
     let _ = writeln!(out, "## Scaling\n");
     let _ = writeln!(
         out,
-        "Median wall seconds per dataset size (each size from its own newest session); \
+        "Median wall seconds per dataset size (each from its newest session); \
          the chart is log-log, so a straight line of slope 1 is linear cost.\n"
     );
     let _ = writeln!(out, "![scaling](charts/{})\n", charts::SCALING_CHART);
