@@ -21,6 +21,22 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc's `mi_option_t` (15 in v2 and v3: the
+/// enum keeps deprecated slots so that its numbering is stable);
+/// libmimalloc-sys has no constant for it.
+const MIMALLOC_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Tells mimalloc to keep freed memory for reuse instead of returning it to
+/// the OS after a delay. The generator allocates and frees every batch's
+/// buffers in a loop; returned memory comes back as fresh pages that the
+/// kernel must fault in and zero, and that cost more than the generation
+/// itself (measured on 6M rows: 4.1 s -> 1.8 s, system time 4.3 s -> 0.6 s).
+/// The peak stays where the batch budget puts it.
+pub fn keep_freed_memory() {
+    // SAFETY: setting an option is allowed at any time; the index is checked by a test.
+    unsafe { libmimalloc_sys::mi_option_set(MIMALLOC_PURGE_DELAY, -1) }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -42,6 +58,27 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Verify(args) => export_command::run_verify(args),
         cli::Command::Compare(args) => compare_command::run(args),
         cli::Command::Report(args) => report::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_purge_delay_option_is_the_one_we_set() {
+        // SAFETY: reading and setting options is allowed at any time.
+        unsafe {
+            let default = libmimalloc_sys::mi_option_get(super::MIMALLOC_PURGE_DELAY);
+            assert!(
+                default == 10 || default == 1000,
+                "option 15 is not mimalloc's purge delay (10 ms in v2, 1000 ms in v3): {default}"
+            );
+        }
+        super::keep_freed_memory();
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { libmimalloc_sys::mi_option_get(super::MIMALLOC_PURGE_DELAY) },
+            -1
+        );
     }
 }
 
