@@ -115,11 +115,17 @@ fn non_finite_name(value: f64) -> &'static str {
 
 /// Writes a finite double in its shortest round-trip form, as ryu does
 /// (`0.1`, `1e-7`, `1e16`): zmij's output with the exponent's `+` removed.
+/// The `+` can only sit right after the `e` of an exponent of one to three
+/// digits, so three byte checks find it without scanning the digits.
 #[inline]
 fn write_finite_fast(value: f64, out: &mut Vec<u8>) {
     let mut buffer = zmij::Buffer::new();
     let text = buffer.format_finite(value).as_bytes();
-    match text.iter().position(|&byte| byte == b'+') {
+    let length = text.len();
+    let plus = (2..=4)
+        .map(|from_end| length.wrapping_sub(from_end))
+        .find(|&index| index < length && text[index] == b'+');
+    match plus {
         None => out.extend_from_slice(text),
         Some(plus) => {
             out.extend_from_slice(&text[..plus]);
@@ -315,10 +321,13 @@ enum FastColumn<'a> {
 /// The hand-written encoder for Utf8 and Float64 columns: keys escaped once,
 /// doubles formatted by zmij, no dynamic dispatch per value.
 pub struct FastRowEncoder<'a> {
-    /// `"name":` per column, escaped once, with a leading comma for all but the first.
+    /// `"name":` per column, escaped once.
     keys: Vec<Vec<u8>>,
     columns: Vec<FastColumn<'a>>,
     options: MessageOptions,
+    /// When no column has a null every field is written, so each key can
+    /// carry what precedes it: `{"id_client":`, `,"class_0":`, ...
+    dense_keys: Option<Vec<Vec<u8>>>,
 }
 
 fn escaped_key(name: &str) -> Vec<u8> {
@@ -346,7 +355,7 @@ impl<'a> FastRowEncoder<'a> {
     /// Prepares the encoder; every column of `batch` must be Utf8 or Float64.
     pub fn new(batch: &'a RecordBatch, options: &MessageOptions) -> Self {
         let schema = batch.schema();
-        let keys = schema
+        let keys: Vec<Vec<u8>> = schema
             .fields()
             .iter()
             .map(|field| escaped_key(field.name()))
@@ -360,16 +369,62 @@ impl<'a> FastRowEncoder<'a> {
                 other => unreachable!("the fast path was chosen for a {other} column"),
             })
             .collect();
+        let dense = batch
+            .columns()
+            .iter()
+            .all(|column| column.null_count() == 0);
+        let dense_keys = dense.then(|| {
+            keys.iter()
+                .enumerate()
+                .map(|(index, key)| {
+                    let mut prefixed = vec![if index == 0 { b'{' } else { b',' }];
+                    prefixed.extend_from_slice(key);
+                    prefixed
+                })
+                .collect()
+        });
         FastRowEncoder {
             keys,
             columns,
             options: *options,
+            dense_keys,
+        }
+    }
+
+    /// Appends a non-null value of `column`.
+    #[inline]
+    fn write_value(&self, column: &FastColumn<'_>, row: usize, out: &mut Vec<u8>) {
+        match column {
+            FastColumn::Text(values) => write_string(values.value(row), out),
+            FastColumn::Number(values) => {
+                let value = values.value(row);
+                if value.is_finite() {
+                    write_finite_fast(value, out);
+                } else if self.options.non_finite == NonFiniteMode::String {
+                    out.push(b'"');
+                    out.extend_from_slice(non_finite_name(value).as_bytes());
+                    out.push(b'"');
+                } else {
+                    out.extend_from_slice(b"null");
+                }
+            }
         }
     }
 }
 
 impl RowEncoder for FastRowEncoder<'_> {
     fn encode_row(&mut self, row: usize, out: &mut Vec<u8>) {
+        if let Some(dense_keys) = &self.dense_keys {
+            for (key, column) in dense_keys.iter().zip(&self.columns) {
+                out.extend_from_slice(key);
+                self.write_value(column, row, out);
+            }
+            if dense_keys.is_empty() {
+                out.push(b'{');
+            }
+            out.push(b'}');
+            return;
+        }
         out.push(b'{');
         let mut first = true;
         for (key, column) in self.keys.iter().zip(&self.columns) {
@@ -387,22 +442,8 @@ impl RowEncoder for FastRowEncoder<'_> {
             out.extend_from_slice(key);
             if is_null {
                 out.extend_from_slice(b"null");
-                continue;
-            }
-            match column {
-                FastColumn::Text(values) => write_string(values.value(row), out),
-                FastColumn::Number(values) => {
-                    let value = values.value(row);
-                    if value.is_finite() {
-                        write_finite_fast(value, out);
-                    } else if self.options.non_finite == NonFiniteMode::String {
-                        out.push(b'"');
-                        out.extend_from_slice(non_finite_name(value).as_bytes());
-                        out.push(b'"');
-                    } else {
-                        out.extend_from_slice(b"null");
-                    }
-                }
+            } else {
+                self.write_value(column, row, out);
             }
         }
         out.push(b'}');

@@ -268,10 +268,29 @@ fn fast_path_and_arrow_json_give_identical_bytes() {
             _ => Some(format!("{index:08x}-plain")),
         })
         .collect();
+    // The same values without any null take the encoder's dense path (every
+    // key written, commas baked into the keys).
+    let dense_values: Vec<Option<f64>> = values.iter().copied().filter(Option::is_some).collect();
+    let dense_ids: Vec<Option<String>> = (0..dense_values.len())
+        .map(|index| Some(ids[index * 4 % ids.len()].clone().unwrap_or_default()))
+        .collect();
+    let dense_file = dir.path().join("dense.parquet");
+    write_parquet(
+        &dense_file,
+        &[seed_batch(
+            dense_ids.iter().map(|id| id.as_deref()).collect(),
+            dense_values,
+        )],
+        1000,
+    );
     let batch = seed_batch(ids.iter().map(|id| id.as_deref()).collect(), values);
     write_parquet(&file, &[batch], 1000);
-    let dataset = Dataset::open(&file).unwrap();
-    for nulls in [NullMode::Omit, NullMode::Explicit] {
+    for (file, nulls) in [
+        (&file, NullMode::Omit),
+        (&file, NullMode::Explicit),
+        (&dense_file, NullMode::Omit),
+    ] {
+        let dataset = Dataset::open(file).unwrap();
         for non_finite in [NonFiniteMode::String, NonFiniteMode::Null] {
             let with = |encoder| ExportOptions {
                 message: MessageOptions {
@@ -285,7 +304,12 @@ fn fast_path_and_arrow_json_give_identical_bytes() {
             let reference = messages_of(&dataset, &with(EncoderChoice::ArrowJson));
             assert_eq!(fast.len(), reference.len());
             for (index, (a, b)) in fast.iter().zip(&reference).enumerate() {
-                assert_eq!(a, b, "message {index} differs ({nulls:?}, {non_finite:?})");
+                assert_eq!(
+                    a,
+                    b,
+                    "message {index} of {} differs ({nulls:?}, {non_finite:?})",
+                    file.display()
+                );
             }
         }
     }
