@@ -76,9 +76,12 @@ fn export_benches(c: &mut Criterion) {
                                 export(&dataset, &options, NullSink::default(), &mut |_| {})
                                     .expect("export runs");
                             } else {
+                                // lz4, as `predbench export` writes by default.
                                 let sink = ParquetSink::create(
                                     &output,
-                                    parquet::basic::Compression::SNAPPY,
+                                    predbench_generator::parquet_output::parquet_codec(
+                                        Compression::Lz4,
+                                    ),
                                     true,
                                 )
                                 .expect("sink opens");

@@ -4,13 +4,16 @@
 //! * [`rows`] draws rows from seeded RNG blocks, free of Arrow and Parquet;
 //! * [`parquet_output`] turns them into record batches and encoded row groups;
 //! * [`dataset`] plans part files, runs the [`pipeline`], writes the manifest
-//!   and publishes the directory atomically.
+//!   and publishes the directory atomically;
+//! * [`direct_file`] writes files past the page cache (`O_DIRECT`), for the
+//!   part files here and the exporter's outputs.
 //!
 //! The data depends only on the seed and the data parameters (rows, classes,
 //! distribution, rates): never on threads or batch sizes.
 
 pub mod config;
 pub mod dataset;
+pub mod direct_file;
 pub mod error;
 pub mod parquet_output;
 pub mod pipeline;

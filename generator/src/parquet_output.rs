@@ -1,9 +1,9 @@
 //! Arrow and Parquet plumbing: turns generated rows into record batches, encodes
 //! them into column chunks on worker threads, and writes part files in order.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+
+use crate::direct_file::DirectFile;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
@@ -162,9 +162,10 @@ impl BatchEncoder {
 
     /// Opens a part file at `path` that accepts encoded row groups.
     pub fn create_part(&self, path: &Path) -> Result<PartFile> {
-        let file = File::create(path).map_err(|e| GeneratorError::io("cannot create", path, e))?;
+        let file =
+            DirectFile::create(path).map_err(|e| GeneratorError::io("cannot create", path, e))?;
         let writer = SerializedFileWriter::new(
-            BufWriter::with_capacity(8 << 20, file),
+            file,
             self.parquet_schema.root_schema_ptr(),
             Arc::clone(&self.properties),
         )
@@ -182,7 +183,7 @@ impl BatchEncoder {
 /// A part file being written, one encoded batch after another.
 pub struct PartFile {
     path: PathBuf,
-    writer: SerializedFileWriter<BufWriter<File>>,
+    writer: SerializedFileWriter<DirectFile>,
 }
 
 impl PartFile {
@@ -214,8 +215,8 @@ impl PartFile {
                 cause,
             })?;
         let file = buffered
-            .into_inner()
-            .map_err(|e| GeneratorError::io("cannot flush", &path, e.into_error()))?;
+            .finish()
+            .map_err(|e| GeneratorError::io("cannot write", &path, e))?;
         file.sync_all()
             .map_err(|e| GeneratorError::io("cannot sync", &path, e))?;
         let bytes = file

@@ -1,9 +1,11 @@
 //! A file that appears at its final path only when complete: written under a
-//! temporary name in the same directory, synced, then renamed.
+//! temporary name in the same directory (past the page cache where the file
+//! system allows, see [`DirectFile`]), synced, then renamed.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use predbench_generator::direct_file::DirectFile;
 
 use crate::error::{ExportError, Result};
 
@@ -11,7 +13,7 @@ use crate::error::{ExportError, Result};
 pub struct AtomicFile {
     target: PathBuf,
     temporary: PathBuf,
-    writer: Option<BufWriter<File>>,
+    writer: Option<DirectFile>,
     committed: bool,
 }
 
@@ -48,12 +50,12 @@ impl AtomicFile {
             .into_owned();
         let temporary =
             target.with_file_name(format!(".{name}.predbench-tmp-{}", std::process::id()));
-        let file = File::create(&temporary)
+        let file = DirectFile::create(&temporary)
             .map_err(|e| ExportError::io("cannot create", &temporary, e))?;
         Ok(AtomicFile {
             target: target.to_path_buf(),
             temporary,
-            writer: Some(BufWriter::with_capacity(8 << 20, file)),
+            writer: Some(file),
             committed: false,
         })
     }
@@ -67,8 +69,8 @@ impl AtomicFile {
     pub fn commit(mut self) -> Result<u64> {
         let writer = self.writer.take().expect("committed once");
         let file = writer
-            .into_inner()
-            .map_err(|e| ExportError::io("cannot write", &self.temporary, e.into_error()))?;
+            .finish()
+            .map_err(|e| ExportError::io("cannot write", &self.temporary, e))?;
         file.sync_all()
             .map_err(|e| ExportError::io("cannot sync", &self.temporary, e))?;
         let bytes = file
