@@ -29,6 +29,10 @@ use crate::record::{
 
 /// Where `/usr/bin/time` lives; children run under it when it exists.
 const TIME_PROGRAM: &str = "/usr/bin/time";
+/// Name of the disk floor measured through the page cache.
+pub const DISK_FLOOR_BUFFERED: &str = "disk floor (dd, fsync)";
+/// Name of the disk floor measured past the page cache.
+pub const DISK_FLOOR_DIRECT: &str = "disk floor (dd, O_DIRECT)";
 /// Block size of the disk-floor `dd`.
 const DISK_FLOOR_BLOCK: u64 = 4 << 20;
 
@@ -169,7 +173,7 @@ fn compare_scale(args: &CompareArgs, rows: u64, session: &mut Session) -> anyhow
         plans.push(generate_plan(args, rows, threads, &session.program));
     }
     let mut export_plans = export_plans(args, rows, threads, &dataset, &session.program);
-    let runs_total = (plans.len() + export_plans.len() + usize::from(!args.skip_disk_floor))
+    let runs_total = (plans.len() + export_plans.len() + 2 * usize::from(!args.skip_disk_floor))
         * args.runs as usize;
     session.bar = progress_bar(runs_total as u64, session.quiet);
 
@@ -200,7 +204,8 @@ fn compare_scale(args: &CompareArgs, rows: u64, session: &mut Session) -> anyhow
         .with_context(|| format!("cannot read the manifest of {}", dataset.display()))?
         .total_bytes();
     if !args.skip_disk_floor {
-        export_plans.insert(0, disk_floor_plan(args, rows, dataset_bytes));
+        export_plans.insert(0, disk_floor_plan(args, rows, dataset_bytes, false));
+        export_plans.insert(1, disk_floor_plan(args, rows, dataset_bytes, true));
     }
     for run in 1..=args.runs {
         for plan in &export_plans {
@@ -305,13 +310,32 @@ fn generate_plan(args: &CompareArgs, rows: u64, threads: usize, program: &str) -
     }
 }
 
-fn disk_floor_plan(args: &CompareArgs, rows: u64, bytes: u64) -> Planned {
+/// `dd` writing `bytes` of zeros and syncing: through the page cache as most
+/// programs write (`direct: false`), or past it with `oflag=direct`, the
+/// device's own speed.
+fn disk_floor_plan(args: &CompareArgs, rows: u64, bytes: u64, direct: bool) -> Planned {
     let target = args.data_dir.join("disk-floor.tmp");
     let blocks = bytes.div_ceil(DISK_FLOOR_BLOCK).max(1);
+    let mut command = vec![
+        "dd".to_string(),
+        "if=/dev/zero".into(),
+        format!("of={}", target.display()),
+        format!("bs={DISK_FLOOR_BLOCK}"),
+        format!("count={blocks}"),
+        "conv=fsync".into(),
+        "status=none".into(),
+    ];
+    if direct {
+        command.push("oflag=direct".into());
+    }
     Planned {
         configuration: Configuration {
             kind: Kind::DiskFloor,
-            name: "disk floor (dd, fsync)".into(),
+            name: if direct {
+                DISK_FLOOR_DIRECT.into()
+            } else {
+                DISK_FLOOR_BUFFERED.into()
+            },
             rows,
             seed: args.seed,
             strategy: None,
@@ -320,15 +344,7 @@ fn disk_floor_plan(args: &CompareArgs, rows: u64, bytes: u64) -> Planned {
             group_size: None,
             threads: 1,
             memory_budget: None,
-            command: vec![
-                "dd".into(),
-                "if=/dev/zero".into(),
-                format!("of={}", target.display()),
-                format!("bs={DISK_FLOOR_BLOCK}"),
-                format!("count={blocks}"),
-                "conv=fsync".into(),
-                "status=none".into(),
-            ],
+            command,
         },
         scratch: Some(target),
         wants_summary: false,

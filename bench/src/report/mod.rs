@@ -19,6 +19,7 @@ use anyhow::Context;
 use predbench_generator::config::format_bytes;
 
 use crate::cli::ReportArgs;
+use crate::compare_command::{DISK_FLOOR_BUFFERED, DISK_FLOOR_DIRECT};
 use crate::record::{Kind, RunRecord, RunStatus, load_records};
 
 /// Runs `predbench report`.
@@ -130,12 +131,13 @@ pub struct Scale {
 }
 
 impl Scale {
-    /// The disk's write speed in bytes per second, from the newest disk-floor runs.
-    pub fn disk_bytes_per_second(&self) -> Option<f64> {
+    /// The disk's write speed in bytes per second, from the newest runs of
+    /// the disk-floor configuration `name`.
+    pub fn disk_bytes_per_second(&self, name: &str) -> Option<f64> {
         let floor = self
             .configurations
             .iter()
-            .find(|stats| stats.kind == Kind::DiskFloor)?;
+            .find(|stats| stats.kind == Kind::DiskFloor && stats.name == name)?;
         let seconds = floor.median_wall()?;
         (seconds > 0.0 && floor.produced_bytes > 0).then(|| floor.produced_bytes as f64 / seconds)
     }
@@ -404,31 +406,34 @@ fn render_scale(out: &mut String, scale: &Scale) {
             format_bytes(disk.total_bytes)
         );
     }
-    let floor_speed = scale.disk_bytes_per_second();
-    match floor_speed {
-        Some(speed) => {
-            let _ = writeln!(
-                out,
-                "Disk floor: `dd` with `conv=fsync` writes {:.0} MB/s here; \"× disk\" is a \
-                 configuration's time over the time that speed needs for the bytes it produced \
-                 (the output file, or for the null sink the JSON text it discarded).",
-                speed / 1e6
-            );
-        }
-        None => {
-            let _ = writeln!(out, "No disk-floor measurement in this session.");
-        }
-    }
+    let buffered_speed = scale.disk_bytes_per_second(DISK_FLOOR_BUFFERED);
+    let direct_speed = scale.disk_bytes_per_second(DISK_FLOOR_DIRECT);
+    let speed_text = |speed: Option<f64>| {
+        speed.map_or_else(
+            || "not measured".to_string(),
+            |speed| format!("{:.0} MB/s", speed / 1e6),
+        )
+    };
+    let _ = writeln!(
+        out,
+        "Disk floor: `dd` with `conv=fsync` writes {} through the page cache (as most programs \
+         write) and {} with `oflag=direct` (the device's own speed). \"× dd\" and \"× dd direct\" \
+         are a configuration's time over the time those speeds need for the bytes it produced \
+         (the output file, or for the null sink the JSON text it discarded). predbench writes \
+         its files with `O_DIRECT`.",
+        speed_text(buffered_speed),
+        speed_text(direct_speed)
+    );
     let fastest = scale.fastest_export();
     let mixed = scale.sessions.len() > 1;
     let _ = writeln!(
         out,
-        "\n| configuration | runs | median s | spread s | user s | sys s | peak RSS | bytes produced | rows/s | × fastest export | × disk | vs `time -v` |{}",
+        "\n| configuration | runs | median s | spread s | user s | sys s | peak RSS | bytes produced | rows/s | × fastest export | × dd | × dd direct | vs `time -v` |{}",
         if mixed { " session |" } else { "" }
     );
     let _ = writeln!(
         out,
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|{}",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}",
         if mixed { "---|" } else { "" }
     );
     let session_cell = |stats: &ConfigurationStats| {
@@ -443,7 +448,7 @@ fn render_scale(out: &mut String, scale: &Scale) {
         let Some(median_wall) = stats.median_wall() else {
             let _ = writeln!(
                 out,
-                "| {} | 0 of {runs} ok | failed | | | | | | | | | |{}",
+                "| {} | 0 of {runs} ok | failed | | | | | | | | | | |{}",
                 stats.name,
                 session_cell(stats)
             );
@@ -463,12 +468,13 @@ fn render_scale(out: &mut String, scale: &Scale) {
             (Kind::Export, Some(fastest)) => format!("{:.2}", median_wall / fastest),
             _ => String::new(),
         };
-        let versus_disk = match floor_speed {
+        let versus = |speed: Option<f64>| match speed {
             Some(speed) if stats.produced_bytes > 0 && stats.kind != Kind::DiskFloor => {
                 format!("{:.2}", median_wall / (stats.produced_bytes as f64 / speed))
             }
             _ => String::new(),
         };
+        let versus_disk = format!("{} | {}", versus(buffered_speed), versus(direct_speed));
         let _ = writeln!(
             out,
             "| {} | {}{} | {:.2} | {spread} | {:.2} | {:.2} | {} | {}{} | {rows_per_second} | {versus_fastest} | {versus_disk} | {} |{}",

@@ -10,10 +10,11 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use arrow_row::{RowConverter, SortField};
+use predbench_generator::direct_file::DirectFile;
 
 use crate::chunk::groups_per_chunk;
 use crate::dataset::Dataset;
@@ -225,9 +226,9 @@ impl ExternalSorter {
         let path = self
             .directory
             .join(format!("{}-run-{:05}.bin", self.name, self.runs.len()));
-        let file = File::create(&path)
+        // Past the page cache: a run is read back once, much later.
+        let mut writer = DirectFile::create(&path)
             .map_err(|e| ExportError::io("cannot create spill file", &path, e))?;
-        let mut writer = BufWriter::with_capacity(4 << 20, file);
         let write_error = |e| ExportError::io("cannot write spill file", &path, e);
         for &(key, offset, length) in &self.entries {
             writer.write_all(&key.to_le_bytes()).map_err(write_error)?;
@@ -238,7 +239,7 @@ impl ExternalSorter {
                 .write_all(&self.arena[offset..offset + length as usize])
                 .map_err(write_error)?;
         }
-        writer.flush().map_err(write_error)?;
+        writer.finish().map_err(write_error)?;
         self.spilled_bytes += (self.arena.len() + self.entries.len() * 20) as u64;
         self.runs.push(path);
         self.arena.clear();
