@@ -57,7 +57,6 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         eprintln!("batch rows: {batch_rows} ({batch_reason})");
     }
 
-    crate::keep_freed_memory();
     let bar = rows_progress_bar(config.rows, args.quiet);
     let options = RunOptions {
         threads,
