@@ -77,6 +77,20 @@ fn compare_records_every_run_and_report_renders_them() {
             .join(record["log"].as_str().unwrap());
         assert!(log.is_file(), "{}", log.display());
     }
+    // Under /usr/bin/time -v (installed by .ci/run) the harness's wall time
+    // and time's agree: the harness adds only time's own fork and exec.
+    if Path::new("/usr/bin/time").exists() {
+        for record in records.iter().filter(|record| record["status"] == "ok") {
+            let wall = record["wall_seconds"].as_f64().unwrap();
+            let time_v = record["time_v_wall_seconds"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("no time -v wall time in {record}"));
+            assert!(
+                (wall - time_v).abs() <= 0.05 + 0.02 * time_v,
+                "{wall} vs {time_v}"
+            );
+        }
+    }
     let failed = named(&records, "export single-thread contiguous parquet");
     assert_eq!(failed["status"], "failed");
     assert_ne!(failed["exit_code"], 0);

@@ -213,12 +213,18 @@ fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
         .collect()
 }
 
-/// Generator and disk floor first, then exports by grouping, strategy and sink.
-fn display_order(configuration: &crate::record::Configuration) -> (u8, String, u8, String) {
+/// Generator and disk floors first, then exports by grouping (the seed's
+/// modulo first), strategy and sink.
+fn display_order(configuration: &crate::record::Configuration) -> (u8, u8, u8, String) {
     let kind = match configuration.kind {
         Kind::Generate => 0,
         Kind::DiskFloor => 1,
         Kind::Export => 2,
+    };
+    let grouping = match configuration.grouping.as_deref() {
+        Some("modulo") => 0,
+        Some("contiguous") => 1,
+        _ => 2,
     };
     let strategy = match configuration.strategy.as_deref() {
         Some("single-thread") => 0,
@@ -226,12 +232,13 @@ fn display_order(configuration: &crate::record::Configuration) -> (u8, String, u
         Some("window-sort") => 2,
         _ => 3,
     };
-    (
-        kind,
-        configuration.grouping.clone().unwrap_or_default(),
-        strategy,
-        configuration.sink.clone().unwrap_or_default(),
-    )
+    let tie = match configuration.kind {
+        Kind::Export => configuration.sink.clone().unwrap_or_default(),
+        // Through the page cache first, then O_DIRECT.
+        _ if configuration.name == DISK_FLOOR_BUFFERED => "0".to_string(),
+        _ => configuration.name.clone(),
+    };
+    (kind, grouping, strategy, tie)
 }
 
 fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStats {
