@@ -233,7 +233,8 @@ fn draw_scaling(path: &Path, scales: &[Scale]) -> anyhow::Result<bool> {
         .configure_mesh()
         .x_desc("rows")
         .y_desc("seconds")
-        .x_label_formatter(&|rows| super::count(rows.round() as u64))
+        .x_labels(6)
+        .x_label_formatter(&|rows| compact_count(*rows))
         .y_label_formatter(&|seconds| format_seconds(*seconds))
         .draw()?;
     let mut families = Vec::new();
@@ -277,4 +278,20 @@ fn format_seconds(seconds: f64) -> String {
         let text = format!("{seconds:.3}");
         text.trim_end_matches('0').to_string()
     }
+}
+
+/// `1000000` as `1M`, `500000` as `500k`: short labels for a log axis.
+fn compact_count(value: f64) -> String {
+    let (scaled, suffix) = if value >= 1e6 {
+        (value / 1e6, "M")
+    } else if value >= 1e3 {
+        (value / 1e3, "k")
+    } else {
+        (value, "")
+    };
+    let text = format!("{scaled:.1}");
+    format!(
+        "{}{suffix}",
+        text.trim_end_matches('0').trim_end_matches('.')
+    )
 }
