@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use predbench_generator::Distribution;
 use predbench_generator::config::format_bytes;
 use predbench_generator::dataset::Manifest;
@@ -21,7 +21,7 @@ use clap::ValueEnum;
 
 use crate::cli::{CompareArgs, SinkKindArg};
 use crate::machine::{describe_machine, git_state, utc_now};
-use crate::process_stats::available_cores;
+use crate::process_stats::{available_cores, progress_bar};
 use crate::record::{
     CommandSummary, Configuration, Kind, Machine, RECORD_FORMAT_VERSION, RECORDS_FILE, RunRecord,
     RunStatus, save_records,
@@ -175,7 +175,11 @@ fn compare_scale(args: &CompareArgs, rows: u64, session: &mut Session) -> anyhow
     let mut export_plans = export_plans(args, rows, threads, &dataset, &session.program);
     let runs_total = (plans.len() + export_plans.len() + 2 * usize::from(!args.skip_disk_floor))
         * args.runs as usize;
-    session.bar = progress_bar(runs_total as u64, session.quiet);
+    session.bar = progress_bar(
+        runs_total as u64,
+        "{bar:30} {pos}/{len} runs, {elapsed_precise} {msg}",
+        session.quiet,
+    );
 
     // Generation first: its first successful run becomes the dataset when
     // there is none, so the measured runs double as the preparation.
@@ -249,15 +253,8 @@ fn prepare_dataset(
         eprintln!("generating {}", dataset.display());
     }
     let log = session.log_dir.join(format!("prepare-{rows}.log"));
-    let mut command = vec![
-        "generate".to_string(),
-        "--out".into(),
-        dataset.display().to_string(),
-        "--force".into(),
-        "--quiet".into(),
-    ];
-    command.extend(common_dataset_args(args, rows, threads));
-    let measurement = run_measured(&session.program, &command, &log)?;
+    let command = generate_command(&session.program, dataset, args, rows, threads);
+    let measurement = run_measured(&command[0], &command[1..], &log)?;
     if !measurement.exit.success() {
         anyhow::bail!(
             "cannot generate {} ({}): {}",
@@ -269,8 +266,21 @@ fn prepare_dataset(
     Ok(())
 }
 
-fn common_dataset_args(args: &CompareArgs, rows: u64, threads: usize) -> Vec<String> {
+/// `predbench generate` of the default table of `rows` rows into `out`, program first.
+fn generate_command(
+    program: &str,
+    out: &Path,
+    args: &CompareArgs,
+    rows: u64,
+    threads: usize,
+) -> Vec<String> {
     vec![
+        program.to_string(),
+        "generate".into(),
+        "--out".into(),
+        out.display().to_string(),
+        "--force".into(),
+        "--quiet".into(),
         "--rows".into(),
         rows.to_string(),
         "--seed".into(),
@@ -282,29 +292,16 @@ fn common_dataset_args(args: &CompareArgs, rows: u64, threads: usize) -> Vec<Str
 
 fn generate_plan(args: &CompareArgs, rows: u64, threads: usize, program: &str) -> Planned {
     let scratch = args.data_dir.join(format!("generate-scratch-{rows}"));
-    let mut command = vec![
-        program.to_string(),
-        "generate".into(),
-        "--out".into(),
-        scratch.display().to_string(),
-        "--force".into(),
-        "--quiet".into(),
-    ];
-    command.extend(common_dataset_args(args, rows, threads));
+    let command = generate_command(program, &scratch, args, rows, threads);
     Planned {
-        configuration: Configuration {
-            kind: Kind::Generate,
-            name: "generate".into(),
+        configuration: Configuration::unparameterised(
+            Kind::Generate,
+            "generate",
             rows,
-            seed: args.seed,
-            strategy: None,
-            grouping: None,
-            sink: None,
-            group_size: None,
+            args.seed,
             threads,
-            memory_budget: None,
             command,
-        },
+        ),
         scratch: Some(scratch),
         wants_summary: true,
     }
@@ -329,23 +326,18 @@ fn disk_floor_plan(args: &CompareArgs, rows: u64, bytes: u64, direct: bool) -> P
         command.push("oflag=direct".into());
     }
     Planned {
-        configuration: Configuration {
-            kind: Kind::DiskFloor,
-            name: if direct {
-                DISK_FLOOR_DIRECT.into()
+        configuration: Configuration::unparameterised(
+            Kind::DiskFloor,
+            if direct {
+                DISK_FLOOR_DIRECT
             } else {
-                DISK_FLOOR_BUFFERED.into()
+                DISK_FLOOR_BUFFERED
             },
             rows,
-            seed: args.seed,
-            strategy: None,
-            grouping: None,
-            sink: None,
-            group_size: None,
-            threads: 1,
-            memory_budget: None,
+            args.seed,
+            1,
             command,
-        },
+        ),
         scratch: Some(target),
         wants_summary: false,
     }
@@ -565,20 +557,6 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
     session.records.push(record.clone());
     save_records(&session.records_path, &session.records)?;
     Ok(record)
-}
-
-fn progress_bar(runs: u64, quiet: bool) -> ProgressBar {
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(Some(runs), target);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} runs, {elapsed_precise} {msg}")
-            .expect("the progress template is valid"),
-    );
-    bar
 }
 
 fn print_medians(records: &[RunRecord]) {

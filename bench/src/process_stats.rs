@@ -37,20 +37,24 @@ pub fn available_cores() -> usize {
         .unwrap_or(1)
 }
 
-/// A progress bar over `rows` rows with rows/s and ETA, drawn on standard
+/// A progress bar over `total` units styled by `template`, drawn on standard
 /// error only when it is a terminal and `quiet` is false.
-pub fn rows_progress_bar(rows: u64, quiet: bool) -> ProgressBar {
+pub fn progress_bar(total: u64, template: &str, quiet: bool) -> ProgressBar {
     let target = if quiet {
         ProgressDrawTarget::hidden()
     } else {
         ProgressDrawTarget::stderr()
     };
-    let bar = ProgressBar::with_draw_target(Some(rows), target);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {percent:>3}% {human_pos}/{human_len} rows, {per_sec}, ETA {eta}",
-        )
-        .expect("the progress template is valid"),
-    );
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    bar.set_style(ProgressStyle::with_template(template).expect("the progress template is valid"));
     bar
+}
+
+/// A progress bar over `rows` rows with rows/s and ETA.
+pub fn rows_progress_bar(rows: u64, quiet: bool) -> ProgressBar {
+    progress_bar(
+        rows,
+        "{bar:40} {percent:>3}% {human_pos}/{human_len} rows, {per_sec}, ETA {eta}",
+        quiet,
+    )
 }

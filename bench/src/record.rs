@@ -138,6 +138,32 @@ pub struct Configuration {
     pub command: Vec<String>,
 }
 
+impl Configuration {
+    /// A configuration without export parameters (the generator, a disk floor).
+    pub fn unparameterised(
+        kind: Kind,
+        name: &str,
+        rows: u64,
+        seed: u64,
+        threads: usize,
+        command: Vec<String>,
+    ) -> Configuration {
+        Configuration {
+            kind,
+            name: name.to_string(),
+            rows,
+            seed,
+            strategy: None,
+            grouping: None,
+            sink: None,
+            group_size: None,
+            threads,
+            memory_budget: None,
+            command,
+        }
+    }
+}
+
 /// The machine a session ran on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Machine {

@@ -180,7 +180,7 @@ fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
                     .find(|record| record.configuration.name == name)
                     .expect("every name comes from a record")
             };
-            chosen.sort_by_key(|(name, _)| display_order(&first_of(name).configuration));
+            chosen.sort_by_cached_key(|(name, _)| display_order(&first_of(name).configuration));
             let configurations: Vec<ConfigurationStats> = chosen
                 .iter()
                 .map(|(name, session)| {
