@@ -32,7 +32,7 @@ pub enum Command {
 }
 
 /// Flags of `predbench compare`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
     /// Dataset sizes, comma-separated; k, M and G multiply by 1e3, 1e6, 1e9 (e.g. 1M,6M,60M).
     #[arg(long, value_delimiter = ',', value_parser = parse_count_arg, default_value = "1M,3M")]
@@ -94,6 +94,31 @@ pub struct CompareArgs {
     /// Delete the datasets when done.
     #[arg(long)]
     pub clean: bool,
+    /// Also run the peers (scripts/peers/), comma-separated, or all of them when
+    /// given alone: seed-generator, pyspark-seed, pyspark-window, spark-jvm, duckdb, polars.
+    #[arg(long, value_delimiter = ',', num_args = 0..=1, default_missing_value = "all")]
+    pub peers: Option<Vec<String>>,
+    /// What every exporter runs on: predbench (made by `predbench generate`), seed
+    /// (made by the seed's generator: pandas files, no extension, dictionary pages),
+    /// or the path of an existing dataset (--rows is then ignored).
+    #[arg(long, default_value = "predbench")]
+    pub dataset: String,
+    /// The peers' Python venv (made by scripts/setup-peers.sh).
+    #[arg(long, env = "PREDBENCH_PEERS_VENV", default_value = ".venv-peers")]
+    pub peers_venv: PathBuf,
+    /// Where the peers' scripts are.
+    #[arg(long, default_value = "scripts/peers")]
+    pub peers_dir: PathBuf,
+    /// spark.driver.memory of the Spark peers (the seed gave its jobs 12G).
+    #[arg(long, default_value = "12g")]
+    pub spark_driver_memory: String,
+    /// Do not check the peers' handling of NaN and nulls on a small table.
+    #[arg(long)]
+    pub skip_edge_cases: bool,
+    /// Do not verify outputs (by default the first run of every configuration that
+    /// writes a file is checked with `predbench verify`).
+    #[arg(long)]
+    pub no_verify: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -159,8 +184,8 @@ pub struct ExportArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Rows per unit of work (whole groups).
-    #[arg(long, default_value_t = 65_536)]
+    /// Rows per unit of work (whole groups); `rayon` holds threads + 2 chunks.
+    #[arg(long, default_value_t = predbench_exporter::strategy::DEFAULT_CHUNK_ROWS)]
     pub chunk_rows: u64,
     /// Memory window-sort may use before spilling to disk, e.g. 512MB or 4GB.
     #[arg(long, value_parser = parse_size_arg, default_value = "4GB")]
@@ -185,7 +210,8 @@ pub struct VerifyArgs {
     /// The dataset that was exported.
     #[arg(long)]
     pub input: PathBuf,
-    /// The export: a Parquet file of messages or an NDJSON file.
+    /// The export: a Parquet file of messages, a directory of Parquet part files
+    /// (Spark's output), or an NDJSON file.
     #[arg(long)]
     pub messages: PathBuf,
     /// The grouping the export used.
@@ -206,6 +232,9 @@ pub struct VerifyArgs {
     /// How many problems to print.
     #[arg(long, default_value_t = 10)]
     pub max_problems: usize,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `--strategy`.

@@ -19,12 +19,13 @@ use predbench_generator::dataset::Manifest;
 use crate::child::{log_tail, run_measured, time_v_wall_seconds};
 use clap::ValueEnum;
 
-use crate::cli::{CompareArgs, SinkKindArg};
+use crate::cli::{CompareArgs, GroupingArg, SinkKindArg, StrategyArg};
 use crate::machine::{describe_machine, git_state, utc_now};
+use crate::peers::{Peer, PeerEnvironment, PeerRole, peer_named, select_peers};
 use crate::process_stats::{available_cores, progress_bar};
 use crate::record::{
-    CommandSummary, Configuration, Kind, Machine, RECORD_FORMAT_VERSION, RECORDS_FILE, RunRecord,
-    RunStatus, save_records,
+    CommandSummary, Configuration, DATASET_EDGE_CASES, DATASET_PREDBENCH, DATASET_SEED, Kind,
+    Machine, RECORD_FORMAT_VERSION, RECORDS_FILE, RunRecord, RunStatus, Verification, save_records,
 };
 
 /// Where `/usr/bin/time` lives; children run under it when it exists.
@@ -44,6 +45,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     if args.runs == 0 {
         anyhow::bail!("invalid argument --runs: must be at least 1");
     }
+    let peers = match &args.peers {
+        Some(names) => select_peers(names)?,
+        None => Vec::new(),
+    };
     let program = std::env::current_exe()
         .context("cannot find the predbench executable to run as a child")?
         .display()
@@ -86,6 +91,12 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         records: Vec::new(),
         quiet: args.quiet,
         bar: ProgressBar::hidden(),
+        peers,
+        peer_environment: PeerEnvironment {
+            python: args.peers_venv.join("bin").join("python"),
+            scripts: args.peers_dir.clone(),
+            spark_driver_memory: args.spark_driver_memory.clone(),
+        },
     };
     if !args.quiet {
         eprintln!(
@@ -101,8 +112,23 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    for &rows in &args.rows {
-        compare_scale(&args, rows, &mut session_state)?;
+    let choice = DatasetChoice::parse(&args.dataset)?;
+    let scales = match &choice {
+        DatasetChoice::Existing(path) => vec![
+            predbench_exporter::Dataset::open(path)
+                .with_context(|| format!("cannot read dataset {}", path.display()))?
+                .rows,
+        ],
+        _ => args.rows.clone(),
+    };
+    for &rows in &scales {
+        compare_scale(&args, rows, &choice, &mut session_state)?;
+    }
+    let runs_peers = session_state.peers.iter().any(|peer| {
+        peer.role == PeerRole::Exporter && session_state.peer_environment.missing(peer).is_none()
+    });
+    if runs_peers && !args.skip_edge_cases {
+        compare_edge_cases(&args, &mut session_state)?;
     }
     session_state.bar.finish_and_clear();
     save_records(&records_path, &session_state.records)?;
@@ -146,51 +172,150 @@ struct Session {
     records: Vec<RunRecord>,
     quiet: bool,
     bar: ProgressBar,
+    /// The peers `--peers` asked for.
+    peers: Vec<&'static Peer>,
+    peer_environment: PeerEnvironment,
 }
 
 /// A configuration and what to do around each run of it.
 struct Planned {
     configuration: Configuration,
-    /// A file (or for `generate`, a dataset directory) the run creates and the
-    /// harness deletes afterwards.
+    /// A file the run creates and the harness deletes afterwards (a
+    /// directory too when `scratch_may_be_directory`: Spark writes one).
     scratch: Option<PathBuf>,
-    /// Where the child writes its `--summary-json`, if it does.
+    /// Whether the scratch output may be a directory the harness deletes
+    /// whole (a peer's output, which it names); otherwise only a file is
+    /// deleted, and whatever else stands at the path is left alone.
+    scratch_may_be_directory: bool,
+    /// Whether the child writes a `--summary-json`.
     wants_summary: bool,
+    /// The verify command (program first) that checks the first run's output.
+    verify: Option<Vec<String>>,
+    /// Why it cannot run here (a peer without its venv or Java): its runs are
+    /// recorded as failed with this reason, and the rest go on.
+    unavailable: Option<String>,
+    /// Noticed about the dataset the configuration runs on.
+    observations: Vec<String>,
 }
 
-fn compare_scale(args: &CompareArgs, rows: u64, session: &mut Session) -> anyhow::Result<()> {
-    let threads = args.threads.unwrap_or_else(available_cores);
-    let dataset = args
-        .data_dir
-        .join(format!("predictions-{rows}-seed{}", args.seed));
-    let mut dataset_ready = dataset_matches(&dataset, rows, args.seed);
-    if dataset_ready && !session.quiet {
-        eprintln!("reusing {} (its manifest matches)", dataset.display());
+impl Planned {
+    fn new(configuration: Configuration, scratch: Option<PathBuf>) -> Planned {
+        Planned {
+            configuration,
+            scratch,
+            scratch_may_be_directory: false,
+            wants_summary: true,
+            verify: None,
+            unavailable: None,
+            observations: Vec::new(),
+        }
+    }
+}
+
+/// What `--dataset` asks every exporter to run on.
+#[derive(Debug, Clone, PartialEq)]
+enum DatasetChoice {
+    /// Made by `predbench generate`.
+    Predbench,
+    /// Made by the seed's generator.
+    Seed,
+    /// An existing dataset.
+    Existing(PathBuf),
+}
+
+impl DatasetChoice {
+    fn parse(text: &str) -> anyhow::Result<DatasetChoice> {
+        Ok(match text {
+            DATASET_PREDBENCH => DatasetChoice::Predbench,
+            DATASET_SEED => DatasetChoice::Seed,
+            path => {
+                let path = PathBuf::from(path);
+                if !path.exists() {
+                    anyhow::bail!(
+                        "invalid argument --dataset: '{text}' is not predbench, seed or an existing dataset path"
+                    );
+                }
+                DatasetChoice::Existing(path)
+            }
+        })
     }
 
-    let mut plans = Vec::new();
-    if !args.skip_generate {
-        plans.push(generate_plan(args, rows, threads, &session.program));
+    fn label(&self) -> String {
+        match self {
+            DatasetChoice::Predbench => DATASET_PREDBENCH.to_string(),
+            DatasetChoice::Seed => DATASET_SEED.to_string(),
+            DatasetChoice::Existing(path) => path.display().to_string(),
+        }
     }
-    let mut export_plans = export_plans(args, rows, threads, &dataset, &session.program);
-    let runs_total = (plans.len() + export_plans.len() + 2 * usize::from(!args.skip_disk_floor))
-        * args.runs as usize;
+}
+
+/// Rows of the table the peers' NaN and null handling is checked on.
+const EDGE_CASE_ROWS: u64 = 10_000;
+
+fn compare_scale(
+    args: &CompareArgs,
+    rows: u64,
+    choice: &DatasetChoice,
+    session: &mut Session,
+) -> anyhow::Result<()> {
+    let threads = args.threads.unwrap_or_else(available_cores);
+    let label = choice.label();
+    let (dataset, mut dataset_ready) = match choice {
+        DatasetChoice::Predbench => {
+            let dataset = args
+                .data_dir
+                .join(format!("predictions-{rows}-seed{}", args.seed));
+            let ready = dataset_matches(&dataset, rows, args.seed);
+            (dataset, ready)
+        }
+        DatasetChoice::Seed => {
+            let dataset = args.data_dir.join(format!("seed-predictions-{rows}"));
+            let ready = seed_dataset_matches(&dataset, rows);
+            (dataset, ready)
+        }
+        DatasetChoice::Existing(path) => (path.clone(), true),
+    };
+    if dataset_ready && !session.quiet && !matches!(choice, DatasetChoice::Existing(_)) {
+        eprintln!("reusing {} (it matches)", dataset.display());
+    }
+
+    // Generators: predbench's and, when asked for or needed, the seed's.
+    let mut generators = Vec::new();
+    if !matches!(choice, DatasetChoice::Existing(_)) {
+        if !args.skip_generate {
+            generators.push(generate_plan(args, rows, threads, &session.program));
+        }
+        let asked = session.peers.iter().any(|peer| peer.name == SEED_GENERATOR);
+        if asked || (*choice == DatasetChoice::Seed && !args.skip_generate) {
+            generators.push(seed_generator_plan(args, rows, threads, session));
+        }
+    }
+    for plan in &mut generators {
+        plan.configuration.dataset = label.clone();
+    }
+    let mut export_plans = export_plans(args, rows, threads, &dataset, &label, session);
+    let runs_total =
+        (generators.len() + export_plans.len() + 2 * usize::from(!args.skip_disk_floor))
+            * args.runs as usize;
     session.bar = progress_bar(
         runs_total as u64,
         "{bar:30} {pos}/{len} runs, {elapsed_precise} {msg}",
         session.quiet,
     );
 
-    // Generation first: its first successful run becomes the dataset when
-    // there is none, so the measured runs double as the preparation.
+    // Generation first: the first successful run of the generator that makes
+    // the chosen dataset becomes it when there is none, so the measured runs
+    // double as the preparation.
     for run in 1..=args.runs {
-        for plan in &plans {
+        for plan in &generators {
             let record = measure(session, plan, run)?;
-            let scratch = plan
-                .scratch
-                .as_ref()
-                .expect("generate writes a scratch dataset");
-            if !dataset_ready && record.status == RunStatus::Ok {
+            let scratch = plan.scratch.as_ref().expect("a generator writes a dataset");
+            let makes_dataset = match choice {
+                DatasetChoice::Predbench => plan.configuration.peer.is_none(),
+                DatasetChoice::Seed => plan.configuration.peer.is_some(),
+                DatasetChoice::Existing(_) => false,
+            };
+            if makes_dataset && !dataset_ready && record.status == RunStatus::Ok {
                 remove_dataset(&dataset);
                 fs::rename(scratch, &dataset).with_context(|| {
                     format!("cannot move {} to {}", scratch.display(), dataset.display())
@@ -202,28 +327,181 @@ fn compare_scale(args: &CompareArgs, rows: u64, session: &mut Session) -> anyhow
         }
     }
     if !dataset_ready {
-        prepare_dataset(args, rows, threads, &dataset, session)?;
+        match choice {
+            DatasetChoice::Seed => prepare_seed_dataset(args, rows, threads, &dataset, session)?,
+            _ => prepare_dataset(args, rows, threads, &dataset, session)?,
+        }
     }
-    let dataset_bytes = Manifest::read(&dataset)
-        .with_context(|| format!("cannot read the manifest of {}", dataset.display()))?
-        .total_bytes();
+    let opened = predbench_exporter::Dataset::open(&dataset)
+        .with_context(|| format!("cannot read dataset {}", dataset.display()))?;
+    if *choice == DatasetChoice::Seed {
+        let observation = repeated_files_observation(&dataset, session);
+        for plan in &mut export_plans {
+            plan.observations.push(observation.clone());
+        }
+    }
     if !args.skip_disk_floor {
-        export_plans.insert(0, disk_floor_plan(args, rows, dataset_bytes, false));
-        export_plans.insert(1, disk_floor_plan(args, rows, dataset_bytes, true));
+        export_plans.insert(0, disk_floor_plan(args, rows, opened.bytes, false, &label));
+        export_plans.insert(1, disk_floor_plan(args, rows, opened.bytes, true, &label));
     }
     for run in 1..=args.runs {
         for plan in &export_plans {
             measure(session, plan, run)?;
             if let Some(scratch) = &plan.scratch {
-                // A file only: whatever else sits at that path is not ours.
-                let _ = fs::remove_file(scratch);
+                remove_output(scratch, plan.scratch_may_be_directory);
             }
         }
     }
-    if args.clean {
+    if args.clean && !matches!(choice, DatasetChoice::Existing(_)) {
         remove_dataset(&dataset);
     }
     Ok(())
+}
+
+/// Runs every selected exporting peer and `rayon` once on a small table with
+/// NaN and nulls, each output verified the Spark way: records which
+/// conventions each one follows (a bare `NaN`, NaN as null) instead of hiding them.
+fn compare_edge_cases(args: &CompareArgs, session: &mut Session) -> anyhow::Result<()> {
+    let threads = args.threads.unwrap_or_else(available_cores);
+    let dataset = args.data_dir.join(format!("edge-cases-{EDGE_CASE_ROWS}"));
+    if !session.quiet {
+        eprintln!("edge cases: NaN and nulls in {EDGE_CASE_ROWS} rows");
+    }
+    let mut command = generate_command(&session.program, &dataset, args, EDGE_CASE_ROWS, threads);
+    command.extend(["--nan-rate", "0.01", "--null-rate", "0.01"].map(String::from));
+    let log = session.log_dir.join("prepare-edge-cases.log");
+    let measurement = run_measured(&command[0], &command[1..], &log)?;
+    if !measurement.exit.success() {
+        anyhow::bail!(
+            "cannot generate {} ({}): {}",
+            dataset.display(),
+            measurement.exit,
+            log_tail(&log, 5)
+        );
+    }
+    let edge_args = CompareArgs {
+        strategies: vec![StrategyArg::Rayon],
+        groupings: vec![GroupingArg::Modulo],
+        sinks: vec![SinkKindArg::Parquet],
+        ..args.clone()
+    };
+    let plans = export_plans(
+        &edge_args,
+        EDGE_CASE_ROWS,
+        threads,
+        &dataset,
+        DATASET_EDGE_CASES,
+        session,
+    );
+    session.bar = progress_bar(
+        plans.len() as u64,
+        "{bar:30} {pos}/{len} runs, {elapsed_precise} {msg}",
+        session.quiet,
+    );
+    for plan in &plans {
+        measure(session, plan, 1)?;
+        if let Some(scratch) = &plan.scratch {
+            remove_output(scratch, plan.scratch_may_be_directory);
+        }
+    }
+    remove_dataset(&dataset);
+    Ok(())
+}
+
+/// Whether `dataset` holds `rows` rows written by the seed's generator.
+fn seed_dataset_matches(dataset: &Path, rows: u64) -> bool {
+    fs::read_to_string(dataset.join(SEED_GENERATOR_MARKER))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|marker| marker["rows"] == rows)
+}
+
+/// The seed generator's marker file in the datasets it writes.
+const SEED_GENERATOR_MARKER: &str = "_seed_generator.json";
+/// The seed generator's name among the peers.
+const SEED_GENERATOR: &str = "seed-generator";
+
+fn seed_generator_plan(
+    args: &CompareArgs,
+    rows: u64,
+    threads: usize,
+    session: &Session,
+) -> Planned {
+    let peer = peer_named(SEED_GENERATOR).expect("the seed generator is a peer");
+    let scratch = args.data_dir.join(format!("seed-generate-scratch-{rows}"));
+    let command = session.peer_environment.command(
+        peer,
+        &[
+            "--output".to_string(),
+            scratch.display().to_string(),
+            "--rows".to_string(),
+            rows.to_string(),
+        ],
+        threads,
+    );
+    let mut configuration = Configuration::unparameterised(
+        Kind::Generate,
+        &format!("peer {SEED_GENERATOR}"),
+        rows,
+        args.seed,
+        threads,
+        command,
+    );
+    configuration.peer = Some(SEED_GENERATOR.to_string());
+    let mut plan = Planned::new(configuration, Some(scratch));
+    plan.unavailable = session.peer_environment.missing(peer);
+    plan
+}
+
+/// Makes the seed generator's dataset without measuring it (with `--skip-generate`).
+fn prepare_seed_dataset(
+    args: &CompareArgs,
+    rows: u64,
+    threads: usize,
+    dataset: &Path,
+    session: &Session,
+) -> anyhow::Result<()> {
+    let plan = seed_generator_plan(args, rows, threads, session);
+    if let Some(why) = plan.unavailable {
+        anyhow::bail!("cannot make the seed's dataset: {why}");
+    }
+    if !session.quiet {
+        eprintln!("generating {} with the seed's generator", dataset.display());
+    }
+    let log = session.log_dir.join(format!("prepare-seed-{rows}.log"));
+    let scratch = plan.scratch.expect("a generator writes a dataset");
+    remove_dataset(&scratch);
+    let command = &plan.configuration.command;
+    let measurement = run_measured(&command[0], &command[1..], &log)?;
+    if !measurement.exit.success() {
+        anyhow::bail!(
+            "the seed's generator failed ({}): {}",
+            measurement.exit,
+            log_tail(&log, 5)
+        );
+    }
+    remove_dataset(dataset);
+    fs::rename(&scratch, dataset)
+        .with_context(|| format!("cannot move {} to {}", scratch.display(), dataset.display()))
+}
+
+/// What the seed generator's unseeded workers did to `dataset`, in one sentence.
+fn repeated_files_observation(dataset: &Path, session: &Session) -> String {
+    let command = session.peer_environment.repeated_files_command(dataset);
+    let output = std::process::Command::new(&command[0])
+        .args(&command[1..])
+        .output();
+    let parsed = output
+        .ok()
+        .filter(|output| output.status.success())
+        .and_then(|output| serde_json::from_slice::<serde_json::Value>(&output.stdout).ok());
+    match parsed {
+        Some(found) => format!(
+            "{} of the {} files of the seed generator's dataset repeat the class columns of another file (only the ids differ): its forked workers start from the same unseeded numpy state",
+            found["repeating"], found["files"]
+        ),
+        None => "could not check the seed generator's files for repeated values (scripts/peers/repeated_files.py failed)".to_string(),
+    }
 }
 
 /// Whether `dataset` holds the default table of `rows` rows and `seed`.
@@ -293,8 +571,8 @@ fn generate_command(
 fn generate_plan(args: &CompareArgs, rows: u64, threads: usize, program: &str) -> Planned {
     let scratch = args.data_dir.join(format!("generate-scratch-{rows}"));
     let command = generate_command(program, &scratch, args, rows, threads);
-    Planned {
-        configuration: Configuration::unparameterised(
+    Planned::new(
+        Configuration::unparameterised(
             Kind::Generate,
             "generate",
             rows,
@@ -302,15 +580,20 @@ fn generate_plan(args: &CompareArgs, rows: u64, threads: usize, program: &str) -
             threads,
             command,
         ),
-        scratch: Some(scratch),
-        wants_summary: true,
-    }
+        Some(scratch),
+    )
 }
 
 /// `dd` writing `bytes` of zeros and syncing: through the page cache as most
 /// programs write (`direct: false`), or past it with `oflag=direct`, the
 /// device's own speed.
-fn disk_floor_plan(args: &CompareArgs, rows: u64, bytes: u64, direct: bool) -> Planned {
+fn disk_floor_plan(
+    args: &CompareArgs,
+    rows: u64,
+    bytes: u64,
+    direct: bool,
+    dataset: &str,
+) -> Planned {
     let target = args.data_dir.join("disk-floor.tmp");
     let blocks = bytes.div_ceil(DISK_FLOOR_BLOCK).max(1);
     let mut command = vec![
@@ -325,31 +608,34 @@ fn disk_floor_plan(args: &CompareArgs, rows: u64, bytes: u64, direct: bool) -> P
     if direct {
         command.push("oflag=direct".into());
     }
-    Planned {
-        configuration: Configuration::unparameterised(
-            Kind::DiskFloor,
-            if direct {
-                DISK_FLOOR_DIRECT
-            } else {
-                DISK_FLOOR_BUFFERED
-            },
-            rows,
-            args.seed,
-            1,
-            command,
-        ),
-        scratch: Some(target),
-        wants_summary: false,
-    }
+    let mut configuration = Configuration::unparameterised(
+        Kind::DiskFloor,
+        if direct {
+            DISK_FLOOR_DIRECT
+        } else {
+            DISK_FLOOR_BUFFERED
+        },
+        rows,
+        args.seed,
+        1,
+        command,
+    );
+    configuration.dataset = dataset.to_string();
+    let mut plan = Planned::new(configuration, Some(target));
+    plan.wants_summary = false;
+    plan
 }
 
+/// predbench's strategies x groupings x sinks, then the exporting peers.
 fn export_plans(
     args: &CompareArgs,
     rows: u64,
     threads: usize,
     dataset: &Path,
-    program: &str,
+    label: &str,
+    session: &Session,
 ) -> Vec<Planned> {
+    let program = &session.program;
     let mut plans = Vec::new();
     for &grouping in &args.groupings {
         for &strategy in &args.strategies {
@@ -392,37 +678,144 @@ fn export_plans(
                     "--force".into(),
                     "--quiet".into(),
                 ];
-                plans.push(Planned {
-                    configuration: Configuration {
+                let writes_file = sink != SinkKindArg::Null;
+                let mut plan = Planned::new(
+                    Configuration {
                         kind: Kind::Export,
                         name,
                         rows,
                         seed: args.seed,
                         strategy: Some(strategy_name),
-                        grouping: Some(grouping_name),
+                        grouping: Some(grouping_name.clone()),
                         sink: Some(sink_name),
                         group_size: Some(args.group_size),
                         threads,
                         memory_budget: Some(args.memory_budget),
                         command,
+                        dataset: label.to_string(),
+                        peer: None,
                     },
-                    scratch: (sink != SinkKindArg::Null).then_some(output),
-                    wants_summary: true,
-                });
+                    writes_file.then_some(output.clone()),
+                );
+                if writes_file && !args.no_verify {
+                    plan.verify = Some(verify_command(
+                        program,
+                        dataset,
+                        &output,
+                        Some(&grouping_name),
+                        args.group_size,
+                        threads,
+                    ));
+                }
+                plans.push(plan);
             }
         }
+    }
+    for peer in session
+        .peers
+        .iter()
+        .filter(|peer| peer.role == PeerRole::Exporter)
+    {
+        let output = args
+            .data_dir
+            .join(format!("out-peer-{}.parquet", peer.name));
+        let command = session.peer_environment.command(
+            peer,
+            &[
+                "--input".to_string(),
+                dataset.display().to_string(),
+                "--output".to_string(),
+                output.display().to_string(),
+                "--group-size".to_string(),
+                args.group_size.to_string(),
+            ],
+            threads,
+        );
+        let mut plan = Planned::new(
+            Configuration {
+                kind: Kind::Export,
+                name: format!("peer {} modulo parquet", peer.name),
+                rows,
+                seed: args.seed,
+                strategy: None,
+                grouping: Some("modulo".to_string()),
+                sink: Some("parquet".to_string()),
+                group_size: Some(args.group_size),
+                threads,
+                memory_budget: None,
+                command,
+                dataset: label.to_string(),
+                peer: Some(peer.name.to_string()),
+            },
+            Some(output.clone()),
+        );
+        plan.unavailable = session.peer_environment.missing(peer);
+        plan.scratch_may_be_directory = true;
+        if !args.no_verify {
+            plan.verify = Some(verify_command(
+                program,
+                dataset,
+                &output,
+                None,
+                args.group_size,
+                threads,
+            ));
+        }
+        plans.push(plan);
     }
     plans
 }
 
+/// `predbench verify` of `output` against `dataset`: the exact grouping, or
+/// with `grouping: None` completeness and values only (the peers number rows
+/// their own way).
+fn verify_command(
+    program: &str,
+    dataset: &Path,
+    output: &Path,
+    grouping: Option<&str>,
+    group_size: u64,
+    threads: usize,
+) -> Vec<String> {
+    let mut command = vec![
+        program.to_string(),
+        "verify".into(),
+        "--input".into(),
+        dataset.display().to_string(),
+        "--messages".into(),
+        output.display().to_string(),
+        "--group-size".into(),
+        group_size.to_string(),
+        "--threads".into(),
+        threads.to_string(),
+        "--max-problems".into(),
+        "3".into(),
+    ];
+    match grouping {
+        Some(grouping) => command.extend(["--grouping".to_string(), grouping.to_string()]),
+        None => command.push("--any-grouping".into()),
+    }
+    command
+}
+
 /// Runs one planned configuration once, records it (saving the records file
-/// after every run, so an interrupted session keeps what it measured).
+/// after every run, so an interrupted session keeps what it measured). The
+/// first run's output is verified when the plan says how.
 fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<RunRecord> {
     let configuration = &plan.configuration;
-    let slug: String = format!("{}-{}-run{run}", configuration.name, configuration.rows)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let slug: String = format!(
+        "{}-{}-{}-run{run}",
+        configuration.name,
+        configuration.rows,
+        if configuration.dataset == DATASET_PREDBENCH {
+            ""
+        } else {
+            configuration.dataset.as_str()
+        }
+    )
+    .chars()
+    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+    .collect();
     let log = session.log_dir.join(format!("{slug}.log"));
     let summary_path = session.log_dir.join(format!("{slug}.summary.json"));
     let time_path = session.log_dir.join(format!("{slug}.time"));
@@ -447,14 +840,29 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
         "{} rows: {} (run {run})",
         configuration.rows, configuration.name
     ));
+    if let Some(scratch) = plan.scratch.as_ref().filter(|_| plan.scratch_may_be_directory) {
+        // What an interrupted session left at a peer's output path: the
+        // peers refuse to overwrite.
+        remove_output(scratch, true);
+    }
     let started_at = utc_now();
-    let measurement = run_measured(&program, &child_args, &log)?;
+    let measurement = match &plan.unavailable {
+        Some(_) => None,
+        None => Some(run_measured(&program, &child_args, &log)?),
+    };
 
     let mut status = RunStatus::Ok;
     let mut error = None;
-    if !measurement.exit.success() {
-        status = RunStatus::Failed;
-        error = Some(format!("{}: {}", measurement.exit, log_tail(&log, 5)));
+    match &measurement {
+        None => {
+            status = RunStatus::Failed;
+            error = plan.unavailable.clone();
+        }
+        Some(measurement) if !measurement.exit.success() => {
+            status = RunStatus::Failed;
+            error = Some(format!("{}: {}", measurement.exit, log_tail(&log, 5)));
+        }
+        Some(_) => {}
     }
     let summary = if plan.wants_summary && status == RunStatus::Ok {
         match CommandSummary::read(&summary_path) {
@@ -476,6 +884,26 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
             .map_or(0, |metadata| metadata.len()),
         _ => summary.output_bytes,
     };
+    let verification = match &plan.verify {
+        Some(verify) if run == 1 && status == RunStatus::Ok => {
+            session.bar.set_message(format!(
+                "{} rows: verifying {}",
+                configuration.rows, configuration.name
+            ));
+            Some(run_verification(
+                verify,
+                &session.log_dir.join(format!("{slug}.verify.log")),
+            )?)
+        }
+        _ => None,
+    };
+    let measurement = measurement.unwrap_or(crate::child::ChildMeasurement {
+        wall: std::time::Duration::ZERO,
+        user: std::time::Duration::ZERO,
+        system: std::time::Duration::ZERO,
+        peak_rss_bytes: 0,
+        exit: crate::child::ChildExit::Code(-1),
+    });
     let wall_seconds = measurement.wall.as_secs_f64();
     let rows = if configuration.kind == Kind::DiskFloor {
         0
@@ -494,15 +922,16 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
         run,
         status,
         error,
-        exit_code: match measurement.exit {
-            crate::child::ChildExit::Code(code) => Some(code),
-            crate::child::ChildExit::Signal(_) => None,
+        exit_code: match (&plan.unavailable, measurement.exit) {
+            (Some(_), _) => None,
+            (None, crate::child::ChildExit::Code(code)) => Some(code),
+            (None, crate::child::ChildExit::Signal(_)) => None,
         },
         wall_seconds,
         user_seconds: measurement.user.as_secs_f64(),
         system_seconds: measurement.system.as_secs_f64(),
         peak_rss_bytes: measurement.peak_rss_bytes,
-        time_v_wall_seconds: if session.use_time {
+        time_v_wall_seconds: if session.use_time && plan.unavailable.is_none() {
             time_v_wall_seconds(&time_path)
         } else {
             None
@@ -523,6 +952,16 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
             .unwrap_or(&log)
             .display()
             .to_string(),
+        verification,
+        observations: plan.observations.clone(),
+    };
+    let verdict = match &record.verification {
+        Some(verification) if verification.ok => "  verified".to_string(),
+        Some(verification) => format!(
+            "  NOT VERIFIED: {}",
+            verification.findings.first().map_or("", String::as_str)
+        ),
+        None => String::new(),
     };
     let line = format!(
         "{:>11} rows  {:<40} run {run}: {}",
@@ -530,7 +969,7 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
         configuration.name,
         match record.status {
             RunStatus::Ok => format!(
-                "{:8.2} s  peak RSS {:>10}",
+                "{:8.2} s  peak RSS {:>10}{verdict}",
                 record.wall_seconds,
                 format_bytes(record.peak_rss_bytes)
             ),
@@ -559,6 +998,30 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
     Ok(record)
 }
 
+/// Runs a verify command as a measured child and reads its verdict.
+fn run_verification(command: &[String], log: &Path) -> anyhow::Result<Verification> {
+    let measurement = run_measured(&command[0], &command[1..], log)?;
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let mut findings: Vec<String> = text
+        .lines()
+        .filter(|line| line.starts_with("problem: "))
+        .take(3)
+        .map(|line| line.trim_start_matches("problem: ").to_string())
+        .collect();
+    if let Some(verdict) = text.lines().rev().find(|line| !line.trim().is_empty()) {
+        findings.push(verdict.to_string());
+    }
+    Ok(Verification {
+        ok: measurement.exit.success(),
+        command: command.to_vec(),
+        wall_seconds: measurement.wall.as_secs_f64(),
+        user_seconds: measurement.user.as_secs_f64(),
+        system_seconds: measurement.system.as_secs_f64(),
+        peak_rss_bytes: measurement.peak_rss_bytes,
+        findings,
+    })
+}
+
 fn print_medians(records: &[RunRecord]) {
     let mut by_configuration: BTreeMap<(u64, String), Vec<f64>> = BTreeMap::new();
     for record in records
@@ -577,14 +1040,27 @@ fn print_medians(records: &[RunRecord]) {
     }
 }
 
-/// Deletes a dataset directory written by `generate` (it has a manifest);
-/// anything else at that path is left alone.
+/// Deletes a dataset directory written by `generate` or the seed's generator
+/// (it has their manifest); anything else at that path is left alone.
 fn remove_dataset(path: &Path) {
     if path
         .join(predbench_generator::dataset::MANIFEST_FILE)
         .is_file()
+        || path.join(SEED_GENERATOR_MARKER).is_file()
     {
         let _ = fs::remove_dir_all(path);
+    }
+}
+
+/// Deletes an output the harness asked for: a file, or with
+/// `directory_allowed` a directory of part files as Spark writes them.
+fn remove_output(path: &Path, directory_allowed: bool) {
+    if path.is_dir() {
+        if directory_allowed {
+            let _ = fs::remove_dir_all(path);
+        }
+    } else {
+        let _ = fs::remove_file(path);
     }
 }
 

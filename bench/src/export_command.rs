@@ -173,6 +173,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         id_column: args.id_column.clone(),
         non_finite: non_finite(args.non_finite),
         max_reported: args.max_problems,
+        threads: args.threads.unwrap_or_else(available_cores),
     };
     let report = verify(&dataset, &args.messages, &options)
         .with_context(|| format!("cannot verify {}", args.messages.display()))?;

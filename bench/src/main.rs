@@ -7,6 +7,7 @@ mod compare_command;
 mod export_command;
 mod generate_command;
 mod machine;
+mod peers;
 mod process_stats;
 mod record;
 mod report;

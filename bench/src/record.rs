@@ -74,6 +74,33 @@ pub struct RunRecord {
     pub rows_per_second: f64,
     /// The child's standard error and output, relative to the session directory.
     pub log: String,
+    /// `predbench verify` of the run's output, when it was checked (the first
+    /// run of every configuration that writes a file).
+    #[serde(default)]
+    pub verification: Option<Verification>,
+    /// What the harness noticed about the run's data, e.g. that files of the
+    /// seed generator's dataset repeat each other's values.
+    #[serde(default)]
+    pub observations: Vec<String>,
+}
+
+/// The outcome of `predbench verify` on a run's output, itself measured as a child process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Whether verify found the output complete and correct.
+    pub ok: bool,
+    /// The exact verify command line, program first.
+    pub command: Vec<String>,
+    /// Its wall time in seconds.
+    pub wall_seconds: f64,
+    /// Its user CPU seconds.
+    pub user_seconds: f64,
+    /// Its system CPU seconds.
+    pub system_seconds: f64,
+    /// Its peak RSS in bytes.
+    pub peak_rss_bytes: u64,
+    /// The first problems verify printed, and its verdict line.
+    pub findings: Vec<String>,
 }
 
 impl RunRecord {
@@ -136,7 +163,27 @@ pub struct Configuration {
     pub memory_budget: Option<u64>,
     /// The exact command line, program first.
     pub command: Vec<String>,
+    /// Which dataset it ran on: `predbench` (made by `predbench generate`),
+    /// `seed` (made by the seed's generator), `edge-cases` (a small table with
+    /// NaN and nulls), or the path given to `compare --dataset`.
+    #[serde(default = "default_dataset")]
+    pub dataset: String,
+    /// The peer (scripts/peers/) this configuration runs, if it is not predbench.
+    #[serde(default)]
+    pub peer: Option<String>,
 }
+
+/// Dataset label of records written before datasets were labelled.
+fn default_dataset() -> String {
+    DATASET_PREDBENCH.to_string()
+}
+
+/// Label of datasets made by `predbench generate`.
+pub const DATASET_PREDBENCH: &str = "predbench";
+/// Label of datasets made by the seed's generator.
+pub const DATASET_SEED: &str = "seed";
+/// Label of the small dataset with NaN and nulls the peers' conventions are checked on.
+pub const DATASET_EDGE_CASES: &str = "edge-cases";
 
 impl Configuration {
     /// A configuration without export parameters (the generator, a disk floor).
@@ -160,6 +207,8 @@ impl Configuration {
             threads,
             memory_budget: None,
             command,
+            dataset: default_dataset(),
+            peer: None,
         }
     }
 }

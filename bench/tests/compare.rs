@@ -115,6 +115,14 @@ fn compare_records_every_run_and_report_renders_them() {
     assert!(parquet["output_bytes"].as_u64().unwrap() > 0);
     assert_eq!(null["message_bytes"], parquet["message_bytes"]);
     assert_eq!(null["message_bytes"], single["message_bytes"]);
+    // File outputs are verified (the first run), the null sink's cannot be.
+    assert_eq!(parquet["verification"]["ok"], true, "{parquet}");
+    assert!(parquet["verification"]["command"][1] == "verify");
+    assert!(null["verification"].is_null());
+    // The blocked configuration never ran far enough to be verified, and the
+    // directory in its way is left as it was.
+    assert!(failed["verification"].is_null());
+    assert!(blocked.join("in-the-way").is_dir());
 
     let generate = named(&records, "generate");
     assert_eq!(generate["status"], "ok");
@@ -194,7 +202,7 @@ fn compare_records_every_run_and_report_renders_them() {
         "| export single-thread contiguous null | 1 |",
         " session |",
         "| export single-thread contiguous parquet | 0 of 1 ok | failed |",
-        "Failed runs:",
+        "Failed runs and outputs that did not verify:",
     ] {
         assert!(markdown.contains(expected), "{expected}: {markdown}");
     }

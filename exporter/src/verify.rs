@@ -2,16 +2,19 @@
 //! id exactly once, every value bit-identical after parsing, and (unless
 //! `any_grouping`) every message holding exactly its group, in order.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use predbench_generator::pipeline::ordered_parallel_map;
 use serde_json::Value;
 
 use crate::chunk::ChunkReader;
@@ -39,6 +42,8 @@ pub struct VerifyOptions {
     pub non_finite: NonFiniteMode,
     /// How many problems to describe.
     pub max_reported: usize,
+    /// Worker threads.
+    pub threads: usize,
 }
 
 /// The verdict.
@@ -62,6 +67,16 @@ impl VerifyReport {
         self.problems == 0
     }
 
+    /// Adds the counts and problems of `later`, a report on the messages after these.
+    fn merge(&mut self, later: VerifyReport, max_reported: usize) {
+        self.messages += later.messages;
+        self.predictions += later.predictions;
+        self.problems += later.problems;
+        let room = max_reported.saturating_sub(self.first_problems.len());
+        self.first_problems
+            .extend(later.first_problems.into_iter().take(room));
+    }
+
     fn problem(&mut self, max_reported: usize, description: impl FnOnce() -> String) {
         self.problems += 1;
         if self.first_problems.len() < max_reported {
@@ -70,62 +85,159 @@ impl VerifyReport {
     }
 }
 
-/// Reads the messages of an export: a Parquet file (first Utf8 column) or NDJSON lines.
-fn read_messages(path: &Path, mut each: impl FnMut(u64, &str) -> Result<()>) -> Result<()> {
-    let mut magic = [0u8; 4];
-    let mut file = File::open(path).map_err(|e| ExportError::io("cannot open", path, e))?;
-    let is_parquet = file.read_exact(&mut magic).is_ok() && &magic == b"PAR1";
-    let file = File::open(path).map_err(|e| ExportError::io("cannot open", path, e))?;
-    if is_parquet {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|builder| builder.with_batch_size(1024).build())
-            .map_err(|cause| ExportError::parquet(path, "opening the messages", cause))?;
-        let mut index = 0;
-        for batch in reader {
-            let batch = batch.map_err(|cause| ExportError::Arrow {
-                context: format!("cannot read {}", path.display()),
-                cause,
-            })?;
-            let column = batch.column(0);
-            let Some(strings) = column.as_string_opt::<i32>() else {
+/// Messages read per unit of parallel work when no chunk decides the count.
+const MESSAGES_PER_BATCH: usize = 1024;
+
+/// The messages of an export, in order: a Parquet file or a directory of
+/// Parquet part files (Spark's layout: name order, `_SUCCESS` and `.crc`
+/// skipped), whose first column holds the messages (Utf8, LargeUtf8 or
+/// Utf8View) and whose ranges any worker can read; or an NDJSON file, read
+/// line by line in order.
+struct MessageSource {
+    path: PathBuf,
+    parquet: Option<Dataset>,
+}
+
+/// A run of consecutive messages: a range of a Parquet export, read by the
+/// worker that checks it, or NDJSON lines already read.
+enum MessageRun {
+    Range(Range<u64>),
+    Lines(Vec<String>),
+}
+
+impl MessageRun {
+    fn len(&self) -> usize {
+        match self {
+            MessageRun::Range(range) => (range.end - range.start) as usize,
+            MessageRun::Lines(lines) => lines.len(),
+        }
+    }
+}
+
+/// Hands out [`MessageRun`]s in order.
+struct MessageRuns {
+    next: u64,
+    /// Messages in a Parquet export; `None` for NDJSON.
+    total: Option<u64>,
+    lines: Option<std::io::Lines<BufReader<File>>>,
+    path: PathBuf,
+}
+
+impl MessageRuns {
+    /// Index of the first message and the next run of at most `count`
+    /// messages (empty after the last).
+    fn take(&mut self, count: usize) -> Result<(u64, MessageRun)> {
+        let first = self.next;
+        let run = match (self.total, &mut self.lines) {
+            (Some(total), _) => {
+                let end = (first + count as u64).min(total);
+                MessageRun::Range(first..end)
+            }
+            (None, Some(lines)) => {
+                let mut taken = Vec::with_capacity(count);
+                for line in lines.by_ref().take(count) {
+                    taken.push(line.map_err(|e| ExportError::io("cannot read", &self.path, e))?);
+                }
+                MessageRun::Lines(taken)
+            }
+            (None, None) => MessageRun::Lines(Vec::new()),
+        };
+        self.next += run.len() as u64;
+        Ok((first, run))
+    }
+}
+
+impl MessageSource {
+    fn open(path: &Path) -> Result<MessageSource> {
+        let is_parquet = path.is_dir() || {
+            let mut magic = [0u8; 4];
+            let mut file = File::open(path).map_err(|e| ExportError::io("cannot open", path, e))?;
+            file.read_exact(&mut magic).is_ok() && &magic == b"PAR1"
+        };
+        let parquet = if is_parquet {
+            let dataset = Dataset::open(path)?;
+            let first = dataset.schema.field(0);
+            if !matches!(
+                first.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) {
                 return Err(ExportError::NotParquet {
                     path: path.to_path_buf(),
                     reason: format!(
-                        "its first column is {}, not a string of messages",
-                        column.data_type()
+                        "its first column {} is {}, not a string of messages",
+                        first.name(),
+                        first.data_type()
                     ),
                 });
-            };
-            for message in strings.iter() {
-                each(index, message.unwrap_or("null"))?;
-                index += 1;
             }
-        }
-    } else {
-        for (index, line) in BufReader::with_capacity(1 << 20, file).lines().enumerate() {
-            let line = line.map_err(|e| ExportError::io("cannot read", path, e))?;
-            each(index as u64, &line)?;
+            Some(dataset)
+        } else {
+            None
+        };
+        Ok(MessageSource {
+            path: path.to_path_buf(),
+            parquet,
+        })
+    }
+
+    fn runs(&self) -> Result<MessageRuns> {
+        let lines = match &self.parquet {
+            Some(_) => None,
+            None => {
+                let file = File::open(&self.path)
+                    .map_err(|e| ExportError::io("cannot open", &self.path, e))?;
+                Some(BufReader::with_capacity(1 << 20, file).lines())
+            }
+        };
+        Ok(MessageRuns {
+            next: 0,
+            total: self.parquet.as_ref().map(|dataset| dataset.rows),
+            lines,
+            path: self.path.clone(),
+        })
+    }
+
+    /// The texts of `run`; a range is read into `batch`, which they borrow.
+    fn texts<'a>(
+        &self,
+        run: &'a MessageRun,
+        batch: &'a mut Option<RecordBatch>,
+    ) -> Result<Vec<&'a str>> {
+        match (run, &self.parquet) {
+            (MessageRun::Lines(lines), _) => Ok(lines.iter().map(String::as_str).collect()),
+            (MessageRun::Range(range), Some(dataset)) => {
+                let read = batch.insert(dataset.read_rows(range.clone())?);
+                let column = read.column(0);
+                let text = |value: Option<&'a str>| value.unwrap_or("null");
+                Ok(if let Some(strings) = column.as_string_opt::<i32>() {
+                    strings.iter().map(text).collect()
+                } else if let Some(strings) = column.as_string_opt::<i64>() {
+                    strings.iter().map(text).collect()
+                } else {
+                    column.as_string_view().iter().map(text).collect()
+                })
+            }
+            (MessageRun::Range(_), None) => unreachable!("ranges come from Parquet exports"),
         }
     }
-    Ok(())
 }
 
 /// A value reduced to what equality is judged on: doubles by their bits.
 #[derive(Debug, Clone, PartialEq, Hash)]
-enum Canonical {
+enum Canonical<'a> {
     Null,
     Finite(u64),
     NaN,
     Infinity,
     NegativeInfinity,
-    Text(String),
+    Text(Cow<'a, str>),
     /// Any other type: its JSON, as serde_json prints a parsed value.
     Json(String),
     /// Something that cannot be the column's value (a string in a float column).
     Invalid(String),
 }
 
-fn float_canonical(value: f64, non_finite: NonFiniteMode) -> Canonical {
+fn float_canonical(value: f64, non_finite: NonFiniteMode) -> Canonical<'static> {
     if value.is_finite() {
         Canonical::Finite(value.to_bits())
     } else if non_finite == NonFiniteMode::Null {
@@ -140,7 +252,7 @@ fn float_canonical(value: f64, non_finite: NonFiniteMode) -> Canonical {
 }
 
 /// The canonical form of `column[row]` in the dataset.
-fn expected_canonical(column: &dyn Array, row: usize, non_finite: NonFiniteMode) -> Canonical {
+fn expected_canonical(column: &dyn Array, row: usize, non_finite: NonFiniteMode) -> Canonical<'_> {
     if column.is_null(row) {
         return Canonical::Null;
     }
@@ -152,33 +264,212 @@ fn expected_canonical(column: &dyn Array, row: usize, non_finite: NonFiniteMode)
             f64::from(column.as_primitive::<Float32Type>().value(row)),
             non_finite,
         ),
-        DataType::Utf8 => Canonical::Text(column.as_string::<i32>().value(row).to_string()),
+        DataType::Utf8 => Canonical::Text(Cow::Borrowed(column.as_string::<i32>().value(row))),
         _ => Canonical::Json(reference_json(column, row).unwrap_or_default()),
     }
 }
 
 /// The canonical form of a parsed JSON value for a column of type `data_type`.
-fn found_canonical(data_type: &DataType, value: Option<&Value>) -> Canonical {
-    let value = value.unwrap_or(&Value::Null);
-    if value.is_null() {
+fn found_canonical<'a>(data_type: &DataType, value: Option<&'a Found<'a>>) -> Canonical<'a> {
+    let Some(value) = value else {
         return Canonical::Null;
-    }
-    match data_type {
-        DataType::Float64 | DataType::Float32 => match value {
-            Value::Number(number) => number.as_f64().map_or_else(
+    };
+    match (data_type, value) {
+        (_, Found::Null) => Canonical::Null,
+        (DataType::Float64 | DataType::Float32, Found::Number(number)) => {
+            Canonical::Finite(number.to_bits())
+        }
+        (DataType::Float64 | DataType::Float32, Found::Integer(number)) => {
+            number.as_f64().map_or_else(
                 || Canonical::Invalid(value.to_string()),
-                |parsed| Canonical::Finite(parsed.to_bits()),
-            ),
-            Value::String(text) if text == "NaN" => Canonical::NaN,
-            Value::String(text) if text == "Infinity" => Canonical::Infinity,
-            Value::String(text) if text == "-Infinity" => Canonical::NegativeInfinity,
-            other => Canonical::Invalid(other.to_string()),
+                |number| Canonical::Finite(number.to_bits()),
+            )
+        }
+        (DataType::Float64 | DataType::Float32, Found::Text(text)) => match text.as_ref() {
+            "NaN" => Canonical::NaN,
+            "Infinity" => Canonical::Infinity,
+            "-Infinity" => Canonical::NegativeInfinity,
+            _ => Canonical::Invalid(value.to_string()),
         },
-        DataType::Utf8 => match value {
-            Value::String(text) => Canonical::Text(text.clone()),
-            other => Canonical::Invalid(other.to_string()),
-        },
-        _ => Canonical::Json(value.to_string()),
+        (DataType::Utf8, Found::Text(text)) => Canonical::Text(Cow::Borrowed(text.as_ref())),
+        (DataType::Float64 | DataType::Float32 | DataType::Utf8, _) => {
+            Canonical::Invalid(value.to_string())
+        }
+        (_, Found::Number(number)) => Canonical::Json(
+            serde_json::Number::from_f64(*number)
+                .map_or_else(|| number.to_string(), |number| number.to_string()),
+        ),
+        (_, Found::Integer(number)) => Canonical::Json(number.to_string()),
+        (_, Found::Text(text)) => Canonical::Json(Value::String(text.to_string()).to_string()),
+        (_, Found::Other(other)) => Canonical::Json(other.to_string()),
+    }
+}
+
+/// A value of a prediction as the JSON parser saw it; text borrowed from the
+/// message where it has no escapes.
+#[derive(Debug)]
+enum Found<'a> {
+    Null,
+    /// A number with a fraction or an exponent.
+    Number(f64),
+    /// A number without: kept exact for integer columns.
+    Integer(Value),
+    Text(Cow<'a, str>),
+    /// An array, an object or a boolean.
+    Other(Value),
+}
+
+impl std::fmt::Display for Found<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::Null => f.write_str("null"),
+            Found::Number(number) => write!(f, "{number:?}"),
+            Found::Integer(number) => write!(f, "{number}"),
+            Found::Text(text) => write!(f, "{}", Value::String(text.to_string())),
+            Found::Other(other) => write!(f, "{other}"),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Found<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct FoundVisitor;
+        impl<'de> serde::de::Visitor<'de> for FoundVisitor {
+            type Value = Found<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Null)
+            }
+            fn visit_none<E>(self) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Null)
+            }
+            fn visit_f64<E>(self, value: f64) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Number(value))
+            }
+            fn visit_u64<E>(self, value: u64) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Integer(Value::from(value)))
+            }
+            fn visit_i64<E>(self, value: i64) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Integer(Value::from(value)))
+            }
+            fn visit_bool<E>(self, value: bool) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Other(Value::Bool(value)))
+            }
+            fn visit_borrowed_str<E>(self, value: &'de str) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Text(Cow::Borrowed(value)))
+            }
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Text(Cow::Owned(value.to_string())))
+            }
+            fn visit_string<E>(self, value: String) -> std::result::Result<Found<'de>, E> {
+                Ok(Found::Text(Cow::Owned(value)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<Found<'de>, A::Error> {
+                use serde::Deserialize;
+                Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Found::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Found<'de>, A::Error> {
+                use serde::Deserialize;
+                Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Found::Other)
+            }
+        }
+        deserializer.deserialize_any(FoundVisitor)
+    }
+}
+
+/// A field name, borrowed from the message where it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, value: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(value)))
+            }
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(value.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// One prediction of a message: its fields in the order the export wrote them.
+#[derive(Default)]
+struct Prediction<'a> {
+    fields: Vec<(Cow<'a, str>, Found<'a>)>,
+}
+
+impl<'a> Prediction<'a> {
+    /// The value of field `name`; `position` is where the schema puts it, tried first.
+    fn get(&self, position: usize, name: &str) -> Option<&Found<'a>> {
+        match self.fields.get(position) {
+            Some((key, value)) if key == name => Some(value),
+            _ => self
+                .fields
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value),
+        }
+    }
+
+    /// A field the schema does not have.
+    fn unexpected_field(&self, schema: &arrow_schema::Schema) -> Option<&str> {
+        self.fields
+            .iter()
+            .enumerate()
+            .find(|(position, (key, _))| {
+                schema
+                    .fields()
+                    .get(*position)
+                    .is_none_or(|field| field.name() != key)
+                    && schema.field_with_name(key).is_err()
+            })
+            .map(|(_, (key, _))| key.as_ref())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Prediction<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct PredictionVisitor;
+        impl<'de> serde::de::Visitor<'de> for PredictionVisitor {
+            type Value = Prediction<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Prediction<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(32));
+                while let Some((Key(key), value)) = map.next_entry::<Key<'de>, Found<'de>>()? {
+                    fields.push((key, value));
+                }
+                Ok(Prediction { fields })
+            }
+        }
+        deserializer.deserialize_map(PredictionVisitor)
     }
 }
 
@@ -211,57 +502,95 @@ fn reference_json(column: &dyn Array, row: usize) -> Option<String> {
         })
 }
 
-/// Compares one JSON object with row `row` of `batch`; describes the first difference.
-fn row_difference(
-    batch: &RecordBatch,
-    row: usize,
-    object: &serde_json::Map<String, Value>,
-    non_finite: NonFiniteMode,
-) -> Option<String> {
-    let schema = batch.schema();
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        let expected = expected_canonical(column.as_ref(), row, non_finite);
-        let found = found_canonical(field.data_type(), object.get(field.name()));
-        if expected != found {
-            return Some(format!(
-                "column {}: expected {expected:?}, the export has {}",
-                field.name(),
-                object
-                    .get(field.name())
-                    .map_or("nothing".to_string(), Value::to_string)
-            ));
-        }
-    }
-    object
-        .keys()
-        .find(|key| schema.field_with_name(key).is_err())
-        .map(|key| format!("unexpected field {key}"))
+/// A column of a batch, its type resolved once so that values are read
+/// without a downcast per cell.
+enum ColumnView<'a> {
+    Float64(&'a arrow_array::Float64Array),
+    Float32(&'a arrow_array::Float32Array),
+    Utf8(&'a arrow_array::StringArray),
+    Other(&'a dyn Array),
 }
 
-fn parse_message(
-    path: &Path,
-    index: u64,
-    text: &str,
-) -> std::result::Result<Vec<serde_json::Map<String, Value>>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "message {index} of {} is not valid JSON: {e}",
-            path.display()
-        )
-    })?;
-    let Value::Array(items) = value else {
-        return Err(format!("message {index} is not a JSON array"));
-    };
-    items
-        .into_iter()
-        .map(|item| match item {
-            Value::Object(object) => Ok(object),
-            other => Err(format!("message {index} holds {other}, not an object")),
+impl ColumnView<'_> {
+    /// The canonical form of the value in `row`.
+    fn canonical(&self, row: usize, non_finite: NonFiniteMode) -> Canonical<'_> {
+        match self {
+            ColumnView::Float64(values) if values.is_valid(row) => {
+                float_canonical(values.value(row), non_finite)
+            }
+            ColumnView::Float32(values) if values.is_valid(row) => {
+                float_canonical(f64::from(values.value(row)), non_finite)
+            }
+            ColumnView::Utf8(values) if values.is_valid(row) => {
+                Canonical::Text(Cow::Borrowed(values.value(row)))
+            }
+            ColumnView::Other(column) => expected_canonical(*column, row, non_finite),
+            _ => Canonical::Null,
+        }
+    }
+}
+
+/// The columns of `batch` as [`ColumnView`]s.
+fn column_views(batch: &RecordBatch) -> Vec<ColumnView<'_>> {
+    batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Float64 => ColumnView::Float64(column.as_primitive::<Float64Type>()),
+            DataType::Float32 => ColumnView::Float32(column.as_primitive::<Float32Type>()),
+            DataType::Utf8 => ColumnView::Utf8(column.as_string::<i32>()),
+            _ => ColumnView::Other(column.as_ref()),
         })
         .collect()
 }
 
-/// Verifies the export at `messages` against `dataset`.
+/// Compares one prediction with row `row` of `batch` (whose columns are
+/// `views`); describes the first difference.
+fn row_difference(
+    batch: &RecordBatch,
+    views: &[ColumnView<'_>],
+    row: usize,
+    prediction: &Prediction<'_>,
+    non_finite: NonFiniteMode,
+) -> Option<String> {
+    let schema = batch.schema();
+    for (position, (field, view)) in schema.fields().iter().zip(views).enumerate() {
+        let expected = view.canonical(row, non_finite);
+        let value = prediction.get(position, field.name());
+        let found = found_canonical(field.data_type(), value);
+        if expected != found {
+            return Some(format!(
+                "column {}: expected {expected:?}, the export has {}",
+                field.name(),
+                value.map_or("nothing".to_string(), Found::to_string)
+            ));
+        }
+    }
+    prediction
+        .unexpected_field(&schema)
+        .map(|key| format!("unexpected field {key}"))
+}
+
+/// Parses a message: a JSON array of objects.
+fn parse_message<'a>(
+    path: &Path,
+    index: u64,
+    text: &'a str,
+) -> std::result::Result<Vec<Prediction<'a>>, String> {
+    serde_json::from_str::<Vec<Prediction<'a>>>(text).map_err(|e| {
+        if text.trim_start().starts_with('[') {
+            format!(
+                "message {index} of {} is not valid JSON or not an array of objects: {e}",
+                path.display()
+            )
+        } else {
+            format!("message {index} is not a JSON array: {e}")
+        }
+    })
+}
+
+/// Verifies the export at `messages` (a file or a directory of part files)
+/// against `dataset`, on `options.threads` workers.
 pub fn verify(dataset: &Dataset, messages: &Path, options: &VerifyOptions) -> Result<VerifyReport> {
     if options.any_grouping {
         verify_any_grouping(dataset, messages, options)
@@ -270,7 +599,18 @@ pub fn verify(dataset: &Dataset, messages: &Path, options: &VerifyOptions) -> Re
     }
 }
 
-/// Re-derives every message from the dataset in order and compares.
+/// What one worker checks in [`verify_grouping`]: an expected chunk of groups
+/// (none past the last group) and the messages that claim to be them.
+struct GroupedMessages {
+    expected: Option<MessageChunk>,
+    /// Index of the first message in the export.
+    first_index: u64,
+    messages: MessageRun,
+}
+
+/// Re-derives every message from the dataset in order and compares: chunks
+/// of groups are read in order and paired with as many messages, and each
+/// pair is read (the messages) and compared on a worker.
 fn verify_grouping(
     dataset: &Dataset,
     path: &Path,
@@ -282,73 +622,59 @@ fn verify_grouping(
         ..VerifyReport::default()
     };
     let max = options.max_reported;
+    let source = MessageSource::open(path)?;
     let mut expected = ChunkReader::new(dataset, layout, 65_536);
-    let mut current: Option<MessageChunk> = None;
-    let mut message_in_chunk = 0usize;
+    let mut runs = source.runs()?;
+    let mut finished = false;
+    let work_items = std::iter::from_fn(move || {
+        if finished {
+            return None;
+        }
+        let item = (|| {
+            let chunk = expected.next().transpose()?;
+            let wanted = chunk
+                .as_ref()
+                .map_or(MESSAGES_PER_BATCH, |chunk| chunk.ends.len());
+            let (first_index, messages) = runs.take(wanted)?;
+            if chunk.is_none() && messages.len() == 0 {
+                return Ok(None);
+            }
+            Ok(Some(GroupedMessages {
+                expected: chunk,
+                first_index,
+                messages,
+            }))
+        })();
+        match item {
+            Ok(Some(item)) => Some(Ok(item)),
+            Ok(None) => None,
+            Err(error) => {
+                finished = true;
+                Some(Err(error))
+            }
+        }
+    });
     let expected_messages = layout.message_count();
-    read_messages(path, |index, text| {
-        report.messages += 1;
-        // Advance to the chunk holding this message.
-        while current
-            .as_ref()
-            .is_none_or(|chunk| message_in_chunk >= chunk.ends.len())
-        {
-            match expected.next() {
-                Some(chunk) => {
-                    current = Some(chunk?);
-                    message_in_chunk = 0;
-                }
-                None => {
-                    current = None;
-                    break;
-                }
-            }
-        }
-        let objects = match parse_message(path, index, text) {
-            Ok(objects) => objects,
-            Err(problem) => {
-                report.problem(max, || problem);
-                message_in_chunk += 1;
-                return Ok(());
-            }
-        };
-        report.predictions += objects.len() as u64;
-        let Some(chunk) = current.as_ref() else {
-            report.problem(max, || {
-                format!("message {index} is past the last of {expected_messages} messages")
-            });
-            return Ok(());
-        };
-        let start = if message_in_chunk == 0 {
-            0
-        } else {
-            chunk.ends[message_in_chunk - 1] as usize
-        };
-        let rows = &chunk.order[start..chunk.ends[message_in_chunk] as usize];
-        message_in_chunk += 1;
-        if rows.len() != objects.len() {
-            report.problem(max, || {
-                format!(
-                    "message {index} holds {} predictions, its group has {}",
-                    objects.len(),
-                    rows.len()
-                )
-            });
-        }
-        for (member, (&row, object)) in rows.iter().zip(&objects).enumerate() {
-            if let Some(difference) =
-                row_difference(&chunk.batch, row as usize, object, options.non_finite)
-            {
-                let id = chunk.sequential_ids[row as usize];
-                report.problem(max, || {
-                    format!(
-                        "message {index}, prediction {member} (sequential id {id}): {difference}"
-                    )
-                });
-            }
-        }
-        Ok(())
-    })?;
+    ordered_parallel_map(
+        work_items,
+        options.threads,
+        options.threads * 2,
+        |item| {
+            let mut batch = None;
+            let texts = source.texts(&item.messages, &mut batch)?;
+            Ok(check_grouped(
+                path,
+                &item,
+                &texts,
+                expected_messages,
+                options,
+            ))
+        },
+        |_, partial| {
+            report.merge(partial, max);
+            Ok(())
+        },
+    )?;
     if report.messages != expected_messages {
         let found = report.messages;
         report.problem(max, || {
@@ -367,8 +693,80 @@ fn verify_grouping(
     Ok(report)
 }
 
+/// Compares the messages of one work item with the groups they should hold.
+fn check_grouped(
+    path: &Path,
+    item: &GroupedMessages,
+    texts: &[&str],
+    expected_messages: u64,
+    options: &VerifyOptions,
+) -> VerifyReport {
+    let max = options.max_reported;
+    let mut report = VerifyReport::default();
+    let views = item
+        .expected
+        .as_ref()
+        .map(|chunk| column_views(&chunk.batch));
+    for (position, text) in texts.iter().enumerate() {
+        let index = item.first_index + position as u64;
+        report.messages += 1;
+        let objects = match parse_message(path, index, text) {
+            Ok(objects) => objects,
+            Err(problem) => {
+                report.problem(max, || problem);
+                continue;
+            }
+        };
+        report.predictions += objects.len() as u64;
+        let (Some(chunk), Some(views)) = (item.expected.as_ref(), views.as_ref()) else {
+            report.problem(max, || {
+                format!("message {index} is past the last of {expected_messages} messages")
+            });
+            continue;
+        };
+        let Some(&end) = chunk.ends.get(position) else {
+            report.problem(max, || {
+                format!("message {index} is past the last of {expected_messages} messages")
+            });
+            continue;
+        };
+        let start = if position == 0 {
+            0
+        } else {
+            chunk.ends[position - 1] as usize
+        };
+        let rows = &chunk.order[start..end as usize];
+        if rows.len() != objects.len() {
+            report.problem(max, || {
+                format!(
+                    "message {index} holds {} predictions, its group has {}",
+                    objects.len(),
+                    rows.len()
+                )
+            });
+        }
+        for (member, (&row, object)) in rows.iter().zip(&objects).enumerate() {
+            if let Some(difference) = row_difference(
+                &chunk.batch,
+                views,
+                row as usize,
+                object,
+                options.non_finite,
+            ) {
+                let id = chunk.sequential_ids[row as usize];
+                report.problem(max, || {
+                    format!(
+                        "message {index}, prediction {member} (sequential id {id}): {difference}"
+                    )
+                });
+            }
+        }
+    }
+    report
+}
+
 /// A 64-bit fingerprint of canonical values in schema order.
-fn fingerprint(values: impl Iterator<Item = Canonical>) -> u64 {
+fn fingerprint<'a>(values: impl Iterator<Item = Canonical<'a>>) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for value in values {
         value.hash(&mut hasher);
@@ -385,10 +783,14 @@ fn id_key(id: &str) -> u128 {
     (u128::from(high.finish()) << 64) | u128::from(low.finish())
 }
 
+/// Rows the index is built from per unit of parallel work.
+const INDEX_BATCH_ROWS: usize = 65_536;
+
 /// Matches predictions to rows by id: completeness and values only. The
 /// index holds a 128-bit id key, the row's sequential id and a fingerprint of
-/// its values (about 50 bytes a row); the first mismatches are described by
-/// reading their rows again.
+/// its values (about 40 bytes a row), plus one byte a row saying whether it
+/// was seen; it is built and then probed on all workers. The first
+/// mismatches are described by reading their rows again.
 fn verify_any_grouping(
     dataset: &Dataset,
     path: &Path,
@@ -405,104 +807,145 @@ fn verify_any_grouping(
             ),
         ));
     };
+    if !matches!(dataset.schema.field(id_index).data_type(), DataType::Utf8) {
+        return Err(ExportError::invalid(
+            "--id-column",
+            format!("column {} is not a string column", options.id_column),
+        ));
+    }
+    let non_finite = options.non_finite;
+
+    // id key -> (sequential id, fingerprint of the values).
+    let mut index: HashMap<u128, (u64, u64)> = HashMap::with_capacity(dataset.rows as usize);
+    let mut cursor = dataset.cursor(0..dataset.rows, INDEX_BATCH_ROWS);
+    let mut next_row = 0u64;
+    let batches = std::iter::from_fn(move || {
+        (next_row < dataset.rows).then(|| {
+            let first_row = next_row;
+            let batch = cursor.take(INDEX_BATCH_ROWS)?;
+            next_row += batch.num_rows() as u64;
+            if batch.num_rows() == 0 {
+                next_row = dataset.rows;
+            }
+            Ok((first_row, batch))
+        })
+    });
+    ordered_parallel_map(
+        batches,
+        options.threads,
+        options.threads * 2,
+        |(first_row, batch): (u64, RecordBatch)| {
+            let ids = batch.column(id_index).as_string::<i32>();
+            let views = column_views(&batch);
+            Ok((0..batch.num_rows())
+                .map(|row| {
+                    let id = if ids.is_null(row) { "" } else { ids.value(row) };
+                    let values = views.iter().map(|view| view.canonical(row, non_finite));
+                    (id_key(id), first_row + row as u64, fingerprint(values))
+                })
+                .collect::<Vec<_>>())
+        },
+        |_, entries| {
+            for (key, sequential_id, values) in entries {
+                if index.insert(key, (sequential_id, values)).is_some() {
+                    let row = dataset.read_rows(sequential_id..sequential_id + 1)?;
+                    let id = row.column(id_index).as_string::<i32>().value(0).to_string();
+                    return Err(ExportError::invalid(
+                        "--any-grouping",
+                        format!(
+                            "the dataset holds id {id:?} twice, so predictions cannot be matched by id"
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        },
+    )?;
+
+    let seen: Vec<AtomicBool> = (0..dataset.rows).map(|_| AtomicBool::new(false)).collect();
     let mut report = VerifyReport {
         dataset_rows: dataset.rows,
         ..VerifyReport::default()
     };
-    let non_finite = options.non_finite;
-    // id key -> (sequential id, fingerprint of the values, seen).
-    let mut index: HashMap<u128, (u64, u64, bool)> = HashMap::with_capacity(dataset.rows as usize);
-    let mut cursor = dataset.cursor(0..dataset.rows, 65_536);
-    let mut sequential_id = 0u64;
-    while sequential_id < dataset.rows {
-        let batch = cursor.take(65_536)?;
-        let ids = batch
-            .column(id_index)
-            .as_string_opt::<i32>()
-            .ok_or_else(|| {
-                ExportError::invalid(
-                    "--id-column",
-                    format!("column {} is not a string column", options.id_column),
-                )
-            })?;
-        for row in 0..batch.num_rows() {
-            let id = if ids.is_null(row) { "" } else { ids.value(row) };
-            let values = batch
-                .columns()
-                .iter()
-                .map(|column| expected_canonical(column.as_ref(), row, non_finite));
-            let entry = (sequential_id + row as u64, fingerprint(values), false);
-            if index.insert(id_key(id), entry).is_some() {
-                return Err(ExportError::invalid(
-                    "--any-grouping",
-                    format!(
-                        "the dataset holds id {id:?} twice, so predictions cannot be matched by id"
-                    ),
-                ));
-            }
-        }
-        sequential_id += batch.num_rows() as u64;
-    }
+    let source = MessageSource::open(path)?;
+    let mut runs = source.runs()?;
+    let message_batches = std::iter::from_fn(move || match runs.take(MESSAGES_PER_BATCH) {
+        Ok((_, run)) if run.len() == 0 => None,
+        Ok(batch) => Some(Ok(batch)),
+        Err(error) => Some(Err(error)),
+    });
     let schema = dataset.schema.clone();
-    read_messages(path, |message, text| {
-        report.messages += 1;
-        let objects = match parse_message(path, message, text) {
-            Ok(objects) => objects,
-            Err(problem) => {
-                report.problem(max, || problem);
-                return Ok(());
-            }
-        };
-        if objects.is_empty() {
-            report.problem(max, || format!("message {message} is empty"));
-        }
-        for (member, object) in objects.iter().enumerate() {
-            report.predictions += 1;
-            let id = object
-                .get(&options.id_column)
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let Some(entry) = index.get_mut(&id_key(id)) else {
-                report.problem(max, || {
-                    format!(
-                        "message {message}, prediction {member}: id {id:?} is not in the dataset"
-                    )
-                });
-                continue;
-            };
-            if entry.2 {
-                report.problem(max, || {
-                    format!("message {message}, prediction {member}: id {id} appears twice")
-                });
-                continue;
-            }
-            entry.2 = true;
-            let found = fingerprint(
-                schema
-                    .fields()
-                    .iter()
-                    .map(|field| found_canonical(field.data_type(), object.get(field.name()))),
-            );
-            let unexpected = object
-                .keys()
-                .any(|key| schema.field_with_name(key).is_err());
-            if found != entry.1 || unexpected {
-                let row_id = entry.0;
-                let description = if report.first_problems.len() < max {
-                    let row = dataset.read_rows(row_id..row_id + 1)?;
-                    row_difference(&row, 0, object, non_finite)
-                        .unwrap_or_else(|| "values differ".to_string())
-                } else {
-                    String::new()
+    ordered_parallel_map(
+        message_batches,
+        options.threads,
+        options.threads * 2,
+        |(first_index, run): (u64, MessageRun)| {
+            let mut partial = VerifyReport::default();
+            let mut batch = None;
+            let texts = source.texts(&run, &mut batch)?;
+            for (position, text) in texts.iter().enumerate() {
+                let message = first_index + position as u64;
+                partial.messages += 1;
+                let objects = match parse_message(path, message, text) {
+                    Ok(objects) => objects,
+                    Err(problem) => {
+                        partial.problem(max, || problem);
+                        continue;
+                    }
                 };
-                report.problem(max, || {
-                    format!("message {message}, prediction {member} (id {id}, sequential id {row_id}): {description}")
-                });
+                if objects.is_empty() {
+                    partial.problem(max, || format!("message {message} is empty"));
+                }
+                for (member, object) in objects.iter().enumerate() {
+                    partial.predictions += 1;
+                    let id = match object.get(id_index, &options.id_column) {
+                        Some(Found::Text(text)) => text.as_ref(),
+                        _ => "",
+                    };
+                    let Some(&(row_id, expected)) = index.get(&id_key(id)) else {
+                        partial.problem(max, || {
+                            format!(
+                                "message {message}, prediction {member}: id {id:?} is not in the dataset"
+                            )
+                        });
+                        continue;
+                    };
+                    if seen[row_id as usize].swap(true, AtomicOrdering::Relaxed) {
+                        partial.problem(max, || {
+                            format!("message {message}, prediction {member}: id {id} appears twice")
+                        });
+                        continue;
+                    }
+                    let found =
+                        fingerprint(schema.fields().iter().enumerate().map(|(position, field)| {
+                            found_canonical(field.data_type(), object.get(position, field.name()))
+                        }));
+                    let unexpected = object.unexpected_field(&schema).is_some();
+                    if found != expected || unexpected {
+                        let description = if partial.first_problems.len() < max {
+                            let row = dataset.read_rows(row_id..row_id + 1)?;
+                            row_difference(&row, &column_views(&row), 0, object, non_finite)
+                                .unwrap_or_else(|| "values differ".to_string())
+                        } else {
+                            String::new()
+                        };
+                        partial.problem(max, || {
+                            format!("message {message}, prediction {member} (id {id}, sequential id {row_id}): {description}")
+                        });
+                    }
+                }
             }
-        }
-        Ok(())
-    })?;
-    let missing = index.values().filter(|entry| !entry.2).count();
+            Ok(partial)
+        },
+        |_, partial| {
+            report.merge(partial, max);
+            Ok(())
+        },
+    )?;
+    let missing = seen
+        .iter()
+        .filter(|seen| !seen.load(AtomicOrdering::Relaxed))
+        .count();
     if missing > 0 {
         report.problem(max, || {
             format!("{missing} dataset rows appear in no message")

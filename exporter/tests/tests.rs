@@ -79,6 +79,7 @@ fn verify_options(grouping: Grouping, group_size: u64) -> VerifyOptions {
         id_column: "id_client".to_string(),
         non_finite: NonFiniteMode::String,
         max_reported: 10,
+        threads: 2,
     }
 }
 
@@ -628,4 +629,125 @@ fn null_sink_counts_what_the_file_sinks_write() {
         ndjson.len() as u64
     );
     let _ = NullSink::default().finish().unwrap();
+}
+
+/// Writes `messages` as a Parquet file whose one column has type `data_type`
+/// (Utf8, LargeUtf8 or Utf8View), as Spark, DuckDB and Polars write theirs.
+fn write_messages(path: &Path, messages: &[&str], data_type: DataType) {
+    let column: ArrayRef = match data_type {
+        DataType::Utf8 => Arc::new(StringArray::from(messages.to_vec())),
+        DataType::LargeUtf8 => Arc::new(arrow_array::LargeStringArray::from(messages.to_vec())),
+        DataType::Utf8View => Arc::new(arrow_array::StringViewArray::from(messages.to_vec())),
+        other => unreachable!("{other}"),
+    };
+    let schema = Arc::new(Schema::new(vec![Field::new("predicts", data_type, true)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![column]).unwrap();
+    let mut writer = ArrowWriter::try_new(File::create(path).unwrap(), schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+#[test]
+fn verify_reads_part_directories_of_any_string_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(&generated(dir.path(), 1_000)).unwrap();
+    let ndjson = dir.path().join("messages.ndjson");
+    let text = String::from_utf8(export_to(
+        &dataset,
+        &options(Strategy::Rayon, Grouping::Modulo),
+        "ndjson",
+        &ndjson,
+    ))
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Spark's layout: part files in name order, _SUCCESS and .crc files beside them.
+    let thirds = lines.len() / 3;
+    let pieces = [
+        &lines[..thirds],
+        &lines[thirds..2 * thirds],
+        &lines[2 * thirds..],
+    ];
+    for data_type in [DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View] {
+        let parts = dir.path().join(format!("spark-output-{data_type}.parquet"));
+        std::fs::create_dir(&parts).unwrap();
+        for (index, piece) in pieces.iter().enumerate() {
+            write_messages(
+                &parts.join(format!("part-0000{index}-c000.snappy.parquet")),
+                piece,
+                data_type.clone(),
+            );
+        }
+        std::fs::write(parts.join("_SUCCESS"), "").unwrap();
+        std::fs::write(parts.join(".part-00000-c000.snappy.parquet.crc"), "crc").unwrap();
+        let report = verify(&dataset, &parts, &verify_options(Grouping::Modulo, 10)).unwrap();
+        assert!(report.is_ok(), "{data_type}: {:?}", report.first_problems);
+        assert_eq!(report.messages, lines.len() as u64);
+        assert_eq!(report.predictions, 1_000);
+
+        // Parts in the wrong order fail the exact grouping, pass --any-grouping.
+        std::fs::rename(
+            parts.join("part-00000-c000.snappy.parquet"),
+            parts.join("part-00009-c000.snappy.parquet"),
+        )
+        .unwrap();
+        assert!(
+            !verify(&dataset, &parts, &verify_options(Grouping::Modulo, 10))
+                .unwrap()
+                .is_ok()
+        );
+        let any = VerifyOptions {
+            any_grouping: true,
+            ..verify_options(Grouping::Modulo, 10)
+        };
+        assert!(verify(&dataset, &parts, &any).unwrap().is_ok());
+    }
+}
+
+#[test]
+fn verify_gives_the_same_verdict_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(&generated(dir.path(), 3_000)).unwrap();
+    let path = dir.path().join("good.ndjson");
+    let good = String::from_utf8(export_to(
+        &dataset,
+        &options(Strategy::Rayon, Grouping::Modulo),
+        "ndjson",
+        &path,
+    ))
+    .unwrap();
+    // Break every 7th message: drop its last prediction.
+    let broken: String = good
+        .lines()
+        .enumerate()
+        .map(|(index, line)| {
+            if index % 7 == 3 {
+                let cut = line.rfind(",{").unwrap();
+                format!("{}]\n", &line[..cut])
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(&bad, broken).unwrap();
+    for any_grouping in [false, true] {
+        let reports: Vec<_> = [1, 2, 5]
+            .map(|threads| {
+                let options = VerifyOptions {
+                    any_grouping,
+                    threads,
+                    ..verify_options(Grouping::Modulo, 10)
+                };
+                verify(&dataset, &bad, &options).unwrap()
+            })
+            .into_iter()
+            .collect();
+        assert!(!reports[0].is_ok());
+        for report in &reports[1..] {
+            assert_eq!(report.problems, reports[0].problems);
+            assert_eq!(report.messages, reports[0].messages);
+            assert_eq!(report.predictions, reports[0].predictions);
+            assert_eq!(report.first_problems, reports[0].first_problems);
+        }
+    }
 }

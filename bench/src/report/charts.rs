@@ -11,14 +11,14 @@ use super::{ConfigurationStats, Scale};
 /// File name of the scaling chart.
 pub const SCALING_CHART: &str = "scaling.svg";
 
-/// File name of the time chart of one dataset size.
-pub fn time_chart_name(rows: u64) -> String {
-    format!("time-{rows}.svg")
+/// File name of the time chart of one scale.
+pub fn time_chart_name(scale: &Scale) -> String {
+    format!("time-{}.svg", scale.file_stem())
 }
 
-/// File name of the memory chart of one dataset size.
-pub fn memory_chart_name(rows: u64) -> String {
-    format!("memory-{rows}.svg")
+/// File name of the memory chart of one scale.
+pub fn memory_chart_name(scale: &Scale) -> String {
+    format!("memory-{}.svg", scale.file_stem())
 }
 
 /// Draws every chart into `dir`; returns the file names written.
@@ -48,10 +48,10 @@ pub fn draw_all(scales: &[Scale], dir: &Path) -> anyhow::Result<Vec<String>> {
                 }
             })
             .collect();
-        let name = time_chart_name(scale.rows);
+        let name = time_chart_name(scale);
         draw_bars(
             &dir.join(&name),
-            &format!("Wall time, {} rows", super::count(scale.rows)),
+            &format!("Wall time, {}", scale.title()),
             "seconds (bar: median; line: fastest to slowest run)",
             &bars,
         )?;
@@ -73,16 +73,16 @@ pub fn draw_all(scales: &[Scale], dir: &Path) -> anyhow::Result<Vec<String>> {
                 }
             })
             .collect();
-        let name = memory_chart_name(scale.rows);
+        let name = memory_chart_name(scale);
         draw_bars(
             &dir.join(&name),
-            &format!("Peak RSS, {} rows", super::count(scale.rows)),
+            &format!("Peak RSS, {}", scale.title()),
             "MiB (median of the runs' peak resident set size)",
             &bars,
         )?;
         written.push(name);
     }
-    if scales.len() >= 2 && draw_scaling(&dir.join(SCALING_CHART), scales)? {
+    if draw_scaling(&dir.join(SCALING_CHART), scales)? {
         written.push(SCALING_CHART.to_string());
     }
     Ok(written)
@@ -106,12 +106,16 @@ const PALETTE: [RGBColor; 10] = [
 
 /// Colour of a configuration, and whether it writes a file (drawn lighter or dashed).
 fn style_of(name: &str, families: &mut Vec<String>) -> (RGBColor, bool) {
-    let writes_file = name.ends_with(" parquet") || name.ends_with(" ndjson");
-    let family = name
-        .rsplit_once(' ')
-        .filter(|(_, sink)| matches!(*sink, "null" | "parquet" | "ndjson"))
-        .map_or(name, |(family, _)| family)
-        .to_string();
+    let words: Vec<&str> = name.split(' ').collect();
+    let writes_file = words
+        .iter()
+        .any(|word| matches!(*word, "parquet" | "ndjson"));
+    let family = words
+        .iter()
+        .filter(|word| !matches!(**word, "null" | "parquet" | "ndjson"))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
     let index = match families.iter().position(|known| *known == family) {
         Some(index) => index,
         None => {
@@ -189,23 +193,50 @@ fn draw_bars(path: &Path, title: &str, axis: &str, bars: &[Bar]) -> anyhow::Resu
     Ok(())
 }
 
-/// Log-log rows vs median seconds, one line per configuration measured at two
-/// sizes or more. Returns false when no configuration has two points.
+/// Log-log rows vs median seconds, one line per configuration, dataset and
+/// session measured at two sizes or more: a line never joins two sessions (two
+/// machine states), and the legend names the session when the chart holds
+/// several. Returns false when no line has two points.
 fn draw_scaling(path: &Path, scales: &[Scale]) -> anyhow::Result<bool> {
-    let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    // (configuration, dataset, session) and its points.
+    type LineKey = (String, String, String);
+    let mut lines: Vec<(LineKey, Vec<(f64, f64)>)> = Vec::new();
     for scale in scales {
         for stats in &scale.configurations {
             let Some(seconds) = stats.median_wall() else {
                 continue;
             };
             let point = (scale.rows as f64, seconds.max(1e-3));
-            match lines.iter_mut().find(|(name, _)| *name == stats.name) {
+            let key = (
+                stats.name.clone(),
+                scale.dataset.clone(),
+                stats.session.clone(),
+            );
+            match lines.iter_mut().find(|(known, _)| *known == key) {
                 Some((_, points)) => points.push(point),
-                None => lines.push((stats.name.clone(), vec![point])),
+                None => lines.push((key, vec![point])),
             }
         }
     }
     lines.retain(|(_, points)| points.len() >= 2);
+    let sessions: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .map(|((_, _, session), _)| session.as_str())
+        .collect();
+    let several_sessions = sessions.len() > 1;
+    let lines: Vec<(String, Vec<(f64, f64)>)> = lines
+        .iter()
+        .map(|((name, dataset, session), points)| {
+            let mut label = name.clone();
+            if dataset != crate::record::DATASET_PREDBENCH {
+                label.push_str(&format!(" [{dataset} files]"));
+            }
+            if several_sessions {
+                label.push_str(&format!(" ({session})"));
+            }
+            (label, points.clone())
+        })
+        .collect();
     if lines.is_empty() {
         return Ok(false);
     }
@@ -219,7 +250,7 @@ fn draw_scaling(path: &Path, scales: &[Scale]) -> anyhow::Result<bool> {
     let (plot_area, legend_area) = root.split_horizontally(760);
     let mut chart = ChartBuilder::on(&plot_area)
         .caption(
-            "Scaling: rows vs median wall time (log-log)",
+            "Scaling: rows vs median wall time (log-log, one session a line)",
             ("sans-serif", 18),
         )
         .margin(12)

@@ -20,7 +20,10 @@ use predbench_generator::config::format_bytes;
 
 use crate::cli::ReportArgs;
 use crate::compare_command::{DISK_FLOOR_BUFFERED, DISK_FLOOR_DIRECT};
-use crate::record::{Kind, RunRecord, RunStatus, load_records};
+use crate::record::{
+    DATASET_EDGE_CASES, DATASET_PREDBENCH, DATASET_SEED, Kind, RunRecord, RunStatus, Verification,
+    load_records,
+};
 
 /// Runs `predbench report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -108,6 +111,12 @@ pub struct ConfigurationStats {
     pub time_v_difference: Option<f64>,
     /// The session the runs come from.
     pub session: String,
+    /// The peer it runs, if it is not predbench.
+    pub peer: Option<String>,
+    /// `predbench verify` of the first run's output, if it was checked.
+    pub verification: Option<Verification>,
+    /// What the harness noticed about the data.
+    pub observations: Vec<String>,
 }
 
 impl ConfigurationStats {
@@ -117,9 +126,11 @@ impl ConfigurationStats {
     }
 }
 
-/// One dataset size, each configuration from the newest session that measured it.
+/// One dataset at one size, each configuration from the newest session that measured it.
 #[derive(Debug, Clone)]
 pub struct Scale {
+    /// Which dataset (`predbench`, `seed`, `edge-cases` or a path).
+    pub dataset: String,
     /// Rows of the dataset.
     pub rows: u64,
     /// The sessions the numbers come from, newest first.
@@ -130,49 +141,93 @@ pub struct Scale {
     pub configurations: Vec<ConfigurationStats>,
 }
 
+/// The configuration peers are measured against: the seed's job (modulo
+/// grouping, Parquet output) with predbench's `rayon` strategy.
+pub const REFERENCE_EXPORT: &str = "export rayon modulo parquet";
+
 impl Scale {
-    /// The disk's write speed in bytes per second, from the newest runs of
-    /// the disk-floor configuration `name`.
-    pub fn disk_bytes_per_second(&self, name: &str) -> Option<f64> {
-        let floor = self
-            .configurations
+    /// The configuration `name` measured in `session`.
+    fn in_session(&self, name: &str, session: &str) -> Option<&ConfigurationStats> {
+        self.configurations
             .iter()
-            .find(|stats| stats.kind == Kind::DiskFloor && stats.name == name)?;
+            .find(|stats| stats.name == name && stats.session == session)
+    }
+
+    /// The disk's write speed in bytes per second, from the disk-floor
+    /// configuration `name` measured in `session`.
+    pub fn disk_bytes_per_second(&self, name: &str, session: &str) -> Option<f64> {
+        let floor = self.in_session(name, session)?;
         let seconds = floor.median_wall()?;
         (seconds > 0.0 && floor.produced_bytes > 0).then(|| floor.produced_bytes as f64 / seconds)
     }
 
-    /// Median wall time of the fastest export.
-    pub fn fastest_export(&self) -> Option<f64> {
+    /// Median wall time of the fastest export measured in `session`.
+    pub fn fastest_export(&self, session: &str) -> Option<f64> {
         self.configurations
             .iter()
-            .filter(|stats| stats.kind == Kind::Export)
+            .filter(|stats| stats.kind == Kind::Export && stats.session == session)
             .filter_map(ConfigurationStats::median_wall)
             .min_by(f64::total_cmp)
     }
+
+    /// Median wall time of [`REFERENCE_EXPORT`] measured in `session`.
+    pub fn reference_export(&self, session: &str) -> Option<f64> {
+        self.in_session(REFERENCE_EXPORT, session)?.median_wall()
+    }
+
+    /// `6,000,000 rows`, with the dataset when it is not predbench's own.
+    pub fn title(&self) -> String {
+        match self.dataset.as_str() {
+            DATASET_PREDBENCH => format!("{} rows", count(self.rows)),
+            DATASET_SEED => format!("{} rows, the seed generator's files", count(self.rows)),
+            DATASET_EDGE_CASES => format!("{} rows with NaN and nulls", count(self.rows)),
+            path => format!("{} rows of {path}", count(self.rows)),
+        }
+    }
+
+    /// A file-name-safe name of the scale: `6000000`, `seed-6000000`, ...
+    pub fn file_stem(&self) -> String {
+        if self.dataset == DATASET_PREDBENCH {
+            return self.rows.to_string();
+        }
+        let dataset: String = self
+            .dataset
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("{}-{}", dataset.trim_matches('-'), self.rows)
+    }
 }
 
-/// For every dataset size and configuration, the newest session that measured
-/// it, summarised: a later session that re-measures a few configurations
-/// replaces just those.
+/// For every dataset, size and configuration, the newest session that
+/// measured it, summarised: a later session that re-measures a few
+/// configurations replaces just those.
 fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
-    let mut newest: BTreeMap<(u64, &str), &str> = BTreeMap::new();
+    let mut newest: BTreeMap<(&str, u64, &str), &str> = BTreeMap::new();
     for record in records {
+        let configuration = &record.configuration;
         let entry = newest
-            .entry((record.configuration.rows, &record.configuration.name))
+            .entry((
+                &configuration.dataset,
+                configuration.rows,
+                &configuration.name,
+            ))
             .or_insert(&record.session);
         if record.session.as_str() > *entry {
             *entry = &record.session;
         }
     }
-    let sizes: BTreeSet<u64> = newest.keys().map(|(rows, _)| *rows).collect();
-    sizes
+    let keys: BTreeSet<(&str, u64)> = newest
+        .keys()
+        .map(|(dataset, rows, _)| (*dataset, *rows))
+        .collect();
+    let mut scales: Vec<Scale> = keys
         .into_iter()
-        .map(|rows| {
+        .map(|(dataset, rows)| {
             let mut chosen: Vec<(&str, &str)> = newest
                 .iter()
-                .filter(|((size, _), _)| *size == rows)
-                .map(|((_, name), session)| (*name, *session))
+                .filter(|((known, size, _), _)| *known == dataset && *size == rows)
+                .map(|((_, _, name), session)| (*name, *session))
                 .collect();
             let first_of = |name: &str| {
                 records
@@ -185,7 +240,8 @@ fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
                 .iter()
                 .map(|(name, session)| {
                     summarise(records.iter().filter(|record| {
-                        record.configuration.rows == rows
+                        record.configuration.dataset == dataset
+                            && record.configuration.rows == rows
                             && record.configuration.name == *name
                             && record.session == *session
                     }))
@@ -200,17 +256,33 @@ fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
             sessions.reverse();
             let example = records
                 .iter()
-                .find(|record| record.configuration.rows == rows && record.session == sessions[0])
+                .find(|record| {
+                    record.configuration.dataset == dataset
+                        && record.configuration.rows == rows
+                        && record.session == sessions[0]
+                })
                 .expect("the newest session has a record of this size")
                 .clone();
             Scale {
+                dataset: dataset.to_string(),
                 rows,
                 sessions,
                 example,
                 configurations,
             }
         })
-        .collect()
+        .collect();
+    // predbench's own tables first, then the seed's files, then the rest; by size within each.
+    scales.sort_by_key(|scale| {
+        let rank = match scale.dataset.as_str() {
+            DATASET_PREDBENCH => 0,
+            DATASET_SEED => 1,
+            DATASET_EDGE_CASES => 3,
+            _ => 2,
+        };
+        (rank, scale.dataset.clone(), scale.rows)
+    });
+    scales
 }
 
 /// Generator and disk floors first, then exports by grouping (the seed's
@@ -226,11 +298,17 @@ fn display_order(configuration: &crate::record::Configuration) -> (u8, u8, u8, S
         Some("contiguous") => 1,
         _ => 2,
     };
-    let strategy = match configuration.strategy.as_deref() {
-        Some("single-thread") => 0,
-        Some("rayon") => 1,
-        Some("window-sort") => 2,
-        _ => 3,
+    let strategy = match (configuration.strategy.as_deref(), &configuration.peer) {
+        (Some("single-thread"), _) => 0,
+        (Some("rayon"), _) => 1,
+        (Some("window-sort"), _) => 2,
+        (_, Some(peer)) => {
+            3 + crate::peers::PEERS
+                .iter()
+                .position(|known| known.name == peer)
+                .unwrap_or(crate::peers::PEERS.len()) as u8
+        }
+        _ => 100,
     };
     let tie = match configuration.kind {
         Kind::Export => configuration.sink.clone().unwrap_or_default(),
@@ -282,6 +360,14 @@ fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStat
         spilled_bytes: median_of(|record| record.spilled_bytes.unwrap_or(0) as f64) as u64,
         time_v_difference,
         session: runs[0].session.clone(),
+        peer: runs[0].configuration.peer.clone(),
+        verification: runs.iter().find_map(|record| record.verification.clone()),
+        observations: runs
+            .iter()
+            .flat_map(|record| record.observations.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -324,9 +410,19 @@ fn render(
         args.results.display()
     );
     render_sessions(&mut out, records, scales);
-    for scale in scales.iter().rev() {
+    // Each dataset's largest size first.
+    let mut ordered: Vec<&Scale> = scales.iter().collect();
+    ordered.sort_by_key(|scale| {
+        let position = scales
+            .iter()
+            .position(|known| known.dataset == scale.dataset)
+            .unwrap_or(0);
+        (position, std::cmp::Reverse(scale.rows))
+    });
+    for scale in ordered {
         render_scale(&mut out, scale);
     }
+    render_why_not(&mut out, scales);
     render_scaling(&mut out, scales);
     criterion::render(&mut out, benchmarks, &args.criterion);
     if !not_used.is_empty() {
@@ -359,7 +455,7 @@ fn render_sessions(out: &mut String, records: &[RunRecord], scales: &[Scale]) {
         let used: Vec<String> = scales
             .iter()
             .filter(|scale| scale.sessions.iter().any(|used| used == session))
-            .map(|scale| count(scale.rows))
+            .map(Scale::title)
             .collect();
         let _ = writeln!(
             out,
@@ -377,7 +473,7 @@ fn render_sessions(out: &mut String, records: &[RunRecord], scales: &[Scale]) {
             if used.is_empty() {
                 "superseded".to_string()
             } else {
-                format!("{} rows", used.join(", "))
+                used.join("; ")
             }
         );
     }
@@ -386,19 +482,21 @@ fn render_sessions(out: &mut String, records: &[RunRecord], scales: &[Scale]) {
 
 fn render_scale(out: &mut String, scale: &Scale) {
     let example = &scale.example;
-    let _ = writeln!(out, "## {} rows\n", count(scale.rows));
+    let newest = &scale.sessions[0];
+    let _ = writeln!(out, "## {}\n", scale.title());
     let _ = writeln!(
         out,
-        "Session {}, commit {}, {}.",
-        scale.sessions[0],
+        "Session {newest}, commit {}, {}.",
         commit_text(example),
         machine_text(example)
     );
-    if scale.sessions.len() > 1 {
+    let mixed = scale.sessions.len() > 1;
+    if mixed {
         let _ = writeln!(
             out,
             "Configurations re-measured later replace earlier ones: this table draws on sessions {} \
-             (column \"session\"); their commits and machines are in the sessions table.",
+             (column \"session\"); their commits and machines are in the sessions table. Every \
+             ratio divides figures of one session only (blank where that session lacks the divisor).",
             scale.sessions.join(", ")
         );
     }
@@ -413,156 +511,234 @@ fn render_scale(out: &mut String, scale: &Scale) {
             format_bytes(disk.total_bytes)
         );
     }
-    let buffered_speed = scale.disk_bytes_per_second(DISK_FLOOR_BUFFERED);
-    let direct_speed = scale.disk_bytes_per_second(DISK_FLOOR_DIRECT);
     let speed_text = |speed: Option<f64>| {
         speed.map_or_else(
             || "not measured".to_string(),
             |speed| format!("{:.0} MB/s", speed / 1e6),
         )
     };
+    let buffered = scale.disk_bytes_per_second(DISK_FLOOR_BUFFERED, newest);
+    let direct = scale.disk_bytes_per_second(DISK_FLOOR_DIRECT, newest);
+    if buffered.is_some() || direct.is_some() {
+        let _ = writeln!(
+            out,
+            "Disk floor: `dd` with `conv=fsync` writes {} through the page cache (as most programs \
+             write) and {} with `oflag=direct` (the device's own speed). \"× dd\" and \"× dd direct\" \
+             are a configuration's time over the time those speeds need for the bytes it produced \
+             (the output file, or for the null sink the JSON text it discarded). predbench writes \
+             its files with `O_DIRECT`.",
+            speed_text(buffered),
+            speed_text(direct)
+        );
+    }
     let _ = writeln!(
         out,
-        "Disk floor: `dd` with `conv=fsync` writes {} through the page cache (as most programs \
-         write) and {} with `oflag=direct` (the device's own speed). \"× dd\" and \"× dd direct\" \
-         are a configuration's time over the time those speeds need for the bytes it produced \
-         (the output file, or for the null sink the JSON text it discarded). predbench writes \
-         its files with `O_DIRECT`.",
-        speed_text(buffered_speed),
-        speed_text(direct_speed)
+        "\"× {REFERENCE_EXPORT}\" divides by predbench's `rayon` doing the seed's job (modulo \
+         grouping, Parquet output) in the same session."
     );
-    let fastest = scale.fastest_export();
-    let mixed = scale.sessions.len() > 1;
     let _ = writeln!(
         out,
-        "\n| configuration | runs | median s | spread s | user s | sys s | peak RSS | bytes produced | rows/s | × fastest export | × dd | × dd direct | vs `time -v` |{}",
+        "\n| configuration | runs | median s | spread s | user s | sys s | peak RSS | bytes produced | rows/s | × fastest export | × {REFERENCE_EXPORT} | × dd | × dd direct | verified | vs `time -v` |{}",
         if mixed { " session |" } else { "" }
     );
     let _ = writeln!(
         out,
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|{}",
         if mixed { "---|" } else { "" }
     );
-    let session_cell = |stats: &ConfigurationStats| {
-        if mixed {
-            format!(" {} |", stats.session)
-        } else {
-            String::new()
-        }
-    };
     for stats in &scale.configurations {
-        let runs = stats.walls.len() + stats.failures.len();
-        let Some(median_wall) = stats.median_wall() else {
-            let _ = writeln!(
-                out,
-                "| {} | 0 of {runs} ok | failed | | | | | | | | | | |{}",
-                stats.name,
-                session_cell(stats)
-            );
-            continue;
-        };
-        let spread = format!(
-            "{:.2} – {:.2}",
-            stats.walls[0],
-            stats.walls[stats.walls.len() - 1]
-        );
-        let rows_per_second = if stats.kind == Kind::DiskFloor {
-            String::new()
-        } else {
-            count((scale.rows as f64 / median_wall) as u64)
-        };
-        let versus_fastest = match (stats.kind, fastest) {
-            (Kind::Export, Some(fastest)) => format!("{:.2}", median_wall / fastest),
-            _ => String::new(),
-        };
-        let versus = |speed: Option<f64>| match speed {
-            Some(speed) if stats.produced_bytes > 0 && stats.kind != Kind::DiskFloor => {
-                format!("{:.2}", median_wall / (stats.produced_bytes as f64 / speed))
-            }
-            _ => String::new(),
-        };
-        let versus_disk = format!("{} | {}", versus(buffered_speed), versus(direct_speed));
-        let _ = writeln!(
-            out,
-            "| {} | {}{} | {:.2} | {spread} | {:.2} | {:.2} | {} | {}{} | {rows_per_second} | {versus_fastest} | {versus_disk} | {} |{}",
-            stats.name,
-            stats.walls.len(),
-            if stats.failures.is_empty() {
-                String::new()
-            } else {
-                format!(" of {runs} ok")
-            },
-            median_wall,
-            stats.user,
-            stats.system,
-            format_bytes(stats.peak_rss),
-            if stats.produced_bytes > 0 {
-                format_bytes(stats.produced_bytes)
-            } else {
-                String::new()
-            },
-            if stats.spilled_bytes > 0 {
-                format!(" (spilled {})", format_bytes(stats.spilled_bytes))
-            } else {
-                String::new()
-            },
-            stats
-                .time_v_difference
-                .map_or_else(String::new, |difference| format!(
-                    "{:.1}%",
-                    difference * 100.0
-                )),
-            session_cell(stats),
-        );
+        let _ = writeln!(out, "{}", table_row(scale, stats, mixed));
     }
     let _ = writeln!(
         out,
-        "\n\"vs `time -v`\": the largest difference between the harness's wall time and \
-         `/usr/bin/time -v`'s for the same child, beyond `time`'s 0.01 s rounding. Each \
-         configuration's exact command line is in `records.json` (`configuration.command`).\n"
+        "\n\"verified\": `predbench verify` of the first run's output (the exact grouping for \
+         predbench's strategies, completeness and values by id for the peers, which number rows \
+         their own way), with its own wall time. \"vs `time -v`\": the largest difference between \
+         the harness's wall time and `/usr/bin/time -v`'s for the same child, beyond `time`'s \
+         0.01 s rounding. Each configuration's exact command line is in `records.json` \
+         (`configuration.command`).\n"
     );
-    let failures: Vec<(&str, &String)> = scale
+    let observations: BTreeSet<&String> = scale
         .configurations
         .iter()
-        .flat_map(|stats| {
-            stats
-                .failures
-                .iter()
-                .map(move |failure| (stats.name.as_str(), failure))
-        })
+        .flat_map(|stats| &stats.observations)
         .collect();
-    if !failures.is_empty() {
-        let _ = writeln!(out, "Failed runs:\n");
-        for (name, failure) in failures {
-            let _ = writeln!(
-                out,
-                "- {name}, {}",
-                failure.replace('\n', " / ").replace('|', "\\|")
-            );
+    for observation in observations {
+        let _ = writeln!(out, "Noticed: {observation}.\n");
+    }
+    let mut notes: Vec<String> = Vec::new();
+    for stats in &scale.configurations {
+        for failure in &stats.failures {
+            notes.push(format!("- {} failed, {failure}", stats.name));
+        }
+        if let Some(verification) = stats.verification.as_ref().filter(|check| !check.ok) {
+            notes.push(format!(
+                "- {} is not verified: {}",
+                stats.name,
+                verification.findings.join(" / ")
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(out, "Failed runs and outputs that did not verify:\n");
+        for note in notes {
+            let _ = writeln!(out, "{}", note.replace('\n', " / ").replace('|', "\\|"));
         }
         out.push('\n');
     }
+    render_floor(out, scale);
     let _ = writeln!(
         out,
         "![time per configuration](charts/{}) ![peak memory per configuration](charts/{})\n",
-        charts::time_chart_name(scale.rows),
-        charts::memory_chart_name(scale.rows)
+        charts::time_chart_name(scale),
+        charts::memory_chart_name(scale)
     );
 }
 
+/// One row of a scale's table; every ratio divides figures of the row's own session.
+fn table_row(scale: &Scale, stats: &ConfigurationStats, mixed: bool) -> String {
+    let session_cell = if mixed {
+        format!(" {} |", stats.session)
+    } else {
+        String::new()
+    };
+    let runs = stats.walls.len() + stats.failures.len();
+    let Some(median_wall) = stats.median_wall() else {
+        return format!(
+            "| {} | 0 of {runs} ok | failed | | | | | | | | | | | | |{session_cell}",
+            stats.name
+        );
+    };
+    let spread = format!(
+        "{:.2} – {:.2}",
+        stats.walls[0],
+        stats.walls[stats.walls.len() - 1]
+    );
+    let rows_per_second = if stats.kind == Kind::DiskFloor {
+        String::new()
+    } else {
+        count((scale.rows as f64 / median_wall) as u64)
+    };
+    let ratio_to = |divisor: Option<f64>| match (stats.kind, divisor) {
+        (Kind::Export, Some(divisor)) if divisor > 0.0 => format!("{:.2}", median_wall / divisor),
+        _ => String::new(),
+    };
+    let versus_fastest = ratio_to(scale.fastest_export(&stats.session));
+    let versus_reference = ratio_to(scale.reference_export(&stats.session));
+    let versus = |name: &str| match scale.disk_bytes_per_second(name, &stats.session) {
+        Some(speed) if stats.produced_bytes > 0 && stats.kind != Kind::DiskFloor => {
+            format!("{:.2}", median_wall / (stats.produced_bytes as f64 / speed))
+        }
+        _ => String::new(),
+    };
+    let verified = match &stats.verification {
+        Some(verification) if verification.ok => {
+            format!("yes ({:.1} s)", verification.wall_seconds)
+        }
+        Some(_) => "**no** (see below)".to_string(),
+        None => String::new(),
+    };
+    format!(
+        "| {} | {}{} | {:.2} | {spread} | {:.2} | {:.2} | {} | {}{} | {rows_per_second} | {versus_fastest} | {versus_reference} | {} | {} | {verified} | {} |{session_cell}",
+        stats.name,
+        stats.walls.len(),
+        if stats.failures.is_empty() {
+            String::new()
+        } else {
+            format!(" of {runs} ok")
+        },
+        median_wall,
+        stats.user,
+        stats.system,
+        format_bytes(stats.peak_rss),
+        if stats.produced_bytes > 0 {
+            format_bytes(stats.produced_bytes)
+        } else {
+            String::new()
+        },
+        if stats.spilled_bytes > 0 {
+            format!(" (spilled {})", format_bytes(stats.spilled_bytes))
+        } else {
+            String::new()
+        },
+        versus(DISK_FLOOR_BUFFERED),
+        versus(DISK_FLOOR_DIRECT),
+        stats
+            .time_v_difference
+            .map_or_else(String::new, |difference| format!(
+                "{:.1}%",
+                difference * 100.0
+            )),
+    )
+}
+
+/// The CPU floor of the seed's job at this scale, from `single-thread` runs of
+/// the same session: the CPU one row costs to decode and encode (into the null
+/// sink), and what the Parquet sink adds (compression and writing); their
+/// sum over the cores is the least wall time any strategy on this machine can
+/// reach with this encoder and codec. Says how far `rayon` is from it.
+fn render_floor(out: &mut String, scale: &Scale) {
+    let newest = &scale.sessions[0];
+    let cpu = |name: &str| {
+        scale
+            .in_session(name, newest)
+            .filter(|stats| stats.median_wall().is_some())
+            .map(|stats| stats.user + stats.system)
+    };
+    let (Some(encode), Some(encode_and_codec)) = (
+        cpu("export single-thread modulo null"),
+        cpu("export single-thread modulo parquet"),
+    ) else {
+        return;
+    };
+    let cores = scale.example.machine.logical_cores.max(1) as f64;
+    let rows = scale.rows as f64;
+    let codec = (encode_and_codec - encode).max(0.0);
+    let floor_null = encode / cores;
+    let floor_parquet = encode_and_codec / cores;
+    let _ = writeln!(
+        out,
+        "CPU floor (session {newest}, from `single-thread` runs): decoding and encoding cost {:.2} µs of CPU a row \
+         ({:.0} rows/s per core); the Parquet sink adds {:.2} µs a row (compression and writing, {:.0} rows/s per core). \
+         On {cores} cores no strategy with this encoder and codec can beat {floor_null:.2} s into the null sink or \
+         {floor_parquet:.2} s into Parquet.",
+        encode / rows * 1e6,
+        rows / encode,
+        codec / rows * 1e6,
+        if codec > 0.0 { rows / codec } else { 0.0 },
+    );
+    for (name, floor) in [
+        ("export rayon modulo null", floor_null),
+        ("export rayon modulo parquet", floor_parquet),
+    ] {
+        if let Some(wall) = scale
+            .in_session(name, newest)
+            .and_then(ConfigurationStats::median_wall)
+        {
+            let _ = writeln!(out, "`{name}` takes {:.2}x that floor.", wall / floor);
+        }
+    }
+    out.push('\n');
+}
+
 fn render_scaling(out: &mut String, scales: &[Scale]) {
+    let scales: Vec<&Scale> = scales
+        .iter()
+        .filter(|scale| scale.dataset != DATASET_EDGE_CASES)
+        .collect();
     if scales.len() < 2 {
         return;
     }
     let _ = writeln!(out, "## Scaling\n");
     let _ = writeln!(
         out,
-        "Median wall seconds per dataset size (each from its newest session); \
-         the chart is log-log, so a straight line of slope 1 is linear cost.\n"
+        "Median wall seconds per dataset and size, each column from its newest session (last row). \
+         The chart is log-log, so a straight line of slope 1 is linear cost; a line joins only \
+         sizes measured in one session, so no slope mixes two machine states.\n"
     );
     let _ = writeln!(out, "![scaling](charts/{})\n", charts::SCALING_CHART);
     let mut names: Vec<&str> = Vec::new();
-    for scale in scales {
+    for scale in &scales {
         for stats in &scale.configurations {
             if !names.contains(&stats.name.as_str()) {
                 names.push(&stats.name);
@@ -570,28 +746,195 @@ fn render_scaling(out: &mut String, scales: &[Scale]) {
         }
     }
     let _ = write!(out, "| configuration |");
-    for scale in scales {
-        let _ = write!(out, " {} |", count(scale.rows));
+    for scale in &scales {
+        let _ = write!(out, " {} |", scale.title());
     }
     let _ = write!(out, "\n|---|");
-    for _ in scales {
+    for _ in &scales {
         let _ = write!(out, "---:|");
     }
     out.push('\n');
     for name in names {
         let _ = write!(out, "| {name} |");
-        for scale in scales {
+        for scale in &scales {
             let cell = scale
                 .configurations
                 .iter()
                 .find(|stats| stats.name == name)
-                .and_then(ConfigurationStats::median_wall)
-                .map_or_else(String::new, |seconds| format!("{seconds:.2}"));
+                .and_then(|stats| {
+                    let seconds = stats.median_wall()?;
+                    Some(if stats.session == scale.sessions[0] {
+                        format!("{seconds:.2}")
+                    } else {
+                        format!("{seconds:.2} ({})", stats.session)
+                    })
+                })
+                .unwrap_or_default();
             let _ = write!(out, " {cell} |");
         }
         out.push('\n');
     }
+    let _ = write!(out, "| *session* |");
+    for scale in &scales {
+        let _ = write!(out, " {} |", scale.sessions[0]);
+    }
+    out.push_str("\n\n");
+}
+
+/// "Why not Spark, DuckDB or Polars": the peers against predbench, from the
+/// records alone. Speed and memory from the largest scale that measured
+/// peers (the seed's own files first), conventions from the edge-case table.
+fn render_why_not(out: &mut String, scales: &[Scale]) {
+    let with_peers = |scale: &&Scale| {
+        scale.dataset != DATASET_EDGE_CASES
+            && scale
+                .configurations
+                .iter()
+                .any(|stats| stats.peer.is_some() && stats.kind == Kind::Export)
+    };
+    let Some(scale) = scales
+        .iter()
+        .filter(with_peers)
+        .max_by_key(|scale| (scale.dataset == DATASET_SEED, scale.rows))
+    else {
+        return;
+    };
+    let edge_cases = scales
+        .iter()
+        .find(|scale| scale.dataset == DATASET_EDGE_CASES);
+    let session = &scale.sessions[0];
+    let _ = writeln!(out, "## Why not Spark, DuckDB or Polars\n");
+    let reference = scale
+        .in_session(REFERENCE_EXPORT, session)
+        .filter(|stats| stats.median_wall().is_some());
+    let _ = writeln!(
+        out,
+        "Measured side by side in session {session} on {} ({} run(s) each, interleaved), each \
+         peer run as a child process exactly like predbench, its output checked by \
+         `predbench verify`. NaN and null handling comes from the table with NaN and nulls{}.\n",
+        scale.title(),
+        reference.map_or(0, |stats| stats.walls.len()),
+        edge_cases.map_or_else(
+            || " (not measured: run `compare --peers` without --skip-edge-cases)".to_string(),
+            |edge| format!(" (session {})", edge.sessions[0])
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "| exporter | engine | how it numbers and groups | median s | × {REFERENCE_EXPORT} | peak RSS | output verified | NaN and nulls |"
+    );
+    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---|---|");
+    let reference_wall = reference.and_then(ConfigurationStats::median_wall);
+    for stats in scale
+        .configurations
+        .iter()
+        .filter(|stats| stats.kind == Kind::Export && stats.session == *session)
+        .filter(|stats| stats.peer.is_some() || stats.name == REFERENCE_EXPORT)
+    {
+        let (engine, approach) = match stats.peer.as_deref().and_then(crate::peers::peer_named) {
+            Some(peer) => (peer.engine, peer.approach),
+            None => (
+                "predbench (Rust)",
+                "row-group offsets from the footers, K lockstep cursors, parallel encoding, order kept",
+            ),
+        };
+        let wall = stats.median_wall();
+        let conventions = edge_cases
+            .and_then(|edge| {
+                edge.configurations
+                    .iter()
+                    .find(|known| known.name == stats.name)
+            })
+            .map_or_else(String::new, |edge| match &edge.verification {
+                Some(check) if check.ok => "as Spark: NaN as \"NaN\", nulls equal".to_string(),
+                Some(check) => short_finding(check),
+                None if !edge.failures.is_empty() => "failed to run".to_string(),
+                None => String::new(),
+            });
+        let _ = writeln!(
+            out,
+            "| {} | {engine} | {approach} | {} | {} | {} | {} | {conventions} |",
+            stats.name,
+            wall.map_or_else(|| "failed".to_string(), |wall| format!("{wall:.2}")),
+            match (wall, reference_wall) {
+                (Some(wall), Some(reference)) => format!("{:.1}", wall / reference),
+                _ => String::new(),
+            },
+            if wall.is_some() {
+                format_bytes(stats.peak_rss)
+            } else {
+                String::new()
+            },
+            match &stats.verification {
+                Some(check) if check.ok => "yes".to_string(),
+                Some(check) => format!("**no**: {}", short_finding(check)),
+                None => String::new(),
+            },
+        );
+    }
     out.push('\n');
+    let generate = scale
+        .in_session("generate", session)
+        .and_then(ConfigurationStats::median_wall);
+    let seed_generate = scale
+        .in_session("peer seed-generator", session)
+        .and_then(ConfigurationStats::median_wall);
+    if let (Some(ours), Some(theirs)) = (generate, seed_generate) {
+        let _ = writeln!(
+            out,
+            "Generating the table: `predbench generate` {ours:.2} s, the seed's generator {theirs:.2} s ({:.1}x).\n",
+            theirs / ours
+        );
+    }
+    let mut findings = Vec::new();
+    let peer_walls: Vec<(&str, f64)> = scale
+        .configurations
+        .iter()
+        .filter(|stats| stats.session == *session && stats.kind == Kind::Export)
+        .filter_map(|stats| Some((stats.peer.as_deref()?, stats.median_wall()?)))
+        .collect();
+    if let (Some(reference), Some((fastest, wall))) = (
+        reference_wall,
+        peer_walls
+            .iter()
+            .min_by(|left, right| left.1.total_cmp(&right.1)),
+    ) {
+        findings.push(format!(
+            "The fastest peer, {fastest}, takes {wall:.2} s: {:.1}x predbench's `rayon` ({reference:.2} s) on the same files.",
+            wall / reference
+        ));
+    }
+    let seed_job = peer_walls.iter().find(|(peer, _)| *peer == "pyspark-seed");
+    let jvm_job = peer_walls.iter().find(|(peer, _)| *peer == "spark-jvm");
+    if let (Some((_, seed)), Some((_, jvm))) = (seed_job, jvm_job) {
+        findings.push(format!(
+            "Doing the seed's numbering in the JVM instead of through Python rows makes Spark {:.1}x faster ({seed:.2} s -> {jvm:.2} s); this is the job to run on a real cluster (scripts/peers/README.md).",
+            seed / jvm
+        ));
+    }
+    if let Some((_, window)) = peer_walls
+        .iter()
+        .find(|(peer, _)| *peer == "pyspark-window")
+    {
+        findings.push(format!(
+            "The knowledge-base window takes {window:.2} s here and moves every row through one task: its cost grows with the data on one core, whatever the cluster."
+        ));
+    }
+    for finding in findings {
+        let _ = writeln!(out, "- {finding}");
+    }
+    out.push('\n');
+}
+
+/// The first thing verify found, without the output's path, fit for a table cell.
+fn short_finding(check: &Verification) -> String {
+    let finding = check.findings.first().map_or("", String::as_str);
+    // "message 0 of /path/out.parquet is not valid JSON: ..." -> "message 0 is not valid JSON: ..."
+    let finding = match (finding.find(" of /"), finding.find(" is ")) {
+        (Some(of), Some(is)) if of < is => format!("{}{}", &finding[..of], &finding[is..]),
+        _ => finding.to_string(),
+    };
+    finding.replace('|', "\\|")
 }
 
 fn commit_text(record: &RunRecord) -> String {

@@ -72,7 +72,7 @@ pub struct ExportOptions {
 }
 
 impl ExportOptions {
-    /// Default options for a strategy: modulo grouping of 10, 65,536-row chunks.
+    /// Default options for a strategy: modulo grouping of 10, [`DEFAULT_CHUNK_ROWS`]-row chunks.
     pub fn new(strategy: Strategy) -> Self {
         ExportOptions {
             strategy,
@@ -81,13 +81,20 @@ impl ExportOptions {
             threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
-            chunk_rows: 65_536,
+            chunk_rows: DEFAULT_CHUNK_ROWS,
             memory_budget: 4 << 30,
             spill_directory: None,
             message: MessageOptions::default(),
         }
     }
 }
+
+/// Rows per unit of work by default. Measured at 6M rows, `rayon` into
+/// Parquet on 2 cores: 65,536-row chunks 7.9 s and 560-650 MiB peak RSS,
+/// 32,768 7.0 s and 375-460 MiB, 16,384 7.1 s and 250-300 MiB (null sink:
+/// 3.0 s / 505-570 MiB, 2.6 s / 295-325 MiB, 2.5 s / 210-245 MiB): smaller
+/// chunks cost nothing and halve what the chunks in flight hold.
+pub const DEFAULT_CHUNK_ROWS: u64 = 16_384;
 
 /// What an export did.
 #[derive(Debug, Clone)]

@@ -1,0 +1,224 @@
+//! The peers: what people run today for the seed's job (its own PySpark job and
+//! generator, the knowledge-base window, Spark done right, DuckDB, Polars). Each
+//! is one script in `scripts/peers/` and one entry in [`PEERS`]; `compare
+//! --peers` runs them as child processes exactly like predbench's own
+//! configurations, and checks their outputs with `predbench verify --any-grouping`.
+
+use std::path::{Path, PathBuf};
+
+/// What a peer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerRole {
+    /// Writes a prediction table (`--output DIR --rows N`), beside `predbench generate`.
+    Generator,
+    /// Turns a table into messages (`--input DIR --output PATH --group-size K`), beside `predbench export`.
+    Exporter,
+}
+
+/// One peer.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// Name on the command line and in records, e.g. `spark-jvm`.
+    pub name: &'static str,
+    /// Script under the peers directory.
+    pub script: &'static str,
+    /// Generator or exporter.
+    pub role: PeerRole,
+    /// The engine it runs on, for the report.
+    pub engine: &'static str,
+    /// What it does, in one line, for the report.
+    pub approach: &'static str,
+    /// Whether it runs Spark (needs Java, takes `--driver-memory`).
+    pub spark: bool,
+}
+
+/// Every peer, in the order the report lists them.
+pub const PEERS: &[Peer] = &[
+    Peer {
+        name: "seed-generator",
+        script: "seed_generator.py",
+        role: PeerRole::Generator,
+        engine: "pandas + numpy + multiprocessing",
+        approach: "the seed's generator: a process pool, one extension-less pandas file per 2M rows, unseeded forked workers",
+        spark: false,
+    },
+    Peer {
+        name: "pyspark-seed",
+        script: "pyspark_seed.py",
+        role: PeerRole::Exporter,
+        engine: "PySpark",
+        approach: "the seed's job: zipWithIndex through Python Row objects, groupBy(id % G), collect_list, to_json",
+        spark: true,
+    },
+    Peer {
+        name: "pyspark-window",
+        script: "pyspark_window.py",
+        role: PeerRole::Exporter,
+        engine: "PySpark",
+        approach: "the knowledge-base variant: monotonically_increasing_id + row_number over an unpartitioned window (all rows through one task)",
+        spark: true,
+    },
+    Peer {
+        name: "spark-jvm",
+        script: "spark_jvm.py",
+        role: PeerRole::Exporter,
+        engine: "Spark (JVM expressions)",
+        approach: "the job done right in Spark: per-partition counts, prefix offsets, numbering with JVM expressions, no Python rows, no global window",
+        spark: true,
+    },
+    Peer {
+        name: "duckdb",
+        script: "duckdb_export.py",
+        role: PeerRole::Exporter,
+        engine: "DuckDB SQL",
+        approach: "read_parquet with file_row_number + per-file offsets, GROUP BY id % G, to_json(list(struct ORDER BY id))",
+        spark: false,
+    },
+    Peer {
+        name: "polars",
+        script: "polars_export.py",
+        role: PeerRole::Exporter,
+        engine: "Polars (lazy, streaming sink)",
+        approach: "scan_parquet, with_row_index, struct.json_encode, group_by(id % G) joining members in order, sink_parquet",
+        spark: false,
+    },
+];
+
+/// The peer called `name`.
+pub fn peer_named(name: &str) -> Option<&'static Peer> {
+    PEERS.iter().find(|peer| peer.name == name)
+}
+
+/// Resolves `--peers` values (`all` or names) into peers, in [`PEERS`] order.
+pub fn select_peers(names: &[String]) -> anyhow::Result<Vec<&'static Peer>> {
+    for name in names {
+        if name != "all" && peer_named(name).is_none() {
+            anyhow::bail!(
+                "invalid argument --peers: no peer named '{name}'; the peers are all, {}",
+                PEERS
+                    .iter()
+                    .map(|peer| peer.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    let all = names.iter().any(|name| name == "all");
+    Ok(PEERS
+        .iter()
+        .filter(|peer| all || names.iter().any(|name| name == peer.name))
+        .collect())
+}
+
+/// Where the peers run: the venv's Python and the scripts' directory.
+#[derive(Debug, Clone)]
+pub struct PeerEnvironment {
+    /// The venv's Python interpreter.
+    pub python: PathBuf,
+    /// `scripts/peers`.
+    pub scripts: PathBuf,
+    /// `--driver-memory` of the Spark peers.
+    pub spark_driver_memory: String,
+}
+
+impl PeerEnvironment {
+    /// Why `peer` cannot run here, with what to do about it; `None` when it can.
+    pub fn missing(&self, peer: &Peer) -> Option<String> {
+        if !self.scripts.join(peer.script).is_file() {
+            return Some(format!(
+                "peer script {} not found; run compare from the repository's top or give --peers-dir",
+                self.scripts.join(peer.script).display()
+            ));
+        }
+        if !self.python.is_file() {
+            return Some(format!(
+                "no peers venv ({} is missing); run `bash scripts/setup-peers.sh` or give --peers-venv",
+                self.python.display()
+            ));
+        }
+        if peer.spark && !program_on_path("java") {
+            return Some(
+                "no java on PATH; PySpark needs Java 17 or newer (Debian: apt-get install -y openjdk-17-jre-headless)"
+                    .to_string(),
+            );
+        }
+        None
+    }
+
+    /// The command line of `peer` (program first), without `--summary-json`.
+    pub fn command(&self, peer: &Peer, arguments: &[String], threads: usize) -> Vec<String> {
+        let mut command = vec![
+            self.python.display().to_string(),
+            self.scripts.join(peer.script).display().to_string(),
+        ];
+        command.extend(arguments.iter().cloned());
+        match peer.role {
+            PeerRole::Generator => command.extend(["--workers".to_string(), threads.to_string()]),
+            PeerRole::Exporter => command.extend(["--threads".to_string(), threads.to_string()]),
+        }
+        if peer.spark {
+            command.extend([
+                "--driver-memory".to_string(),
+                self.spark_driver_memory.clone(),
+            ]);
+        }
+        command
+    }
+
+    /// The command that lists files repeating another file's class columns.
+    pub fn repeated_files_command(&self, dataset: &Path) -> Vec<String> {
+        vec![
+            self.python.display().to_string(),
+            self.scripts.join("repeated_files.py").display().to_string(),
+            "--input".to_string(),
+            dataset.display().to_string(),
+        ]
+    }
+}
+
+/// Whether `program` is an executable file in a directory of `PATH`.
+fn program_on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_are_selected_by_name_or_all() {
+        let all = select_peers(&["all".to_string()]).unwrap();
+        assert_eq!(all.len(), PEERS.len());
+        let two = select_peers(&["polars".to_string(), "duckdb".to_string()]).unwrap();
+        assert_eq!(
+            two.iter().map(|peer| peer.name).collect::<Vec<_>>(),
+            ["duckdb", "polars"]
+        );
+        let error = select_peers(&["spark".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no peer named 'spark'"), "{error}");
+        assert!(error.contains("spark-jvm"), "{error}");
+    }
+
+    #[test]
+    fn every_peer_script_exists() {
+        let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peers");
+        for peer in PEERS {
+            assert!(scripts.join(peer.script).is_file(), "{}", peer.script);
+        }
+        assert!(scripts.join("repeated_files.py").is_file());
+    }
+
+    #[test]
+    fn a_missing_venv_says_how_to_make_it() {
+        let environment = PeerEnvironment {
+            python: PathBuf::from("/nonexistent/bin/python"),
+            scripts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peers"),
+            spark_driver_memory: "1g".to_string(),
+        };
+        let why = environment.missing(&PEERS[0]).unwrap();
+        assert!(why.contains("scripts/setup-peers.sh"), "{why}");
+    }
+}

@@ -1,0 +1,62 @@
+"""The job in DuckDB SQL, the way a DuckDB user would number rows without a
+global window: `read_parquet(..., filename, file_row_number)` and each file's
+first row from its footer, so the sequential id is offset + row in file. Then
+row s in group s mod G, `to_json(list(struct ORDER BY sequential id))` per
+group, `COPY ... (FORMAT parquet)`. DuckDB writes NaN as a bare `NaN` (not
+JSON) and null fields explicitly.
+
+    duckdb_export.py --input DIR --output FILE [--group-size K] [--threads N] [--memory-limit 80%]
+"""
+
+import os
+import time
+
+import duckdb
+
+from peer_common import (atomic_output, dataset_files, exporter_arguments, group_count, row_counts,
+                         write_summary)
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def main() -> None:
+    arguments = exporter_arguments(__doc__.split("\n\n")[0])
+    started = time.monotonic()
+    files = dataset_files(arguments.input)
+    counts = row_counts(files)
+    rows = sum(counts)
+    groups = group_count(rows, arguments.group_size)
+    offsets, first = [], 0
+    for path, count in zip(files, counts):
+        offsets.append(f"({quote(path)}, {first})")
+        first += count
+
+    connection = duckdb.connect()
+    connection.execute(f"SET threads = {arguments.threads}")
+    connection.execute(f"SET temp_directory = {quote(str(arguments.output.parent / '.duckdb-spill'))}")
+    columns = [row[0] for row in connection.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({quote(files[0])})").fetchall()]
+    members = ", ".join(f'"{name}" := "{name}"' for name in columns)
+    file_list = "[" + ", ".join(quote(path) for path in files) + "]"
+    with atomic_output(arguments.output) as temporary:
+        connection.execute(f"""
+            COPY (
+                WITH offsets(filename, first_row) AS (VALUES {", ".join(offsets)}),
+                numbered AS (
+                    SELECT offsets.first_row + data.file_row_number AS sequential_id, data.*
+                    FROM read_parquet({file_list}, filename = true, file_row_number = true) AS data
+                    JOIN offsets USING (filename)
+                )
+                SELECT to_json(list(struct_pack({members}) ORDER BY sequential_id))::VARCHAR AS predicts
+                FROM numbered
+                GROUP BY sequential_id % {groups}
+            ) TO {quote(str(temporary))} (FORMAT parquet)
+        """)
+    connection.close()
+    write_summary(arguments, rows, started, files)
+
+
+if __name__ == "__main__":
+    main()

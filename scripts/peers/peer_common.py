@@ -1,0 +1,148 @@
+"""Plumbing every peer script shares: its command line, the dataset's files in
+predbench's order, an output that appears atomically, and the summary JSON that
+`predbench compare` reads (the same fields as predbench's own --summary-json)."""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def exporter_arguments(description: str, spark: bool = False) -> argparse.Namespace:
+    """--input DIR --output PATH [--group-size K] [--threads N] [--summary-json PATH]."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--input", required=True, type=Path,
+                        help="a Parquet file or a directory of them (names starting with _ or . are skipped)")
+    parser.add_argument("--output", required=True, type=Path,
+                        help="where the messages go: Parquet, one string column `predicts`")
+    parser.add_argument("--group-size", type=int, default=10, help="predictions per message, K")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="cores to use")
+    parser.add_argument("--summary-json", type=Path, help="also write the run's counts here")
+    if spark:
+        parser.add_argument("--driver-memory", default="12g",
+                            help="spark.driver.memory (local mode: all the JVM's heap); the seed gave 12G")
+    arguments = parser.parse_args()
+    if arguments.group_size < 1:
+        parser.error("--group-size must be at least 1")
+    if arguments.threads < 1:
+        parser.error("--threads must be at least 1")
+    if arguments.output.exists():
+        parser.error(f"{arguments.output} exists; remove it first")
+    return arguments
+
+
+def dataset_files(root: Path) -> list[str]:
+    """The dataset's data files in predbench's order: the file itself, or the
+    directory's files in name order without names starting with _ or . ."""
+    if root.is_file():
+        return [str(root)]
+    if not root.is_dir():
+        sys.exit(f"error: input {root} does not exist")
+    files = sorted(entry for entry in root.iterdir()
+                   if entry.is_file() and not entry.name.startswith(("_", ".")))
+    if not files:
+        sys.exit(f"error: {root} holds no data files")
+    return [str(path) for path in files]
+
+
+def row_counts(files: list[str]) -> list[int]:
+    """Rows of every file, from the Parquet footers alone."""
+    import pyarrow.parquet as pq
+    return [pq.ParquetFile(path).metadata.num_rows for path in files]
+
+
+def group_count(rows: int, group_size: int) -> int:
+    """G = N / K + 1 (integer division): the seed's modulo grouping."""
+    return rows // group_size + 1
+
+
+@contextmanager
+def atomic_output(path: Path):
+    """Yields a temporary sibling of `path`; renames it to `path` when the body
+    succeeds and deletes it when it fails, so a run that dies leaves nothing at `path`."""
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    remove(temporary)
+    try:
+        yield temporary
+        os.rename(temporary, path)
+    finally:
+        remove(temporary)
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
+
+
+def tree_bytes(path: Path) -> int:
+    """Bytes of a file, or of every file under a directory."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file())
+
+
+def message_count(path: Path) -> int:
+    """Messages in a Parquet output (a file or a directory of part files), from the footers."""
+    import pyarrow.parquet as pq
+    parts = [path] if path.is_file() else sorted(
+        entry for entry in path.rglob("*")
+        if entry.is_file() and not entry.name.startswith(("_", ".")))
+    return sum(pq.ParquetFile(part).metadata.num_rows for part in parts)
+
+
+def write_summary(arguments: argparse.Namespace, rows: int, started: float, files: list[str]) -> None:
+    """Prints one line about the run and writes --summary-json if asked."""
+    elapsed = time.monotonic() - started
+    messages = message_count(arguments.output)
+    output_bytes = tree_bytes(arguments.output)
+    print(f"{rows} rows -> {messages} messages ({output_bytes} bytes) to {arguments.output} in {elapsed:.2f} s",
+          file=sys.stderr)
+    if arguments.summary_json:
+        summary = {
+            "rows": rows,
+            "input_bytes": sum(os.path.getsize(path) for path in files),
+            "output_bytes": output_bytes,
+            "message_bytes": None,
+            "messages": messages,
+            "spilled_bytes": None,
+            "elapsed_seconds": elapsed,
+            "peak_rss_bytes": None,
+        }
+        arguments.summary_json.write_text(json.dumps(summary, indent=2))
+
+
+def spark_session(app_name: str, arguments: argparse.Namespace):
+    """A local Spark session as the seed's jobs make it: local[threads], the
+    given driver memory, Kryo; quiet logs."""
+    from pyspark.sql import SparkSession
+    spark = (SparkSession.builder
+             .appName(app_name)
+             .master(f"local[{arguments.threads}]")
+             .config("spark.driver.memory", arguments.driver_memory)
+             .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.session.timeZone", "UTC")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def stop_spark(spark) -> None:
+    """Stops Spark and waits for its JVM to exit, so that the JVM is a reaped
+    child of this process and its peak memory counts in this process's
+    (`wait4` reports the largest reaped descendant)."""
+    gateway = spark.sparkContext._gateway
+    process = getattr(gateway, "proc", None)
+    spark.stop()
+    gateway.shutdown()
+    if process is not None:
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait(timeout=120)

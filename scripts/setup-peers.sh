@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Makes the Python environment the peers run in (scripts/peers/): a venv with pinned
+# versions of PySpark, DuckDB, Polars, pyarrow, pandas and numpy. Idempotent: a venv
+# that already has exactly these versions is left as it is.
+#   scripts/setup-peers.sh [VENV_DIR]      (default: .venv-peers at the repository's top)
+# `predbench compare --peers` looks for the venv in the same place (or --peers-venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${1:-${PREDBENCH_PEERS_VENV:-.venv-peers}}
+
+# One pin per package. Polars 1.x cannot read files written by the parquet crate 60 that
+# predbench uses ("Invalid thrift: bad data"); 2.x can. pandas stays on 2.x: its
+# object-dtype strings are what the seed's pandas wrote (3.x writes large_string).
+pins=(
+  "pyspark==4.3.0"
+  "duckdb==2.0.1"
+  "polars==2.1.0"
+  "pyarrow==23.0.1"
+  "pandas==2.3.3"
+  "numpy==2.3.5"
+)
+
+python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "setup-peers: no $python on PATH; install Python 3.10 or newer (or set PYTHON=/path/to/python3)" >&2
+  exit 1
+fi
+if ! command -v java >/dev/null 2>&1; then
+  echo "setup-peers: no java on PATH; PySpark needs Java 17 or 21 (Debian: apt-get install -y openjdk-17-jre-headless)" >&2
+  exit 1
+fi
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)
+if [ -z "$java_major" ] || [ "$java_major" -lt 17 ]; then
+  echo "setup-peers: java is version ${java_major:-unknown}; PySpark 4 needs Java 17 or newer" >&2
+  exit 1
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  if ! "$python" -m venv "$venv" 2>/tmp/setup-peers-venv.err; then
+    cat /tmp/setup-peers-venv.err >&2
+    echo "setup-peers: could not make a venv with $python -m venv; on Debian: apt-get install -y python3-venv" >&2
+    exit 1
+  fi
+fi
+
+want=$(printf '%s\n' "${pins[@]}" | tr 'A-Z' 'a-z' | sort)
+have=$("$venv/bin/python" -m pip freeze 2>/dev/null | tr 'A-Z' 'a-z' | grep -E "^($(printf '%s|' "${pins[@]%%==*}" | sed 's/|$//'))==" | sort || true)
+if [ "$want" != "$have" ]; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
+fi
+
+echo "setup-peers: $venv ready (Java $java_major):"
+"$venv/bin/python" - <<'PY'
+import importlib.metadata as m
+for name in ("pyspark", "duckdb", "polars", "pyarrow", "pandas", "numpy"):
+    print(f"  {name} {m.version(name)}")
+PY
