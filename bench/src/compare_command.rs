@@ -49,6 +49,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         Some(names) => select_peers(names)?,
         None => Vec::new(),
     };
+    let choice = DatasetChoice::parse(&args.dataset)?;
     let program = std::env::current_exe()
         .context("cannot find the predbench executable to run as a child")?
         .display()
@@ -112,7 +113,6 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let choice = DatasetChoice::parse(&args.dataset)?;
     let scales = match &choice {
         DatasetChoice::Existing(path) => vec![
             predbench_exporter::Dataset::open(path)
@@ -840,7 +840,11 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
         "{} rows: {} (run {run})",
         configuration.rows, configuration.name
     ));
-    if let Some(scratch) = plan.scratch.as_ref().filter(|_| plan.scratch_may_be_directory) {
+    if let Some(scratch) = plan
+        .scratch
+        .as_ref()
+        .filter(|_| plan.scratch_may_be_directory)
+    {
         // What an interrupted session left at a peer's output path: the
         // peers refuse to overwrite.
         remove_output(scratch, true);

@@ -71,7 +71,7 @@ pub const PEERS: &[Peer] = &[
         script: "duckdb_export.py",
         role: PeerRole::Exporter,
         engine: "DuckDB SQL",
-        approach: "read_parquet with file_row_number + per-file offsets, GROUP BY id % G, to_json(list(struct ORDER BY id))",
+        approach: "read_parquet with file_row_number + per-file offsets, GROUP BY id % G, to_json(list(struct ORDER BY id)); preserve_insertion_order off",
         spark: false,
     },
     Peer {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::{entries, predbench, stderr_of};
 
 /// The records of the only (or newest) session under `results`.
-fn newest_records(results: &Path) -> Vec<Value> {
+pub fn newest_records(results: &Path) -> Vec<Value> {
     let mut sessions = entries(results);
     sessions.retain(|name| name.starts_with("compare-"));
     let newest = sessions.last().expect("a session directory");
@@ -18,14 +18,14 @@ fn newest_records(results: &Path) -> Vec<Value> {
     serde_json::from_str(&text).unwrap()
 }
 
-fn named<'a>(records: &'a [Value], name: &str) -> &'a Value {
+pub fn named<'a>(records: &'a [Value], name: &str) -> &'a Value {
     records
         .iter()
         .find(|record| record["configuration"]["name"] == name)
         .unwrap_or_else(|| panic!("no record named {name}"))
 }
 
-fn path_arg(path: &Path) -> &str {
+pub fn path_arg(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 

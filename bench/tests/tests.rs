@@ -3,6 +3,7 @@
 mod compare;
 mod export;
 mod generate;
+mod peers;
 
 use std::path::Path;
 use std::process::{Command, Output};

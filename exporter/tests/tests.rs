@@ -751,3 +751,40 @@ fn verify_gives_the_same_verdict_on_any_number_of_threads() {
         }
     }
 }
+
+#[test]
+fn verify_reads_exports_with_large_row_groups_in_order() {
+    // One row group of 5,001 messages (as DuckDB writes them, 122,880 rows
+    // a row group): read in order by one cursor, not by range.
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(&generated(dir.path(), 50_000)).unwrap();
+    let ndjson = dir.path().join("messages.ndjson");
+    let text = String::from_utf8(export_to(
+        &dataset,
+        &options(Strategy::Rayon, Grouping::Modulo),
+        "ndjson",
+        &ndjson,
+    ))
+    .unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5_001);
+    let whole = dir.path().join("one-row-group.parquet");
+    write_messages(&whole, &lines, DataType::Utf8);
+    let any = VerifyOptions {
+        any_grouping: true,
+        ..verify_options(Grouping::Modulo, 10)
+    };
+    for options in [verify_options(Grouping::Modulo, 10), any.clone()] {
+        let report = verify(&dataset, &whole, &options).unwrap();
+        assert!(report.is_ok(), "{:?}", report.first_problems);
+        assert_eq!(report.messages, 5_001);
+    }
+    // The last message lost: both modes see it.
+    lines.pop();
+    let short = dir.path().join("short.parquet");
+    write_messages(&short, &lines, DataType::Utf8);
+    for options in [verify_options(Grouping::Modulo, 10), any] {
+        let report = verify(&dataset, &short, &options).unwrap();
+        assert!(!report.is_ok());
+    }
+}

@@ -15,29 +15,48 @@ from pathlib import Path
 def exporter_arguments(description: str, spark: bool = False) -> argparse.Namespace:
     """--input DIR --output PATH [--group-size K] [--threads N] [--summary-json PATH]."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--input", required=True, type=Path,
-                        help="a Parquet file or a directory of them (names starting with _ or . are skipped)")
-    parser.add_argument("--output", required=True, type=Path,
-                        help="where the messages go: Parquet, one string column `predicts`")
+    parser.add_argument("--input", required=True, type=location,
+                        help="a Parquet file or a directory of them (names starting with _ or . are skipped)"
+                             + ("; a URL such as hdfs://... is handed to Spark as it is" if spark else ""))
+    parser.add_argument("--output", required=True, type=location,
+                        help="where the messages go: Parquet, one string column `predicts`"
+                             + ("; a URL is written by Spark's own commit protocol" if spark else ""))
     parser.add_argument("--group-size", type=int, default=10, help="predictions per message, K")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="cores to use")
     parser.add_argument("--summary-json", type=Path, help="also write the run's counts here")
     if spark:
         parser.add_argument("--driver-memory", default="12g",
                             help="spark.driver.memory (local mode: all the JVM's heap); the seed gave 12G")
+        parser.add_argument("--master",
+                            help="Spark master [default: local[THREADS]]; under spark-submit on a cluster, "
+                                 "leave it out and give spark-submit --master")
     arguments = parser.parse_args()
     if arguments.group_size < 1:
         parser.error("--group-size must be at least 1")
     if arguments.threads < 1:
         parser.error("--threads must be at least 1")
-    if arguments.output.exists():
+    if isinstance(arguments.output, Path) and arguments.output.exists():
         parser.error(f"{arguments.output} exists; remove it first")
+    if not spark and not (isinstance(arguments.input, Path) and isinstance(arguments.output, Path)):
+        parser.error("only the Spark peers take URLs")
     return arguments
 
 
-def dataset_files(root: Path) -> list[str]:
+def location(text: str):
+    """A local path, or a URL (scheme://...) kept as text for Spark."""
+    return text if "://" in text else Path(text)
+
+
+def is_url(value) -> bool:
+    return isinstance(value, str)
+
+
+def dataset_files(root) -> list[str]:
     """The dataset's data files in predbench's order: the file itself, or the
-    directory's files in name order without names starting with _ or . ."""
+    directory's files in name order without names starting with _ or . ; a
+    URL as it is (Spark lists it and skips the same names)."""
+    if is_url(root):
+        return [root]
     if root.is_file():
         return [str(root)]
     if not root.is_dir():
@@ -61,9 +80,13 @@ def group_count(rows: int, group_size: int) -> int:
 
 
 @contextmanager
-def atomic_output(path: Path):
+def atomic_output(path):
     """Yields a temporary sibling of `path`; renames it to `path` when the body
-    succeeds and deletes it when it fails, so a run that dies leaves nothing at `path`."""
+    succeeds and deletes it when it fails, so a run that dies leaves nothing at
+    `path`. A URL is yielded as it is: Spark's commit protocol writes _SUCCESS last."""
+    if is_url(path):
+        yield path
+        return
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     remove(temporary)
     try:
@@ -99,6 +122,9 @@ def message_count(path: Path) -> int:
 def write_summary(arguments: argparse.Namespace, rows: int, started: float, files: list[str]) -> None:
     """Prints one line about the run and writes --summary-json if asked."""
     elapsed = time.monotonic() - started
+    if is_url(arguments.output):
+        print(f"{rows} rows -> {arguments.output} in {elapsed:.2f} s", file=sys.stderr)
+        return
     messages = message_count(arguments.output)
     output_bytes = tree_bytes(arguments.output)
     print(f"{rows} rows -> {messages} messages ({output_bytes} bytes) to {arguments.output} in {elapsed:.2f} s",
@@ -118,12 +144,18 @@ def write_summary(arguments: argparse.Namespace, rows: int, started: float, file
 
 
 def spark_session(app_name: str, arguments: argparse.Namespace):
-    """A local Spark session as the seed's jobs make it: local[threads], the
-    given driver memory, Kryo; quiet logs."""
+    """A Spark session as the seed's jobs make it: local[threads] (or
+    --master, or spark-submit's), the given driver memory, Kryo; quiet logs."""
     from pyspark.sql import SparkSession
-    spark = (SparkSession.builder
-             .appName(app_name)
-             .master(f"local[{arguments.threads}]")
+    # Python workers (the seed's job sends every row through them) run this
+    # interpreter, the venv's, not whatever python3 is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    # Under spark-submit the JVM exists already (PYSPARK_GATEWAY_PORT is set) and
+    # spark-submit's --master and --driver-memory apply.
+    if arguments.master or "PYSPARK_GATEWAY_PORT" not in os.environ:
+        builder = builder.master(arguments.master or f"local[{arguments.threads}]")
+    spark = (builder
              .config("spark.driver.memory", arguments.driver_memory)
              .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
              .config("spark.ui.enabled", "false")

@@ -699,13 +699,17 @@ fn render_floor(out: &mut String, scale: &Scale) {
     let _ = writeln!(
         out,
         "CPU floor (session {newest}, from `single-thread` runs): decoding and encoding cost {:.2} µs of CPU a row \
-         ({:.0} rows/s per core); the Parquet sink adds {:.2} µs a row (compression and writing, {:.0} rows/s per core). \
+         ({} rows/s per core); the Parquet sink adds {:.2} µs a row (compression and writing, {} rows/s per core). \
          On {cores} cores no strategy with this encoder and codec can beat {floor_null:.2} s into the null sink or \
          {floor_parquet:.2} s into Parquet.",
         encode / rows * 1e6,
-        rows / encode,
+        count((rows / encode) as u64),
         codec / rows * 1e6,
-        if codec > 0.0 { rows / codec } else { 0.0 },
+        count(if codec > 0.0 {
+            (rows / codec) as u64
+        } else {
+            0
+        }),
     );
     for (name, floor) in [
         ("export rayon modulo null", floor_null),

@@ -1,0 +1,263 @@
+//! `compare --peers` with the real peers (Spark, DuckDB, Polars, the seed's
+//! generator) at a tiny scale: every peer runs as a child, its output is
+//! verified, their NaN and null conventions are recorded, and a missing venv
+//! is a recorded failure that says how to set up, not a crash.
+//!
+//! The real-peer test needs the venv of `scripts/setup-peers.sh` (the README's
+//! test command makes it first): `.venv-peers` at the repository's top, or
+//! the path in PREDBENCH_PEERS_VENV.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::compare::{named, newest_records, path_arg};
+use crate::{predbench, stderr_of};
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The peers' venv; panics with the fix when it is missing.
+fn peers_venv() -> PathBuf {
+    let venv = std::env::var_os("PREDBENCH_PEERS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repository().join(".venv-peers"));
+    assert!(
+        venv.join("bin/python").is_file(),
+        "no peers venv at {}: run `bash scripts/setup-peers.sh` first (the README's test command does)",
+        venv.display()
+    );
+    venv
+}
+
+#[test]
+fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "5k",
+        "--runs",
+        "1",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "null",
+        "--skip-disk-floor",
+        "--peers",
+        "seed-generator,polars",
+        "--peers-venv",
+        path_arg(&dir.path().join("no-venv")),
+        "--peers-dir",
+        path_arg(&repository().join("scripts/peers")),
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+        "--results",
+        path_arg(&results),
+    ]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let records = newest_records(&results);
+    // generate, the seed generator, rayon, polars: no edge cases without a peer that can run.
+    assert_eq!(records.len(), 4, "{records:?}");
+    assert_eq!(named(&records, "export rayon modulo null")["status"], "ok");
+    assert_eq!(named(&records, "generate")["status"], "ok");
+    for name in ["peer seed-generator", "peer polars modulo parquet"] {
+        let record = named(&records, name);
+        assert_eq!(record["status"], "failed", "{record}");
+        let error = record["error"].as_str().unwrap();
+        assert!(error.contains("scripts/setup-peers.sh"), "{error}");
+        assert!(record["configuration"]["peer"].is_string());
+    }
+    assert!(stderr.contains("FAILED (no peers venv"), "{stderr}");
+
+    let bad = predbench(&["compare", "--peers", "spark"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr_of(&bad).contains("no peer named 'spark'"));
+    let bad = predbench(&["compare", "--dataset", "/nonexistent/dataset"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr_of(&bad).contains("--dataset"));
+}
+
+#[test]
+fn the_seed_generator_repeats_its_numbers_across_files() {
+    let venv = peers_venv();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let out = dir.path().join("seed");
+    let scripts = repository().join("scripts/peers");
+    let python = venv.join("bin/python");
+    let status = Command::new(&python)
+        .arg(scripts.join("seed_generator.py"))
+        .args(["--output", path_arg(&out), "--rows", "60000"])
+        .args(["--batch-rows", "20000", "--workers", "2"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Extension-less data files named by UUID, as pandas wrote them for the seed.
+    let names: Vec<String> = crate::entries(&out)
+        .into_iter()
+        .filter(|name| !name.starts_with('_'))
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|name| name.len() == 36 && !name.contains('.'))
+    );
+    let found = Command::new(&python)
+        .arg(scripts.join("repeated_files.py"))
+        .args(["--input", path_arg(&out)])
+        .output()
+        .unwrap();
+    assert!(found.status.success());
+    let found: Value = serde_json::from_slice(&found.stdout).unwrap();
+    // Two forked workers start from the same numpy state: their first batches are equal.
+    assert_eq!(found["files"], 3);
+    assert_eq!(found["repeating"], 1, "{found}");
+    // predbench reads them: three files, 60,000 rows.
+    let export = predbench(&["export", "--input", path_arg(&out), "--sink", "null"]);
+    assert!(export.status.success(), "{}", stderr_of(&export));
+    let printed = String::from_utf8_lossy(&export.stdout);
+    assert!(
+        printed.contains(": 60000 rows -> 6001 messages"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
+    let venv = peers_venv();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "20k",
+        "--runs",
+        "1",
+        "--dataset",
+        "seed",
+        "--peers",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "parquet",
+        "--threads",
+        "2",
+        "--spark-driver-memory",
+        "1g",
+        "--peers-venv",
+        path_arg(&venv),
+        "--peers-dir",
+        path_arg(&repository().join("scripts/peers")),
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+        "--results",
+        path_arg(&results),
+    ]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    let records = newest_records(&results);
+    let on = |dataset: &str| -> Vec<&Value> {
+        records
+            .iter()
+            .filter(|record| record["configuration"]["dataset"] == dataset)
+            .collect()
+    };
+    // generate, seed generator, 2 disk floors, rayon, 5 peers on the seed's files.
+    assert_eq!(on("seed").len(), 10, "{records:?}");
+    for record in on("seed") {
+        assert_eq!(record["status"], "ok", "{record}");
+        if record["configuration"]["kind"] == "export" {
+            assert_eq!(record["verification"]["ok"], true, "{record}");
+            assert_eq!(record["messages"], 2_001, "{record}");
+            assert!(record["peak_rss_bytes"].as_u64().unwrap() > 0);
+        }
+    }
+    // The Spark peers' JVM is reaped by its Python parent, so its memory counts.
+    let spark = named(&records, "peer spark-jvm modulo parquet");
+    assert!(
+        spark["peak_rss_bytes"].as_u64().unwrap() > 300 << 20,
+        "{spark}"
+    );
+    assert!(
+        spark["verification"]["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|argument| argument == "--any-grouping")
+    );
+    let rayon = named(&records, "export rayon modulo parquet");
+    let observation = rayon["observations"][0].as_str().unwrap();
+    assert!(observation.contains("repeat"), "{observation}");
+
+    // NaN and nulls: Spark's conventions pass, DuckDB's bare NaN and Polars'
+    // NaN-as-null are recorded as not verified.
+    let edge = on("edge-cases");
+    assert_eq!(edge.len(), 6, "rayon and 5 exporting peers: {edge:?}");
+    let verdict = |name: &str| {
+        let record = edge
+            .iter()
+            .find(|record| record["configuration"]["name"] == name)
+            .unwrap_or_else(|| panic!("no edge-case record {name}"));
+        assert_eq!(record["status"], "ok", "{record}");
+        record["verification"].clone()
+    };
+    for name in [
+        "export rayon modulo parquet",
+        "peer pyspark-seed modulo parquet",
+        "peer pyspark-window modulo parquet",
+        "peer spark-jvm modulo parquet",
+    ] {
+        assert_eq!(verdict(name)["ok"], true, "{name}");
+    }
+    let duckdb = verdict("peer duckdb modulo parquet");
+    assert_eq!(duckdb["ok"], false);
+    assert!(
+        duckdb["findings"][0]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{duckdb}"
+    );
+    let polars = verdict("peer polars modulo parquet");
+    assert_eq!(polars["ok"], false);
+    assert!(
+        polars["findings"][0]
+            .as_str()
+            .unwrap()
+            .contains("expected NaN, the export has null"),
+        "{polars}"
+    );
+
+    let report = results.join("REPORT.md");
+    let output = predbench(&[
+        "report",
+        "--results",
+        path_arg(&results),
+        "--out",
+        path_arg(&report),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    for expected in [
+        "## 20,000 rows, the seed generator's files",
+        "## Why not Spark, DuckDB or Polars",
+        "| peer spark-jvm modulo parquet | Spark (JVM expressions) |",
+        "The fastest peer",
+        "Generating the table: `predbench generate`",
+        "Noticed: ",
+    ] {
+        assert!(markdown.contains(expected), "{expected}: {markdown}");
+    }
+    for chart in ["time-seed-20000.svg", "memory-seed-20000.svg"] {
+        assert!(results.join("charts").join(chart).is_file(), "{chart}");
+    }
+}
