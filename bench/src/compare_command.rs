@@ -864,7 +864,7 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
         }
         Some(measurement) if !measurement.exit.success() => {
             status = RunStatus::Failed;
-            error = Some(format!("{}: {}", measurement.exit, log_tail(&log, 5)));
+            error = Some(format!("{}: {}", measurement.exit, log_tail(&log, 8)));
         }
         Some(_) => {}
     }

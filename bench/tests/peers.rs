@@ -251,8 +251,9 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         "## 20,000 rows, the seed generator's files",
         "## Why not Spark, DuckDB or Polars",
         "| peer spark-jvm modulo parquet | Spark (JVM expressions) |",
-        "The fastest peer",
-        "Generating the table: `predbench generate`",
+        "### 20,000 rows, the seed generator's files",
+        ", the fastest peer, ",
+        "Generating the table (20,000 rows, the seed generator's files): `predbench generate`",
         "Noticed: ",
     ] {
         assert!(markdown.contains(expected), "{expected}: {markdown}");

@@ -139,6 +139,10 @@ pub struct Scale {
     pub example: RunRecord,
     /// Configurations in the order they were first run.
     pub configurations: Vec<ConfigurationStats>,
+    /// Median wall time of [`REFERENCE_EXPORT`] in every session that
+    /// measured it at this size, superseded ones included: a peer measured
+    /// in an older session is still divided by the `rayon` of its own session.
+    pub reference_by_session: BTreeMap<String, f64>,
 }
 
 /// The configuration peers are measured against: the seed's job (modulo
@@ -172,7 +176,7 @@ impl Scale {
 
     /// Median wall time of [`REFERENCE_EXPORT`] measured in `session`.
     pub fn reference_export(&self, session: &str) -> Option<f64> {
-        self.in_session(REFERENCE_EXPORT, session)?.median_wall()
+        self.reference_by_session.get(session).copied()
     }
 
     /// `6,000,000 rows`, with the dataset when it is not predbench's own.
@@ -263,12 +267,34 @@ fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
                 })
                 .expect("the newest session has a record of this size")
                 .clone();
+            let mut reference_by_session = BTreeMap::new();
+            let reference_sessions: BTreeSet<&str> = records
+                .iter()
+                .filter(|record| {
+                    record.configuration.dataset == dataset
+                        && record.configuration.rows == rows
+                        && record.configuration.name == REFERENCE_EXPORT
+                })
+                .map(|record| record.session.as_str())
+                .collect();
+            for session in reference_sessions {
+                let stats = summarise(records.iter().filter(|record| {
+                    record.configuration.dataset == dataset
+                        && record.configuration.rows == rows
+                        && record.configuration.name == REFERENCE_EXPORT
+                        && record.session == session
+                }));
+                if let Some(wall) = stats.median_wall() {
+                    reference_by_session.insert(session.to_string(), wall);
+                }
+            }
             Scale {
                 dataset: dataset.to_string(),
                 rows,
                 sessions,
                 example,
                 configurations,
+                reference_by_session,
             }
         })
         .collect();
@@ -346,10 +372,21 @@ fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStat
             .iter()
             .filter(|record| record.status == RunStatus::Failed)
             .map(|record| {
+                let error = record.error.as_deref().unwrap_or("no error recorded");
+                // SIGKILL, directly or as exit code 137 from /usr/bin/time: on
+                // this machine without swap, the kernel's out-of-memory killer.
+                let killed =
+                    record.exit_code == Some(137) || error.starts_with("killed by signal 9");
                 format!(
-                    "run {}: {}",
+                    "run {} ({:.1} s, peak RSS {}{}): {error}",
                     record.run,
-                    record.error.as_deref().unwrap_or("no error recorded")
+                    record.wall_seconds,
+                    format_bytes(record.peak_rss_bytes),
+                    if killed {
+                        "; SIGKILL, i.e. the out-of-memory killer unless someone killed it"
+                    } else {
+                        ""
+                    },
                 )
             })
             .collect(),
@@ -410,6 +447,7 @@ fn render(
         args.results.display()
     );
     render_sessions(&mut out, records, scales);
+    render_why_not(&mut out, scales);
     // Each dataset's largest size first.
     let mut ordered: Vec<&Scale> = scales.iter().collect();
     ordered.sort_by_key(|scale| {
@@ -422,7 +460,6 @@ fn render(
     for scale in ordered {
         render_scale(&mut out, scale);
     }
-    render_why_not(&mut out, scales);
     render_scaling(&mut out, scales);
     criterion::render(&mut out, benchmarks, &args.criterion);
     if !not_used.is_empty() {
@@ -786,55 +823,177 @@ fn render_scaling(out: &mut String, scales: &[Scale]) {
 }
 
 /// "Why not Spark, DuckDB or Polars": the peers against predbench, from the
-/// records alone. Speed and memory from the largest scale that measured
-/// peers (the seed's own files first), conventions from the edge-case table.
+/// records alone. One table per dataset size that measured peers (the seed's
+/// own files first); every ratio divides by `rayon` of the row's own session.
+/// Conventions come from the edge-case table, findings from the size whose
+/// newest session measured the most peers.
 fn render_why_not(out: &mut String, scales: &[Scale]) {
-    let with_peers = |scale: &&Scale| {
-        scale.dataset != DATASET_EDGE_CASES
-            && scale
+    let peers_in = |scale: &Scale, session: &str| {
+        scale
+            .configurations
+            .iter()
+            .filter(|stats| {
+                stats.peer.is_some() && stats.kind == Kind::Export && stats.session == session
+            })
+            .count()
+    };
+    let mut with_peers: Vec<&Scale> = scales
+        .iter()
+        .filter(|scale| scale.dataset != DATASET_EDGE_CASES)
+        .filter(|scale| {
+            scale
                 .configurations
                 .iter()
                 .any(|stats| stats.peer.is_some() && stats.kind == Kind::Export)
-    };
-    let Some(scale) = scales
-        .iter()
-        .filter(with_peers)
-        .max_by_key(|scale| (scale.dataset == DATASET_SEED, scale.rows))
-    else {
+        })
+        .collect();
+    if with_peers.is_empty() {
         return;
-    };
+    }
+    if with_peers.iter().any(|scale| scale.dataset == DATASET_SEED) {
+        with_peers.retain(|scale| scale.dataset == DATASET_SEED);
+    }
     let edge_cases = scales
         .iter()
         .find(|scale| scale.dataset == DATASET_EDGE_CASES);
-    let session = &scale.sessions[0];
     let _ = writeln!(out, "## Why not Spark, DuckDB or Polars\n");
-    let reference = scale
-        .in_session(REFERENCE_EXPORT, session)
-        .filter(|stats| stats.median_wall().is_some());
     let _ = writeln!(
         out,
-        "Measured side by side in session {session} on {} ({} run(s) each, interleaved), each \
-         peer run as a child process exactly like predbench, its output checked by \
-         `predbench verify`. NaN and null handling comes from the table with NaN and nulls{}.\n",
-        scale.title(),
-        reference.map_or(0, |stats| stats.walls.len()),
+        "Each peer runs as a child process exactly like predbench, interleaved with it on the same \
+         files, its output checked by `predbench verify`; \"× rayon\" divides by predbench's `rayon` \
+         doing the seed's job (modulo grouping, Parquet output) in the same session. NaN and null \
+         handling comes from the table with NaN and nulls{}.\n",
         edge_cases.map_or_else(
             || " (not measured: run `compare --peers` without --skip-edge-cases)".to_string(),
             |edge| format!(" (session {})", edge.sessions[0])
         ),
     );
-    let _ = writeln!(
-        out,
-        "| exporter | engine | how it numbers and groups | median s | × {REFERENCE_EXPORT} | peak RSS | output verified | NaN and nulls |"
-    );
-    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---|---|");
-    let reference_wall = reference.and_then(ConfigurationStats::median_wall);
-    for stats in scale
+    for scale in &with_peers {
+        render_why_not_table(out, scale, edge_cases);
+    }
+    // Findings from the size whose newest session measured the most peers.
+    let Some(scale) = with_peers
+        .iter()
+        .max_by_key(|scale| (peers_in(scale, &scale.sessions[0]), scale.rows))
+    else {
+        return;
+    };
+    let session = &scale.sessions[0];
+    let reference_wall = scale.reference_export(session);
+    let mut findings = Vec::new();
+    for generated in &with_peers {
+        // Both generators from one session: the one that measured the seed's.
+        let Some(theirs) = generated
+            .configurations
+            .iter()
+            .find(|stats| stats.name == "peer seed-generator")
+        else {
+            continue;
+        };
+        let ours = generated.in_session("generate", &theirs.session);
+        if let (Some(ours), Some(theirs)) = (
+            ours.and_then(ConfigurationStats::median_wall),
+            theirs.median_wall(),
+        ) {
+            findings.push(format!(
+                "Generating the table ({}): `predbench generate` {ours:.2} s, the seed's generator {theirs:.2} s ({:.1}x).",
+                generated.title(),
+                theirs / ours
+            ));
+        }
+    }
+    let peer_walls: Vec<(&str, f64)> = scale
         .configurations
         .iter()
-        .filter(|stats| stats.kind == Kind::Export && stats.session == *session)
-        .filter(|stats| stats.peer.is_some() || stats.name == REFERENCE_EXPORT)
+        .filter(|stats| stats.session == *session && stats.kind == Kind::Export)
+        .filter_map(|stats| Some((stats.peer.as_deref()?, stats.median_wall()?)))
+        .collect();
+    if let (Some(reference), Some((fastest, wall))) = (
+        reference_wall,
+        peer_walls
+            .iter()
+            .min_by(|left, right| left.1.total_cmp(&right.1)),
+    ) {
+        findings.push(format!(
+            "At {}, the fastest peer, {fastest}, takes {wall:.2} s: {:.1}x predbench's `rayon` ({reference:.2} s) on the same files.",
+            scale.title(),
+            wall / reference
+        ));
+    }
+    let seed_job = peer_walls.iter().find(|(peer, _)| *peer == "pyspark-seed");
+    let jvm_job = peer_walls.iter().find(|(peer, _)| *peer == "spark-jvm");
+    if let (Some((_, seed)), Some((_, jvm))) = (seed_job, jvm_job) {
+        findings.push(format!(
+            "Doing the seed's numbering in the JVM instead of through Python rows makes Spark {:.1}x faster ({seed:.2} s -> {jvm:.2} s); this is the job to run on a real cluster (scripts/peers/README.md).",
+            seed / jvm
+        ));
+    }
+    if let Some((_, window)) = peer_walls
+        .iter()
+        .find(|(peer, _)| *peer == "pyspark-window")
     {
+        findings.push(format!(
+            "The knowledge-base window takes {window:.2} s here and moves every row through one task: its cost grows with the data on one core, whatever the cluster."
+        ));
+    }
+    for scale in &with_peers {
+        for stats in scale
+            .configurations
+            .iter()
+            .filter(|stats| stats.peer.is_some())
+        {
+            if stats.median_wall().is_none() && !stats.failures.is_empty() {
+                let mut failure: String = stats.failures[0]
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+                    .replace('|', "\\|");
+                if failure.len() > 400 {
+                    let mut cut = 400;
+                    while !failure.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    failure.truncate(cut);
+                    failure.push_str(" ...");
+                }
+                findings.push(format!(
+                    "At {}, {} did not finish: {failure}",
+                    scale.title(),
+                    stats.name,
+                ));
+            }
+        }
+    }
+    for finding in findings {
+        let _ = writeln!(out, "- {finding}");
+    }
+    out.push('\n');
+}
+
+/// One table of [`render_why_not`]: `rayon` and the exporting peers at one size.
+fn render_why_not_table(out: &mut String, scale: &Scale, edge_cases: Option<&Scale>) {
+    let rows: Vec<&ConfigurationStats> = scale
+        .configurations
+        .iter()
+        .filter(|stats| stats.kind == Kind::Export)
+        .filter(|stats| stats.peer.is_some() || stats.name == REFERENCE_EXPORT)
+        .collect();
+    let sessions: BTreeSet<&str> = rows.iter().map(|stats| stats.session.as_str()).collect();
+    let mixed = sessions.len() > 1;
+    let _ = writeln!(out, "### {}\n", scale.title());
+    let _ = writeln!(
+        out,
+        "| exporter | engine | how it numbers and groups | runs | median s | × rayon | peak RSS | output verified | NaN and nulls |{}",
+        if mixed { " session |" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "|---|---|---|---:|---:|---:|---:|---|---|{}",
+        if mixed { "---|" } else { "" }
+    );
+    for stats in rows {
         let (engine, approach) = match stats.peer.as_deref().and_then(crate::peers::peer_named) {
             Some(peer) => (peer.engine, peer.approach),
             None => (
@@ -857,10 +1016,11 @@ fn render_why_not(out: &mut String, scales: &[Scale]) {
             });
         let _ = writeln!(
             out,
-            "| {} | {engine} | {approach} | {} | {} | {} | {} | {conventions} |",
+            "| {} | {engine} | {approach} | {} | {} | {} | {} | {} | {conventions} |{}",
             stats.name,
+            stats.walls.len() + stats.failures.len(),
             wall.map_or_else(|| "failed".to_string(), |wall| format!("{wall:.2}")),
-            match (wall, reference_wall) {
+            match (wall, scale.reference_export(&stats.session)) {
                 (Some(wall), Some(reference)) => format!("{:.1}", wall / reference),
                 _ => String::new(),
             },
@@ -874,58 +1034,12 @@ fn render_why_not(out: &mut String, scales: &[Scale]) {
                 Some(check) => format!("**no**: {}", short_finding(check)),
                 None => String::new(),
             },
+            if mixed {
+                format!(" {} |", stats.session)
+            } else {
+                String::new()
+            },
         );
-    }
-    out.push('\n');
-    let generate = scale
-        .in_session("generate", session)
-        .and_then(ConfigurationStats::median_wall);
-    let seed_generate = scale
-        .in_session("peer seed-generator", session)
-        .and_then(ConfigurationStats::median_wall);
-    if let (Some(ours), Some(theirs)) = (generate, seed_generate) {
-        let _ = writeln!(
-            out,
-            "Generating the table: `predbench generate` {ours:.2} s, the seed's generator {theirs:.2} s ({:.1}x).\n",
-            theirs / ours
-        );
-    }
-    let mut findings = Vec::new();
-    let peer_walls: Vec<(&str, f64)> = scale
-        .configurations
-        .iter()
-        .filter(|stats| stats.session == *session && stats.kind == Kind::Export)
-        .filter_map(|stats| Some((stats.peer.as_deref()?, stats.median_wall()?)))
-        .collect();
-    if let (Some(reference), Some((fastest, wall))) = (
-        reference_wall,
-        peer_walls
-            .iter()
-            .min_by(|left, right| left.1.total_cmp(&right.1)),
-    ) {
-        findings.push(format!(
-            "The fastest peer, {fastest}, takes {wall:.2} s: {:.1}x predbench's `rayon` ({reference:.2} s) on the same files.",
-            wall / reference
-        ));
-    }
-    let seed_job = peer_walls.iter().find(|(peer, _)| *peer == "pyspark-seed");
-    let jvm_job = peer_walls.iter().find(|(peer, _)| *peer == "spark-jvm");
-    if let (Some((_, seed)), Some((_, jvm))) = (seed_job, jvm_job) {
-        findings.push(format!(
-            "Doing the seed's numbering in the JVM instead of through Python rows makes Spark {:.1}x faster ({seed:.2} s -> {jvm:.2} s); this is the job to run on a real cluster (scripts/peers/README.md).",
-            seed / jvm
-        ));
-    }
-    if let Some((_, window)) = peer_walls
-        .iter()
-        .find(|(peer, _)| *peer == "pyspark-window")
-    {
-        findings.push(format!(
-            "The knowledge-base window takes {window:.2} s here and moves every row through one task: its cost grows with the data on one core, whatever the cluster."
-        ));
-    }
-    for finding in findings {
-        let _ = writeln!(out, "- {finding}");
     }
     out.push('\n');
 }
