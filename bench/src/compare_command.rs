@@ -369,16 +369,11 @@ fn compare_edge_cases(args: &CompareArgs, session: &mut Session) -> anyhow::Resu
     }
     let mut command = generate_command(&session.program, &dataset, args, EDGE_CASE_ROWS, threads);
     command.extend(["--nan-rate", "0.01", "--null-rate", "0.01"].map(String::from));
-    let log = session.log_dir.join("prepare-edge-cases.log");
-    let measurement = run_measured(&command[0], &command[1..], &log)?;
-    if !measurement.exit.success() {
-        anyhow::bail!(
-            "cannot generate {} ({}): {}",
-            dataset.display(),
-            measurement.exit,
-            log_tail(&log, 5)
-        );
-    }
+    run_unmeasured_generate(
+        &command,
+        &dataset,
+        &session.log_dir.join("prepare-edge-cases.log"),
+    )?;
     let edge_args = CompareArgs {
         strategies: vec![StrategyArg::Rayon],
         groupings: vec![GroupingArg::Modulo],
@@ -530,15 +525,24 @@ fn prepare_dataset(
     if !session.quiet {
         eprintln!("generating {}", dataset.display());
     }
-    let log = session.log_dir.join(format!("prepare-{rows}.log"));
     let command = generate_command(&session.program, dataset, args, rows, threads);
-    let measurement = run_measured(&command[0], &command[1..], &log)?;
+    run_unmeasured_generate(
+        &command,
+        dataset,
+        &session.log_dir.join(format!("prepare-{rows}.log")),
+    )
+}
+
+/// Runs a `predbench generate` command line that prepares `dataset` without
+/// being measured; its failure ends the comparison.
+fn run_unmeasured_generate(command: &[String], dataset: &Path, log: &Path) -> anyhow::Result<()> {
+    let measurement = run_measured(&command[0], &command[1..], log)?;
     if !measurement.exit.success() {
         anyhow::bail!(
             "cannot generate {} ({}): {}",
             dataset.display(),
             measurement.exit,
-            log_tail(&log, 5)
+            log_tail(log, 5)
         );
     }
     Ok(())

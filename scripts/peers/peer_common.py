@@ -178,3 +178,20 @@ def stop_spark(spark) -> None:
         if process.stdin is not None:
             process.stdin.close()
         process.wait(timeout=120)
+
+
+def run_spark_job(description: str, app_name: str, build) -> None:
+    """The frame every Spark peer shares: parse the command line, start Spark,
+    read the dataset, `build(spark, table, group_size)` -> (messages DataFrame
+    with one column `predicts`, rows), write it atomically, stop Spark
+    (reaping its JVM), report."""
+    arguments = exporter_arguments(description, spark=True)
+    started = time.monotonic()
+    files = dataset_files(arguments.input)
+    spark = spark_session(app_name, arguments)
+    table = spark.read.parquet(*files)
+    messages, rows = build(spark, table, arguments.group_size)
+    with atomic_output(arguments.output) as temporary:
+        messages.write.parquet(str(temporary))
+    stop_spark(spark)
+    write_summary(arguments, rows, started, files)

@@ -7,25 +7,16 @@ otherwise, as the seed ran it (Kryo, local[cores], 12G driver memory).
     pyspark_seed.py --input DIR --output DIR [--group-size K] [--threads N] [--driver-memory 12g]
 """
 
-import time
-
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 
-from peer_common import (atomic_output, dataset_files, exporter_arguments, group_count,
-                         spark_session, stop_spark, write_summary)
+from peer_common import group_count, run_spark_job
 
 
-def main() -> None:
-    arguments = exporter_arguments(__doc__.split("\n\n")[0], spark=True)
-    started = time.monotonic()
-    files = dataset_files(arguments.input)
-    spark = spark_session("predbench peer: the seed's PySpark job", arguments)
-    table = spark.read.parquet(*files)
+def messages_of(spark, table, group_size: int):
     rows = table.count()
-    groups = group_count(rows, arguments.group_size)
+    groups = group_count(rows, group_size)
     columns = table.columns
-
     numbered = (table.rdd
                 .zipWithIndex()
                 .map(lambda pair: Row(**(pair[0].asDict() | {"sequential_id": pair[1]})))
@@ -36,11 +27,8 @@ def main() -> None:
                 .groupBy("predict_group")
                 .agg(F.collect_list("predict").alias("predicts"))
                 .select(F.to_json("predicts").alias("predicts")))
-    with atomic_output(arguments.output) as temporary:
-        messages.write.parquet(str(temporary))
-    stop_spark(spark)
-    write_summary(arguments, rows, started, files)
+    return messages, rows
 
 
 if __name__ == "__main__":
-    main()
+    run_spark_job(__doc__.split("\n\n")[0], "predbench peer: the seed's PySpark job", messages_of)

@@ -7,25 +7,16 @@ partition": every row goes through one task. Then the seed's grouping and
     pyspark_window.py --input DIR --output DIR [--group-size K] [--threads N] [--driver-memory 12g]
 """
 
-import time
-
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from peer_common import (atomic_output, dataset_files, exporter_arguments, group_count,
-                         spark_session, stop_spark, write_summary)
+from peer_common import group_count, run_spark_job
 
 
-def main() -> None:
-    arguments = exporter_arguments(__doc__.split("\n\n")[0], spark=True)
-    started = time.monotonic()
-    files = dataset_files(arguments.input)
-    spark = spark_session("predbench peer: knowledge-base window", arguments)
-    table = spark.read.parquet(*files)
+def messages_of(spark, table, group_size: int):
     rows = table.count()
-    groups = group_count(rows, arguments.group_size)
+    groups = group_count(rows, group_size)
     columns = table.columns
-
     numbered = (table
                 .withColumn("increasing_id", F.monotonically_increasing_id())
                 .withColumn("sequential_id",
@@ -35,11 +26,8 @@ def main() -> None:
                 .groupBy("predict_group")
                 .agg(F.collect_list(F.struct(*[F.col(name) for name in columns])).alias("predicts"))
                 .select(F.to_json("predicts").alias("predicts")))
-    with atomic_output(arguments.output) as temporary:
-        messages.write.parquet(str(temporary))
-    stop_spark(spark)
-    write_summary(arguments, rows, started, files)
+    return messages, rows
 
 
 if __name__ == "__main__":
-    main()
+    run_spark_job(__doc__.split("\n\n")[0], "predbench peer: knowledge-base window", messages_of)

@@ -10,22 +10,13 @@ This is the Spark job to run on a real cluster (scripts/peers/README.md).
     spark_jvm.py --input DIR --output DIR [--group-size K] [--threads N] [--driver-memory 12g]
 """
 
-import time
-
 from pyspark.sql import functions as F
 
-from peer_common import (atomic_output, dataset_files, exporter_arguments, group_count,
-                         spark_session, stop_spark, write_summary)
+from peer_common import group_count, run_spark_job
 
 
-def main() -> None:
-    arguments = exporter_arguments(__doc__.split("\n\n")[0], spark=True)
-    started = time.monotonic()
-    files = dataset_files(arguments.input)
-    spark = spark_session("predbench peer: Spark job in the JVM", arguments)
-    table = spark.read.parquet(*files)
+def messages_of(spark, table, group_size: int):
     columns = table.columns
-
     tagged = (table
               .withColumn("partition", F.spark_partition_id())
               .withColumn("increasing_id", F.monotonically_increasing_id()))
@@ -34,7 +25,7 @@ def main() -> None:
     for partition in range(max(counts, default=-1) + 1):
         offsets.append(rows)
         rows += counts.get(partition, 0)
-    groups = group_count(rows, arguments.group_size)
+    groups = group_count(rows, group_size)
 
     offset_of_partition = F.element_at(F.array(*[F.lit(offset) for offset in offsets] or [F.lit(0)]),
                                        F.col("partition") + 1)
@@ -46,11 +37,8 @@ def main() -> None:
                 .groupBy((F.col("sequential_id") % F.lit(groups)).alias("predict_group"))
                 .agg(F.array_sort(F.collect_list(member)).alias("members"))
                 .select(F.to_json(F.transform("members", lambda m: m["predict"])).alias("predicts")))
-    with atomic_output(arguments.output) as temporary:
-        messages.write.parquet(str(temporary))
-    stop_spark(spark)
-    write_summary(arguments, rows, started, files)
+    return messages, rows
 
 
 if __name__ == "__main__":
-    main()
+    run_spark_job(__doc__.split("\n\n")[0], "predbench peer: Spark job in the JVM", messages_of)
