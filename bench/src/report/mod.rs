@@ -1048,7 +1048,7 @@ fn render_why_not_table(out: &mut String, scale: &Scale, edge_cases: Option<&Sca
 fn short_finding(check: &Verification) -> String {
     let finding = check.findings.first().map_or("", String::as_str);
     // "message 0 of /path/out.parquet is not valid JSON: ..." -> "message 0 is not valid JSON: ..."
-    let finding = match (finding.find(" of /"), finding.find(" is ")) {
+    let finding = match (finding.find(" of "), finding.find(" is ")) {
         (Some(of), Some(is)) if of < is => format!("{}{}", &finding[..of], &finding[is..]),
         _ => finding.to_string(),
     };
