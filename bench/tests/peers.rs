@@ -85,6 +85,53 @@ fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
 }
 
 #[test]
+fn a_spark_peer_without_java_is_recorded_as_failed_with_the_fix() {
+    let venv = peers_venv();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    // No java on this PATH (nor anything else: every other program is named by its path).
+    let output = Command::new(env!("CARGO_BIN_EXE_predbench"))
+        .env("PATH", dir.path().join("empty-path"))
+        .args([
+            "compare",
+            "--rows",
+            "5k",
+            "--runs",
+            "1",
+            "--strategies",
+            "rayon",
+            "--groupings",
+            "modulo",
+            "--sinks",
+            "null",
+            "--skip-disk-floor",
+            "--skip-generate",
+            "--no-time-check",
+            "--peers",
+            "spark-jvm",
+            "--peers-venv",
+            path_arg(&venv),
+            "--peers-dir",
+            path_arg(&repository().join("scripts/peers")),
+            "--data-dir",
+            path_arg(&dir.path().join("data")),
+            "--results",
+            path_arg(&results),
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let records = newest_records(&results);
+    assert_eq!(named(&records, "export rayon modulo null")["status"], "ok");
+    let spark = named(&records, "peer spark-jvm modulo parquet");
+    assert_eq!(spark["status"], "failed");
+    let error = spark["error"].as_str().unwrap();
+    assert!(error.contains("no java on PATH"), "{error}");
+    assert!(error.contains("Java 17"), "{error}");
+}
+
+#[test]
 fn the_seed_generator_repeats_its_numbers_across_files() {
     let venv = peers_venv();
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
