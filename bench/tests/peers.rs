@@ -32,11 +32,10 @@ fn peers_venv() -> PathBuf {
     venv
 }
 
-#[test]
-fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let results = dir.path().join("results");
-    let output = predbench(&[
+/// `compare` of 5,000 rows, `rayon` into the null sink and `peers`, with
+/// the venv `venv`, writing under `dir` (`data/`, `results/`).
+fn small_compare(dir: &Path, venv: &Path, peers: &str) -> Vec<String> {
+    [
         "compare",
         "--rows",
         "5k",
@@ -50,16 +49,28 @@ fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
         "null",
         "--skip-disk-floor",
         "--peers",
-        "seed-generator,polars",
+        peers,
         "--peers-venv",
-        path_arg(&dir.path().join("no-venv")),
+        path_arg(venv),
         "--peers-dir",
         path_arg(&repository().join("scripts/peers")),
         "--data-dir",
-        path_arg(&dir.path().join("data")),
+        path_arg(&dir.join("data")),
         "--results",
-        path_arg(&results),
-    ]);
+        path_arg(&dir.join("results")),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    let venv = dir.path().join("no-venv");
+    let arguments = small_compare(dir.path(), &venv, "seed-generator,polars");
+    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+    let output = predbench(&arguments);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let records = newest_records(&results);
@@ -92,32 +103,8 @@ fn a_spark_peer_without_java_is_recorded_as_failed_with_the_fix() {
     // No java on this PATH (nor anything else: every other program is named by its path).
     let output = Command::new(env!("CARGO_BIN_EXE_predbench"))
         .env("PATH", dir.path().join("empty-path"))
-        .args([
-            "compare",
-            "--rows",
-            "5k",
-            "--runs",
-            "1",
-            "--strategies",
-            "rayon",
-            "--groupings",
-            "modulo",
-            "--sinks",
-            "null",
-            "--skip-disk-floor",
-            "--skip-generate",
-            "--no-time-check",
-            "--peers",
-            "spark-jvm",
-            "--peers-venv",
-            path_arg(&venv),
-            "--peers-dir",
-            path_arg(&repository().join("scripts/peers")),
-            "--data-dir",
-            path_arg(&dir.path().join("data")),
-            "--results",
-            path_arg(&results),
-        ])
+        .args(small_compare(dir.path(), &venv, "spark-jvm"))
+        .args(["--skip-generate", "--no-time-check"])
         .output()
         .unwrap();
     let stderr = stderr_of(&output);
