@@ -193,6 +193,12 @@ pub struct ExportArgs {
     /// Where window-sort spills [default: the system temporary directory].
     #[arg(long)]
     pub spill_dir: Option<PathBuf>,
+    /// Export only shard I of N (0-based): groups [I*G/N, (I+1)*G/N) in message
+    /// order. With parquet:DIR the shard writes DIR/part-IIIII.parquet and a record
+    /// DIR/_shard-IIIII-of-NNNNN.json; read in name order, the parts are the
+    /// one-machine export message for message. rayon or single-thread only.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<predbench_generator::Shard>,
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
@@ -289,9 +295,20 @@ pub enum EncoderArg {
 /// Flags of `predbench generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Output directory; it appears only when complete.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// Output directory; it appears only when complete (with --shard: the
+    /// directory every shard writes into, shared storage on a cluster).
+    #[arg(long, required_unless_present = "merge_manifests")]
+    pub out: Option<PathBuf>,
+    /// Write only shard I of N (0-based): its share of the part files, each
+    /// appearing atomically in --out, and a shard manifest; the shard that
+    /// completes the set writes _manifest.json. Every shard needs the same
+    /// flags (give --batch-rows: its default depends on the machine).
+    #[arg(long, value_name = "I/N", conflicts_with = "merge_manifests")]
+    pub shard: Option<predbench_generator::Shard>,
+    /// Write DIR/_manifest.json from the shard manifests of a sharded run (the
+    /// last shard does this itself); fails naming the shards not done.
+    #[arg(long, value_name = "DIR")]
+    pub merge_manifests: Option<PathBuf>,
     /// Number of rows (predictions).
     #[arg(long, default_value_t = 60_000_000)]
     pub rows: u64,

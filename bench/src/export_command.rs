@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
 use predbench_exporter::sink::{NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
     Dataset, EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode,
     Strategy, export,
 };
+use predbench_generator::Shard;
 use predbench_generator::config::format_bytes;
 
 use crate::cli::{
@@ -86,17 +88,24 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 EncoderArg::ArrowJson => EncoderChoice::ArrowJson,
             },
         },
+        shard: args.shard.unwrap_or(Shard::WHOLE),
     };
+    options.validate()?;
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
+    let sharded_output = prepare_shard(&options, &dataset, &sink)?;
 
     let bar = rows_progress_bar(dataset.rows, args.quiet);
     let mut progress = |rows| bar.set_position(rows);
     let summary = match &sink {
         SinkSpec::Null => export(&dataset, &options, NullSink::default(), &mut progress),
         SinkSpec::Parquet(path) => {
+            let path = match &sharded_output {
+                Some((directory, _)) => directory.join(sharded::part_file_name(options.shard)),
+                None => path.clone(),
+            };
             let sink = ParquetSink::create(
-                path,
+                &path,
                 predbench_generator::parquet_output::parquet_codec(args.compression.into()),
                 args.force,
             )?;
@@ -111,6 +120,10 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     .with_context(|| format!("export of {} failed", args.input.display()))?;
     bar.finish_and_clear();
+    if let Some((directory, export)) = sharded_output {
+        let record = sharded::shard_record(options.shard, export, &summary);
+        sharded::write_record(&directory, &record)?;
+    }
 
     if let Some(path) = &args.summary_json {
         CommandSummary {
@@ -134,8 +147,16 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             .map_or("the null sink".to_string(), |path| {
                 path.display().to_string()
             });
+        let shard = if options.shard.is_whole() {
+            String::new()
+        } else {
+            format!(
+                " shard {} (groups {}..{})",
+                options.shard, summary.groups.start, summary.groups.end
+            )
+        };
         println!(
-            "{} {:?} grouping, K={}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
+            "{}{shard} {:?} grouping, K={}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
              {:.0} rows/s, {:.1} MB/s of JSON, peak RSS {}{}",
             options.strategy.name(),
             options.grouping,
@@ -157,6 +178,49 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For a shard writing files: checks the dataset against its manifest and
+/// against the other shards' records, makes the output directory, and returns
+/// it with what the shards share. `None` for the whole export or the null sink.
+fn prepare_shard(
+    options: &ExportOptions,
+    dataset: &Dataset,
+    sink: &SinkSpec,
+) -> anyhow::Result<Option<(PathBuf, ShardedExport)>> {
+    if options.shard.is_whole() {
+        return Ok(None);
+    }
+    let directory = match sink {
+        SinkSpec::Null => return Ok(None),
+        SinkSpec::Parquet(directory) => directory,
+        SinkSpec::Ndjson(_) => bail!(
+            "invalid argument --sink: a shard writes parquet:DIR (DIR/part-IIIII.parquet) or null"
+        ),
+    };
+    if directory.is_file() {
+        bail!(
+            "invalid argument --sink: {} is a file; with --shard, parquet:DIR names the directory \
+             the shards write their parts into",
+            directory.display()
+        );
+    }
+    sharded::check_against_manifest(dataset)?;
+    let export = ShardedExport {
+        shards: options.shard.count,
+        dataset: DatasetFingerprint::of(dataset),
+        grouping: options.grouping,
+        group_size: options.group_size,
+        // Both encoders write the same bytes: the choice is not part of the export.
+        message: MessageOptions {
+            encoder: EncoderChoice::Auto,
+            ..options.message
+        },
+    };
+    sharded::check_other_shards(directory, &export)?;
+    std::fs::create_dir_all(directory)
+        .with_context(|| format!("cannot create {}", directory.display()))?;
+    Ok(Some((directory.clone(), export)))
 }
 
 /// Runs `predbench verify`: exit code 0 when the export is complete and correct, 1 otherwise.

@@ -20,6 +20,24 @@ fn default_memory_budget() -> u64 {
 
 /// Runs `predbench generate`.
 pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.merge_manifests {
+        let manifest = predbench_generator::merge_shard_manifests(dir)
+            .with_context(|| format!("cannot complete {}", dir.display()))?;
+        if !args.quiet {
+            println!(
+                "wrote {}: {} rows in {} files ({})",
+                dir.join(predbench_generator::MANIFEST_FILE).display(),
+                manifest.rows,
+                manifest.parts.len(),
+                format_bytes(manifest.total_bytes())
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = args
+        .out
+        .clone()
+        .expect("clap requires --out without --merge-manifests");
     let threads = args.threads.unwrap_or_else(available_cores);
     if threads == 0 {
         anyhow::bail!("invalid argument --threads: must be at least 1");
@@ -62,10 +80,49 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         threads,
         force: args.force,
     };
-    let summary = predbench_generator::generate(&config, &args.out, &options, &mut |rows| {
-        bar.set_position(rows)
-    })
-    .with_context(|| format!("cannot generate {}", args.out.display()))?;
+    if let Some(shard) = args.shard.filter(|shard| !shard.is_whole()) {
+        let summary =
+            predbench_generator::generate_shard(&config, &out, shard, &options, &mut |rows| {
+                bar.set_position(rows)
+            })
+            .with_context(|| format!("cannot generate shard {shard} of {}", out.display()))?;
+        bar.finish_and_clear();
+        let manifest = &summary.shard_manifest;
+        let rows = manifest.parts.iter().map(|part| part.rows).sum::<u64>();
+        let bytes = manifest.parts.iter().map(|part| part.bytes).sum::<u64>();
+        if let Some(path) = &args.summary_json {
+            CommandSummary {
+                rows,
+                output_bytes: bytes,
+                elapsed_seconds: summary.elapsed.as_secs_f64(),
+                peak_rss_bytes: peak_rss_bytes(),
+                ..CommandSummary::default()
+            }
+            .write(path)?;
+        }
+        if !args.quiet {
+            println!(
+                "shard {shard}: wrote {rows} rows in {} files ({}) to {} in {:.2} s, peak RSS {}{}",
+                manifest.parts.len(),
+                format_bytes(bytes),
+                out.display(),
+                summary.elapsed.as_secs_f64(),
+                peak_rss_bytes().map_or_else(|| "unknown".to_string(), format_bytes),
+                match &summary.completed {
+                    Some(dataset) => format!(
+                        "; every shard is done: _manifest.json lists {} rows in {} files",
+                        dataset.rows,
+                        dataset.parts.len()
+                    ),
+                    None => String::new(),
+                }
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary =
+        predbench_generator::generate(&config, &out, &options, &mut |rows| bar.set_position(rows))
+            .with_context(|| format!("cannot generate {}", out.display()))?;
     bar.finish_and_clear();
 
     if let Some(path) = &args.summary_json {
@@ -86,7 +143,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             summary.manifest.rows,
             summary.manifest.parts.len(),
             format_bytes(bytes),
-            args.out.display(),
+            out.display(),
             seconds,
             summary.manifest.rows as f64 / seconds,
             bytes as f64 / seconds / 1e6,

@@ -15,12 +15,12 @@ use serde_json::Value;
 use crate::compare::{named, newest_records, path_arg};
 use crate::{predbench, stderr_of};
 
-fn repository() -> PathBuf {
+pub fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The peers' venv; panics with the fix when it is missing.
-fn peers_venv() -> PathBuf {
+pub fn peers_venv() -> PathBuf {
     let venv = std::env::var_os("PREDBENCH_PEERS_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| repository().join(".venv-peers"));

@@ -4,6 +4,7 @@ mod compare;
 mod export;
 mod generate;
 mod peers;
+mod shard;
 
 use std::path::Path;
 use std::process::{Command, Output};

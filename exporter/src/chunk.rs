@@ -29,17 +29,25 @@ pub fn groups_per_chunk(layout: &GroupLayout, chunk_rows: u64) -> u64 {
 impl<'a> ChunkReader<'a> {
     /// A reader over every non-empty group of `layout`.
     pub fn new(dataset: &'a Dataset, layout: GroupLayout, chunk_rows: u64) -> Self {
+        Self::for_groups(dataset, layout, chunk_rows, layout.non_empty_groups())
+    }
+
+    /// A reader over the groups `groups` of `layout` only (a shard's share):
+    /// the cursors start where the first of them sits and read nothing else.
+    pub fn for_groups(
+        dataset: &'a Dataset,
+        layout: GroupLayout,
+        chunk_rows: u64,
+        groups: Range<u64>,
+    ) -> Self {
         let groups_per_chunk = groups_per_chunk(&layout, chunk_rows);
         let decode_rows = groups_per_chunk.clamp(1024, 65_536) as usize;
-        let groups = layout.non_empty_groups();
         let cursors = match layout.grouping {
-            Grouping::Contiguous => vec![dataset.cursor(0..layout.rows, decode_rows)],
+            Grouping::Contiguous => {
+                vec![dataset.cursor(layout.contiguous_rows(&groups), decode_rows)]
+            }
             Grouping::Modulo => (0..layout.member_slices())
-                .map(|member| {
-                    let start = member * layout.groups;
-                    let end = (start + layout.groups).min(layout.rows);
-                    dataset.cursor(start..end, decode_rows)
-                })
+                .map(|member| dataset.cursor(layout.member_slice(member, &groups), decode_rows))
                 .collect(),
         };
         ChunkReader {

@@ -37,6 +37,14 @@ pub enum ExportError {
         /// The first differing column, described.
         difference: String,
     },
+    /// The dataset is not the one its manifest, or another shard, describes.
+    #[error("{path}: {reason}")]
+    DatasetChanged {
+        /// The dataset, or the record of the shard that saw it otherwise.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+    },
     /// An I/O operation on `path` failed.
     #[error("{action} {path}: {cause}")]
     Io {

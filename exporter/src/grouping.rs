@@ -97,6 +97,22 @@ impl GroupLayout {
         self.rows.div_ceil(self.groups.max(1))
     }
 
+    /// Rows that belong to the groups `groups` (a range of message order).
+    pub fn rows_in(&self, groups: &Range<u64>) -> u64 {
+        match self.grouping {
+            Grouping::Modulo => (0..self.member_slices())
+                .map(|member| {
+                    let slice = self.member_slice(member, groups);
+                    slice.end - slice.start
+                })
+                .sum(),
+            Grouping::Contiguous => {
+                let rows = self.contiguous_rows(groups);
+                rows.end - rows.start
+            }
+        }
+    }
+
     /// For `contiguous`: the rows of the groups `groups`.
     pub fn contiguous_rows(&self, groups: &Range<u64>) -> Range<u64> {
         (groups.start * self.group_size).min(self.rows)
@@ -155,6 +171,24 @@ mod tests {
             let layout = GroupLayout::new(Grouping::Modulo, rows, 10).unwrap();
             for group in layout.non_empty_groups().step_by(97) {
                 assert!(layout.members(group).count() <= 10, "{rows} rows");
+            }
+        }
+    }
+
+    #[test]
+    fn rows_in_counts_the_members_of_a_range_of_groups() {
+        for grouping in [Grouping::Modulo, Grouping::Contiguous] {
+            for rows in [0u64, 7, 100, 1234] {
+                let layout = GroupLayout::new(grouping, rows, 10).unwrap();
+                let all = layout.non_empty_groups();
+                assert_eq!(layout.rows_in(&all), rows);
+                let middle =
+                    all.start + (all.end - all.start) / 3..all.end - (all.end - all.start) / 4;
+                let counted: u64 = middle
+                    .clone()
+                    .map(|g| layout.members(g).count() as u64)
+                    .sum();
+                assert_eq!(layout.rows_in(&middle), counted, "{grouping:?} {rows}");
             }
         }
     }

@@ -7,6 +7,7 @@
 //! * [`message`] writes Spark-compatible JSON (arrow-json, or a fast path);
 //! * [`strategy`] holds `single-thread`, `rayon` and `window-sort`;
 //! * [`sink`] holds the destinations: Parquet, NDJSON, null;
+//! * [`sharded`] records what each `--shard I/N` of an export saw and wrote;
 //! * [`verify`] proves an export complete and correct.
 
 pub mod chunk;
@@ -14,6 +15,7 @@ pub mod dataset;
 pub mod error;
 pub mod grouping;
 pub mod message;
+pub mod sharded;
 pub mod sink;
 pub mod strategy;
 pub mod verify;

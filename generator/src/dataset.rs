@@ -96,13 +96,15 @@ pub struct GenerateSummary {
 
 /// One unit of work: a batch of rows that lands in one part file.
 #[derive(Debug, Clone)]
-struct BatchTask {
-    part: usize,
-    rows: Range<u64>,
-    last_of_part: bool,
+pub(crate) struct BatchTask {
+    pub(crate) part: usize,
+    pub(crate) rows: Range<u64>,
+    pub(crate) last_of_part: bool,
 }
 
-fn plan_batches(config: &GeneratorConfig) -> (Vec<Range<u64>>, Vec<BatchTask>) {
+/// Cuts the dataset into part files and batches: the part files' row ranges
+/// and every batch, in order.
+pub(crate) fn plan_batches(config: &GeneratorConfig) -> (Vec<Range<u64>>, Vec<BatchTask>) {
     let mut parts = Vec::new();
     let mut tasks = Vec::new();
     let mut start = 0;
@@ -231,17 +233,55 @@ pub fn generate(
     }
     let started = Instant::now();
     let staging = StagingDirectory::create(out)?;
+    let (part_ranges, tasks) = plan_batches(config);
+    let parts = write_parts(
+        config,
+        &part_ranges,
+        &tasks,
+        &PartTarget::Staging(&staging.path),
+        options.threads,
+        progress,
+    )?;
+    let manifest = Manifest::new(config, parts);
+    write_json_atomically(&staging.path.join(MANIFEST_FILE), &manifest)?;
+    staging.publish(out, options.force)?;
+    Ok(GenerateSummary {
+        manifest,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Where [`write_parts`] puts the part files.
+pub(crate) enum PartTarget<'a> {
+    /// Straight into a staging directory that is published whole.
+    Staging(&'a Path),
+    /// Into the shared dataset directory, each part under a temporary name
+    /// renamed when complete (a shard).
+    Shared(&'a Path),
+}
+
+/// Generates the batches `tasks` on `threads` workers and writes them in order
+/// into their part files; returns the records of the parts written.
+pub(crate) fn write_parts(
+    config: &GeneratorConfig,
+    part_ranges: &[Range<u64>],
+    tasks: &[BatchTask],
+    target: &PartTarget<'_>,
+    threads: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Vec<PartRecord>> {
     let encoder = BatchEncoder::new(config)?;
     let generator = RowGenerator::new(config);
-    let (part_ranges, tasks) = plan_batches(config);
-
-    let mut parts: Vec<PartRecord> = Vec::with_capacity(part_ranges.len());
-    let mut open_part: Option<PartFile> = None;
+    let directory = match target {
+        PartTarget::Staging(directory) | PartTarget::Shared(directory) => *directory,
+    };
+    let mut parts: Vec<PartRecord> = Vec::new();
+    let mut open_part: Option<(PartFile, TemporaryPath)> = None;
     let mut rows_written = 0u64;
-    let window = batches_in_flight(options.threads) as usize - 1;
+    let window = batches_in_flight(threads) as usize - 1;
     ordered_parallel_map(
         (0..tasks.len()).map(Ok),
-        options.threads,
+        threads,
         window,
         |index| {
             let task = &tasks[index];
@@ -251,21 +291,29 @@ pub fn generate(
             encoder
                 .encode(&batch)
                 .map_err(|cause| GeneratorError::Parquet {
-                    path: out.join(part_file_name(task.part)),
+                    path: directory.join(part_file_name(task.part)),
                     cause,
                 })
         },
         |index, row_groups| {
             let task = &tasks[index];
-            let part = match open_part.as_mut() {
-                Some(part) => part,
-                None => open_part
-                    .insert(encoder.create_part(&staging.path.join(part_file_name(task.part)))?),
+            let final_path = directory.join(part_file_name(task.part));
+            let (part, _) = match open_part.as_mut() {
+                Some(open) => open,
+                None => {
+                    let path = match target {
+                        PartTarget::Staging(_) => TemporaryPath::kept(final_path.clone()),
+                        PartTarget::Shared(_) => TemporaryPath::beside(&final_path),
+                    };
+                    open_part.insert((encoder.create_part(path.path())?, path))
+                }
             };
             part.append(row_groups)?;
             rows_written += task.rows.end - task.rows.start;
             if task.last_of_part {
-                let bytes = open_part.take().expect("part is open").finish()?;
+                let (part, path) = open_part.take().expect("part is open");
+                let bytes = part.finish()?;
+                path.rename_to(&final_path)?;
                 let range = &part_ranges[task.part];
                 parts.push(PartRecord {
                     file: part_file_name(task.part),
@@ -277,31 +325,88 @@ pub fn generate(
             Ok(())
         },
     )?;
+    Ok(parts)
+}
 
-    let manifest = Manifest {
-        predbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        rows: config.rows,
-        config: config.clone(),
-        schema: prediction_schema(config.classes)
-            .fields()
-            .iter()
-            .map(|field| ColumnRecord {
-                name: field.name().clone(),
-                data_type: field.data_type().to_string(),
-                nullable: field.is_nullable(),
-            })
-            .collect(),
-        parts,
-    };
-    let manifest_path = staging.path.join(MANIFEST_FILE);
-    let manifest_text = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
-    fs::write(&manifest_path, manifest_text + "\n")
-        .map_err(|e| GeneratorError::io("cannot write", &manifest_path, e))?;
-    staging.publish(out, options.force)?;
-    Ok(GenerateSummary {
-        manifest,
-        elapsed: started.elapsed(),
-    })
+/// A file being written: under a temporary name beside its final path,
+/// removed on drop unless renamed into place; or (inside a staging
+/// directory, published whole) at its final path already.
+struct TemporaryPath {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl TemporaryPath {
+    fn beside(final_path: &Path) -> TemporaryPath {
+        let name = final_path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        TemporaryPath {
+            path: final_path
+                .with_file_name(format!(".{name}.predbench-tmp-{}", std::process::id())),
+            temporary: true,
+        }
+    }
+
+    fn kept(path: PathBuf) -> TemporaryPath {
+        TemporaryPath {
+            path,
+            temporary: false,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn rename_to(mut self, final_path: &Path) -> Result<()> {
+        if self.temporary {
+            fs::rename(&self.path, final_path)
+                .map_err(|e| GeneratorError::io("cannot rename into place", final_path, e))?;
+            self.temporary = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TemporaryPath {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Writes `value` as pretty JSON to `path` through a temporary sibling, so
+/// that readers see the whole file or none.
+pub(crate) fn write_json_atomically(path: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).expect("manifests serialize") + "\n";
+    let temporary = TemporaryPath::beside(path);
+    fs::write(temporary.path(), text)
+        .map_err(|e| GeneratorError::io("cannot write", temporary.path(), e))?;
+    temporary.rename_to(path)
+}
+
+impl Manifest {
+    /// The manifest of a dataset made with `config` whose part files are `parts`.
+    pub fn new(config: &GeneratorConfig, parts: Vec<PartRecord>) -> Manifest {
+        Manifest {
+            predbench_version: env!("CARGO_PKG_VERSION").to_string(),
+            rows: config.rows,
+            config: config.clone(),
+            schema: prediction_schema(config.classes)
+                .fields()
+                .iter()
+                .map(|field| ColumnRecord {
+                    name: field.name().clone(),
+                    data_type: field.data_type().to_string(),
+                    nullable: field.is_nullable(),
+                })
+                .collect(),
+            parts,
+        }
+    }
 }
 
 #[cfg(test)]

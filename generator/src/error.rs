@@ -26,6 +26,32 @@ pub enum GeneratorError {
         /// The underlying operating-system error.
         cause: std::io::Error,
     },
+    /// A shard's part file exists and `force` was not given.
+    #[error(
+        "{path} exists: shard {shard} ran already (pass --force to rewrite its files, as a retried shard does)"
+    )]
+    ShardOutputExists {
+        /// The part file in the way.
+        path: PathBuf,
+        /// The shard, `I/N`.
+        shard: String,
+    },
+    /// Shards of a dataset directory do not belong to one run.
+    #[error("{path}: {reason}")]
+    ShardMismatch {
+        /// The shard manifest or directory that disagrees.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+    /// Not every shard of a dataset directory has completed.
+    #[error("{directory} is not complete: {missing}")]
+    ShardsMissing {
+        /// The dataset directory.
+        directory: PathBuf,
+        /// Which shard manifests are missing.
+        missing: String,
+    },
     /// The Parquet encoder failed while writing `path`.
     #[error("cannot write Parquet file {path}: {cause}")]
     Parquet {

@@ -8,6 +8,7 @@ use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use predbench_generator::{
     Compression, Distribution, FloatEncoding, GeneratorConfig, Manifest, RunOptions, generate,
+    generate_shard, merge_shard_manifests,
 };
 use sha2::{Digest, Sha256};
 
@@ -309,4 +310,108 @@ fn invalid_configuration_leaves_nothing_on_disk() {
     let error = generate(&bad, &out, &options, &mut |_| {}).unwrap_err();
     assert!(error.to_string().contains("--classes"), "{error}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+fn shard(index: u64, count: u64) -> predbench_generator::Shard {
+    predbench_generator::Shard::new(index, count).unwrap()
+}
+
+#[test]
+fn shards_write_the_one_machine_files_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = GeneratorConfig {
+        file_rows: 2_000,
+        batch_rows: 700,
+        row_group_rows: 300,
+        null_rate: 0.01,
+        ..small_config(9_001)
+    };
+    let whole = dir.path().join("whole");
+    run(&config, &whole, 2);
+    let options = RunOptions {
+        threads: 1,
+        force: false,
+    };
+    // 5 part files in 3 shards, run out of order; the last to finish completes the set.
+    let sharded = dir.path().join("sharded");
+    for index in [2, 0] {
+        let summary =
+            generate_shard(&config, &sharded, shard(index, 3), &options, &mut |_| {}).unwrap();
+        assert!(summary.completed.is_none());
+    }
+    assert!(!sharded.join(predbench_generator::MANIFEST_FILE).exists());
+    let last = generate_shard(&config, &sharded, shard(1, 3), &options, &mut |_| {}).unwrap();
+    assert_eq!(last.shard_manifest.parts.len(), 2);
+    let manifest = last.completed.expect("the last shard completes the set");
+    assert_eq!(manifest, Manifest::read(&whole).unwrap());
+    for part in &manifest.parts {
+        assert_eq!(
+            std::fs::read(whole.join(&part.file)).unwrap(),
+            std::fs::read(sharded.join(&part.file)).unwrap(),
+            "{}",
+            part.file
+        );
+    }
+    // Nothing but the parts and the manifests is left: no temporary file.
+    let hidden = std::fs::read_dir(&sharded)
+        .unwrap()
+        .filter(|entry| {
+            let name = entry.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with('.')
+        })
+        .count();
+    assert_eq!(hidden, 0);
+}
+
+#[test]
+fn shards_of_another_run_or_a_changed_dataset_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = GeneratorConfig {
+        file_rows: 1_000,
+        batch_rows: 500,
+        ..small_config(3_000)
+    };
+    let out = dir.path().join("data");
+    let options = RunOptions {
+        threads: 1,
+        force: false,
+    };
+    generate_shard(&config, &out, shard(0, 2), &options, &mut |_| {}).unwrap();
+
+    // Other parameters, another shard count: refused before anything is written.
+    let other = GeneratorConfig {
+        batch_rows: 1_000,
+        ..config.clone()
+    };
+    let error = generate_shard(&other, &out, shard(1, 2), &options, &mut |_| {}).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("batch_rows 500 there, 1000 here"),
+        "{error}"
+    );
+    let error = generate_shard(&config, &out, shard(1, 3), &options, &mut |_| {}).unwrap_err();
+    assert!(error.to_string().contains("in 2 shards"), "{error}");
+    assert!(!out.join("part-00002.parquet").exists());
+
+    // The same shard again: refused without force, rewritten with it.
+    let error = generate_shard(&config, &out, shard(0, 2), &options, &mut |_| {}).unwrap_err();
+    assert!(error.to_string().contains("pass --force"), "{error}");
+    let forced = RunOptions {
+        force: true,
+        ..options.clone()
+    };
+    generate_shard(&config, &out, shard(0, 2), &forced, &mut |_| {}).unwrap();
+
+    // Incomplete: the merge names the missing shard.
+    let error = merge_shard_manifests(&out).unwrap_err();
+    assert!(error.to_string().contains("shards 1/2 have not"), "{error}");
+
+    // A part rewritten after its shard recorded it: the merge refuses.
+    generate_shard(&config, &out, shard(1, 2), &options, &mut |_| {}).unwrap();
+    std::fs::remove_file(out.join(predbench_generator::MANIFEST_FILE)).unwrap();
+    std::fs::write(out.join("part-00001.parquet"), b"not the same").unwrap();
+    let error = merge_shard_manifests(&out).unwrap_err();
+    assert!(error.to_string().contains("the dataset changed"), "{error}");
+    assert!(!out.join(predbench_generator::MANIFEST_FILE).exists());
 }

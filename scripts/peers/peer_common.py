@@ -143,9 +143,10 @@ def write_summary(arguments: argparse.Namespace, rows: int, started: float, file
         arguments.summary_json.write_text(json.dumps(summary, indent=2))
 
 
-def spark_session(app_name: str, arguments: argparse.Namespace):
+def spark_session(app_name: str, arguments: argparse.Namespace, extra_config: dict | None = None):
     """A Spark session as the seed's jobs make it: local[threads] (or
-    --master, or spark-submit's), the given driver memory, Kryo; quiet logs."""
+    --master, or spark-submit's), the given driver memory, Kryo; quiet logs;
+    plus `extra_config`."""
     from pyspark.sql import SparkSession
     # Python workers (the seed's job sends every row through them) run this
     # interpreter, the venv's, not whatever python3 is first on PATH.
@@ -160,8 +161,10 @@ def spark_session(app_name: str, arguments: argparse.Namespace):
              .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
              .config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.session.timeZone", "UTC")
-             .getOrCreate())
+             .config("spark.sql.session.timeZone", "UTC"))
+    for key, value in (extra_config or {}).items():
+        spark = spark.config(key, value)
+    spark = spark.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 

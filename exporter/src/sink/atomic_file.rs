@@ -48,6 +48,7 @@ impl AtomicFile {
             })?
             .to_string_lossy()
             .into_owned();
+        remove_stale_temporaries(target, &name);
         let temporary =
             target.with_file_name(format!(".{name}.predbench-tmp-{}", std::process::id()));
         let file = DirectFile::create(&temporary)
@@ -81,6 +82,29 @@ impl AtomicFile {
             .map_err(|e| ExportError::io("cannot rename into place", &self.target, e))?;
         self.committed = true;
         Ok(bytes)
+    }
+}
+
+/// Removes the temporary files of `target` left by runs that were killed
+/// (their process no longer exists on this machine), e.g. a shard's first
+/// attempt that a scheduler retries.
+fn remove_stale_temporaries(target: &Path, name: &str) {
+    let prefix = format!(".{name}.predbench-tmp-");
+    let directory = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = file_name.strip_prefix(&prefix)
+            && pid.bytes().all(|byte| byte.is_ascii_digit())
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

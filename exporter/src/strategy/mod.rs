@@ -6,7 +6,10 @@ mod rayon_parallel;
 mod single_thread;
 mod window_sort;
 
+use std::ops::Range;
 use std::path::PathBuf;
+
+use predbench_generator::Shard;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +72,9 @@ pub struct ExportOptions {
     pub spill_directory: Option<PathBuf>,
     /// How messages are written.
     pub message: MessageOptions,
+    /// Which share of the groups to export: shard I of N takes groups
+    /// `[I * G / N, (I + 1) * G / N)`; [`Shard::WHOLE`] exports them all.
+    pub shard: Shard,
 }
 
 impl ExportOptions {
@@ -85,7 +91,31 @@ impl ExportOptions {
             memory_budget: 4 << 30,
             spill_directory: None,
             message: MessageOptions::default(),
+            shard: Shard::WHOLE,
         }
+    }
+}
+
+impl ExportOptions {
+    /// Checks the options that do not depend on the dataset, naming the flag.
+    pub fn validate(&self) -> Result<()> {
+        if self.threads == 0 {
+            return Err(ExportError::invalid("--threads", "must be at least 1"));
+        }
+        if self.chunk_rows == 0 {
+            return Err(ExportError::invalid("--chunk-rows", "must be at least 1"));
+        }
+        if self.group_size == 0 {
+            return Err(ExportError::invalid("--group-size", "must be at least 1"));
+        }
+        if self.strategy == Strategy::WindowSort && !self.shard.is_whole() {
+            return Err(ExportError::invalid(
+                "--shard",
+                "window-sort numbers rows with a global sort, which no shard can do alone; \
+                 shards take their rows from the footers' offsets: use rayon or single-thread",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -101,8 +131,10 @@ pub const DEFAULT_CHUNK_ROWS: u64 = 16_384;
 pub struct ExportSummary {
     /// What the sink reports.
     pub sink: SinkSummary,
-    /// Rows read from the dataset.
+    /// Rows exported (the dataset's, or the shard's share of them).
     pub input_rows: u64,
+    /// The groups exported, in message order (all of them unless sharded).
+    pub groups: Range<u64>,
     /// Bytes of the dataset's files.
     pub input_bytes: u64,
     /// Bytes window-sort spilled to disk (0 for the others).
@@ -118,28 +150,25 @@ pub fn export<S: MessageSink>(
     sink: S,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportSummary> {
-    if options.threads == 0 {
-        return Err(ExportError::invalid("--threads", "must be at least 1"));
-    }
-    if options.chunk_rows == 0 {
-        return Err(ExportError::invalid("--chunk-rows", "must be at least 1"));
-    }
+    options.validate()?;
     let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
+    let groups = options.shard.share(layout.non_empty_groups());
     let started = Instant::now();
     let (sink, spilled_bytes) = match options.strategy {
         Strategy::SingleThread => (
-            single_thread::run(dataset, &layout, options, sink, progress)?,
+            single_thread::run(dataset, &layout, groups.clone(), options, sink, progress)?,
             0,
         ),
         Strategy::Rayon => (
-            rayon_parallel::run(dataset, &layout, options, sink, progress)?,
+            rayon_parallel::run(dataset, &layout, groups.clone(), options, sink, progress)?,
             0,
         ),
         Strategy::WindowSort => window_sort::run(dataset, &layout, options, sink, progress)?,
     };
     Ok(ExportSummary {
         sink,
-        input_rows: dataset.rows,
+        input_rows: layout.rows_in(&groups),
+        groups,
         input_bytes: dataset.bytes,
         spilled_bytes,
         elapsed: started.elapsed(),

@@ -4,6 +4,8 @@
 //! JSON and prepared for the sink on a rayon pool, and written in order.
 //! Memory: about `threads + 2` chunks of rows and their messages.
 
+use std::ops::Range;
+
 use predbench_generator::pipeline::ordered_parallel_map;
 
 use crate::chunk::ChunkReader;
@@ -18,11 +20,12 @@ use super::ExportOptions;
 pub(super) fn run<S: MessageSink>(
     dataset: &Dataset,
     layout: &GroupLayout,
+    groups: Range<u64>,
     options: &ExportOptions,
     sink: S,
     progress: &mut dyn FnMut(u64),
 ) -> Result<SinkSummary> {
-    let chunks = ChunkReader::new(dataset, *layout, options.chunk_rows);
+    let chunks = ChunkReader::for_groups(dataset, *layout, options.chunk_rows, groups);
     encode_in_parallel(chunks, options, &sink, progress)?;
     sink.finish()
 }
