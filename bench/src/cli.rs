@@ -95,7 +95,8 @@ pub struct CompareArgs {
     #[arg(long)]
     pub clean: bool,
     /// Also run the peers (scripts/peers/), comma-separated, or all of them when
-    /// given alone: seed-generator, pyspark-seed, pyspark-window, spark-jvm, duckdb, polars.
+    /// given alone: seed-generator, pyspark-seed, pyspark-window, spark-jvm, duckdb, polars,
+    /// predbench-on-spark (predbench's shards run by Spark on local-cluster[THREADS,1,1024]).
     #[arg(long, value_delimiter = ',', num_args = 0..=1, default_missing_value = "all")]
     pub peers: Option<Vec<String>>,
     /// What every exporter runs on: predbench (made by `predbench generate`), seed
@@ -112,6 +113,15 @@ pub struct CompareArgs {
     /// spark.driver.memory of the Spark peers (the seed gave its jobs 12G).
     #[arg(long, default_value = "12g")]
     pub spark_driver_memory: String,
+    /// Also measure the way past one machine: the export's shards run one after
+    /// another (`--shard I/N`, rayon, modulo, Parquet) for every count of
+    /// --scale-out-shards, to simulate N machines; and the reader's ceiling
+    /// (`export --decode-only`) against the encoders' rate, on 1 thread and on all.
+    #[arg(long)]
+    pub scale_out: bool,
+    /// Shard counts of --scale-out.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+    pub scale_out_shards: Vec<u64>,
     /// Do not check the peers' handling of NaN and nulls on a small table.
     #[arg(long)]
     pub skip_edge_cases: bool,
@@ -193,6 +203,16 @@ pub struct ExportArgs {
     /// Where window-sort spills [default: the system temporary directory].
     #[arg(long)]
     pub spill_dir: Option<PathBuf>,
+    /// Decode on a thread per cursor (K for modulo) instead of on the thread
+    /// that reads: on (needed past ~6 cores, where one decoding thread stops
+    /// rayon), off, or auto (on above 4 threads).
+    #[arg(long, value_enum, default_value_t = DecodeAheadArg::Auto)]
+    pub decode_ahead: DecodeAheadArg,
+    /// Read and decode the groups in message order as the strategies do, on
+    /// --threads workers, and encode nothing: the reader's rate alone (the
+    /// ceiling of every strategy). Takes --sink null only.
+    #[arg(long)]
+    pub decode_only: bool,
     /// Export only shard I of N (0-based): groups [I*G/N, (I+1)*G/N) in message
     /// order. With parquet:DIR the shard writes DIR/part-IIIII.parquet and a record
     /// DIR/_shard-IIIII-of-NNNNN.json; read in name order, the parts are the
@@ -252,6 +272,17 @@ pub enum StrategyArg {
     Rayon,
     /// Global sort as the knowledge-base window does; spills past --memory-budget.
     WindowSort,
+}
+
+/// `--decode-ahead`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecodeAheadArg {
+    /// Above 4 worker threads.
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
 }
 
 /// `--grouping`.

@@ -45,6 +45,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     if args.runs == 0 {
         anyhow::bail!("invalid argument --runs: must be at least 1");
     }
+    if args.scale_out_shards.is_empty() || args.scale_out_shards.contains(&0) {
+        anyhow::bail!(
+            "invalid argument --scale-out-shards: give one or more positive shard counts"
+        );
+    }
     let peers = match &args.peers {
         Some(names) => select_peers(names)?,
         None => Vec::new(),
@@ -80,7 +85,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     let (git_commit, git_dirty) = git_state();
     let mut session_state = Session {
-        program,
+        program: program.clone(),
         session,
         session_dir: session_dir.clone(),
         log_dir,
@@ -97,6 +102,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             python: args.peers_venv.join("bin").join("python"),
             scripts: args.peers_dir.clone(),
             spark_driver_memory: args.spark_driver_memory.clone(),
+            predbench: program.clone(),
         },
     };
     if !args.quiet {
@@ -294,6 +300,11 @@ fn compare_scale(
         plan.configuration.dataset = label.clone();
     }
     let mut export_plans = export_plans(args, rows, threads, &dataset, &label, session);
+    if args.scale_out {
+        export_plans.extend(scale_out_plans(
+            args, rows, threads, &dataset, &label, session,
+        ));
+    }
     let runs_total =
         (generators.len() + export_plans.len() + 2 * usize::from(!args.skip_disk_floor))
             * args.runs as usize;
@@ -698,6 +709,7 @@ fn export_plans(
                         command,
                         dataset: label.to_string(),
                         peer: None,
+                        shard: None,
                     },
                     writes_file.then_some(output.clone()),
                 );
@@ -750,22 +762,135 @@ fn export_plans(
                 command,
                 dataset: label.to_string(),
                 peer: Some(peer.name.to_string()),
+                shard: None,
             },
             Some(output.clone()),
         );
         plan.unavailable = session.peer_environment.missing(peer);
         plan.scratch_may_be_directory = true;
         if !args.no_verify {
+            // Peers number rows their own way; predbench on Spark numbers them as predbench does.
+            let grouping = peer.runs_predbench.then_some("modulo");
             plan.verify = Some(verify_command(
                 program,
                 dataset,
                 &output,
-                None,
+                grouping,
                 args.group_size,
                 threads,
             ));
         }
         plans.push(plan);
+    }
+    plans
+}
+
+/// The way past one machine, measured on this one: the reader alone
+/// (`--decode-only`) and `rayon` into the null sink, each on one thread and on
+/// all, give the per-core cost of decoding and of encoding; then for every
+/// shard count N the N shards of the seed's job (`rayon`, modulo, Parquet),
+/// one after another, as N machines would run them at once.
+fn scale_out_plans(
+    args: &CompareArgs,
+    rows: u64,
+    threads: usize,
+    dataset: &Path,
+    label: &str,
+    session: &Session,
+) -> Vec<Planned> {
+    let program = &session.program;
+    let export = |extra: &[String], threads: usize| {
+        let mut command = vec![
+            program.to_string(),
+            "export".into(),
+            "--input".into(),
+            dataset.display().to_string(),
+            "--strategy".into(),
+            "rayon".into(),
+            "--grouping".into(),
+            "modulo".into(),
+            "--group-size".into(),
+            args.group_size.to_string(),
+            "--threads".into(),
+            threads.to_string(),
+            "--force".into(),
+            "--quiet".into(),
+        ];
+        command.extend_from_slice(extra);
+        command
+    };
+    let configuration = |kind, name: String, threads, sink: &str, command| Configuration {
+        kind,
+        name,
+        rows,
+        seed: args.seed,
+        strategy: Some("rayon".to_string()),
+        grouping: Some("modulo".to_string()),
+        sink: Some(sink.to_string()),
+        group_size: Some(args.group_size),
+        threads,
+        memory_budget: None,
+        command,
+        dataset: label.to_string(),
+        peer: None,
+        shard: None,
+    };
+    let mut plans = Vec::new();
+    let null = ["--sink".to_string(), "null".to_string()];
+    for cores in [1, threads] {
+        let suffix = if cores == 1 { ", 1 thread" } else { "" };
+        let mut decode = null.to_vec();
+        decode.push("--decode-only".to_string());
+        plans.push(Planned::new(
+            configuration(
+                Kind::DecodeOnly,
+                format!("decode only modulo{suffix}"),
+                cores,
+                "null",
+                export(&decode, cores),
+            ),
+            None,
+        ));
+        if cores == 1 {
+            plans.push(Planned::new(
+                configuration(
+                    Kind::Export,
+                    format!("export rayon modulo null{suffix}"),
+                    1,
+                    "null",
+                    export(&null, 1),
+                ),
+                None,
+            ));
+        }
+        if threads == 1 {
+            break;
+        }
+    }
+    for &count in &args.scale_out_shards {
+        let output = args.data_dir.join(format!("out-shards-{count}"));
+        for index in 0..count {
+            let Ok(shard) = predbench_generator::Shard::new(index, count) else {
+                continue;
+            };
+            let extra = [
+                "--sink".to_string(),
+                format!("parquet:{}", output.display()),
+                "--shard".to_string(),
+                shard.to_string(),
+            ];
+            let mut configuration = configuration(
+                Kind::ExportShard,
+                format!("shard {shard} export rayon modulo parquet"),
+                threads,
+                "parquet",
+                export(&extra, threads),
+            );
+            configuration.shard = Some(shard);
+            let mut plan = Planned::new(configuration, Some(output.clone()));
+            plan.scratch_may_be_directory = true;
+            plans.push(plan);
+        }
     }
     plans
 }

@@ -9,14 +9,15 @@ use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
 use predbench_exporter::sink::{NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode,
-    Strategy, export,
+    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, NonFiniteMode,
+    NullMode, Strategy, decode_only, export,
 };
 use predbench_generator::Shard;
 use predbench_generator::config::format_bytes;
 
 use crate::cli::{
-    EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg, VerifyArgs,
+    DecodeAheadArg, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg,
+    VerifyArgs,
 };
 use crate::process_stats::{available_cores, peak_rss_bytes, rows_progress_bar};
 use crate::record::CommandSummary;
@@ -89,10 +90,25 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             },
         },
         shard: args.shard.unwrap_or(Shard::WHOLE),
+        decode_ahead: match args.decode_ahead {
+            DecodeAheadArg::Auto => None,
+            DecodeAheadArg::On => Some(true),
+            DecodeAheadArg::Off => Some(false),
+        },
     };
     options.validate()?;
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
+    if args.decode_only {
+        if sink != SinkSpec::Null {
+            bail!("invalid argument --sink: --decode-only writes nothing; give --sink null");
+        }
+        let bar = rows_progress_bar(dataset.rows, args.quiet);
+        let summary = decode_only(&dataset, &options, &mut |rows| bar.set_position(rows))
+            .with_context(|| format!("cannot read {}", args.input.display()))?;
+        bar.finish_and_clear();
+        return report_export(&args, &options, &summary, "decoded only");
+    }
     let sharded_output = prepare_shard(&options, &dataset, &sink)?;
 
     let bar = rows_progress_bar(dataset.rows, args.quiet);
@@ -125,6 +141,17 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         sharded::write_record(&directory, &record)?;
     }
 
+    report_export(&args, &options, &summary, "")
+}
+
+/// Writes --summary-json and prints the one-line account of an export;
+/// `mode` names a run that is not a plain export ("decoded only").
+fn report_export(
+    args: &ExportArgs,
+    options: &ExportOptions,
+    summary: &ExportSummary,
+    mode: &str,
+) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.summary_json {
         CommandSummary {
             rows: summary.input_rows,
@@ -158,7 +185,11 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         println!(
             "{}{shard} {:?} grouping, K={}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
              {:.0} rows/s, {:.1} MB/s of JSON, peak RSS {}{}",
-            options.strategy.name(),
+            if mode.is_empty() {
+                options.strategy.name()
+            } else {
+                mode
+            },
             options.grouping,
             options.group_size,
             summary.input_rows,

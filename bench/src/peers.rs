@@ -30,6 +30,10 @@ pub struct Peer {
     pub approach: &'static str,
     /// Whether it runs Spark (needs Java, takes `--driver-memory`).
     pub spark: bool,
+    /// Whether it runs predbench itself (takes `--predbench PATH`, numbers
+    /// rows as predbench does, so its output is verified against the exact
+    /// grouping rather than by id).
+    pub runs_predbench: bool,
 }
 
 /// Every peer, in the order the report lists them.
@@ -41,6 +45,7 @@ pub const PEERS: &[Peer] = &[
         engine: "pandas + numpy + multiprocessing",
         approach: "the seed's generator: a process pool, one extension-less pandas file per 2M rows, unseeded forked workers",
         spark: false,
+        runs_predbench: false,
     },
     Peer {
         name: "pyspark-seed",
@@ -49,6 +54,7 @@ pub const PEERS: &[Peer] = &[
         engine: "PySpark",
         approach: "the seed's job: zipWithIndex through Python Row objects, groupBy(id % G), collect_list, to_json",
         spark: true,
+        runs_predbench: false,
     },
     Peer {
         name: "pyspark-window",
@@ -57,6 +63,7 @@ pub const PEERS: &[Peer] = &[
         engine: "PySpark",
         approach: "the knowledge-base variant: monotonically_increasing_id + row_number over an unpartitioned window (all rows through one task)",
         spark: true,
+        runs_predbench: false,
     },
     Peer {
         name: "spark-jvm",
@@ -65,6 +72,7 @@ pub const PEERS: &[Peer] = &[
         engine: "Spark (JVM expressions)",
         approach: "the job done right in Spark: per-partition counts, prefix offsets, numbering with JVM expressions, no Python rows, no global window",
         spark: true,
+        runs_predbench: false,
     },
     Peer {
         name: "duckdb",
@@ -73,6 +81,7 @@ pub const PEERS: &[Peer] = &[
         engine: "DuckDB SQL",
         approach: "read_parquet with file_row_number + per-file offsets, GROUP BY id % G, to_json(list(struct ORDER BY id)); preserve_insertion_order off",
         spark: false,
+        runs_predbench: false,
     },
     Peer {
         name: "polars",
@@ -81,6 +90,16 @@ pub const PEERS: &[Peer] = &[
         engine: "Polars (lazy, streaming sink)",
         approach: "scan_parquet, with_row_index, struct.json_encode, group_by(id % G) joining members in order, sink_parquet",
         spark: false,
+        runs_predbench: false,
+    },
+    Peer {
+        name: "predbench-on-spark",
+        script: "../spark/predbench_on_spark.py",
+        role: PeerRole::Exporter,
+        engine: "predbench shards on Spark (local-cluster)",
+        approach: "Spark's scheduler runs `predbench export --shard I/N`, one task per shard (THREADS shards on local-cluster[THREADS,1,1024]: separate executor JVMs); no shuffle",
+        spark: true,
+        runs_predbench: true,
     },
 ];
 
@@ -119,6 +138,8 @@ pub struct PeerEnvironment {
     pub scripts: PathBuf,
     /// `--driver-memory` of the Spark peers.
     pub spark_driver_memory: String,
+    /// The predbench binary, for the peers that run it.
+    pub predbench: String,
 }
 
 impl PeerEnvironment {
@@ -161,6 +182,9 @@ impl PeerEnvironment {
                 "--driver-memory".to_string(),
                 self.spark_driver_memory.clone(),
             ]);
+        }
+        if peer.runs_predbench {
+            command.extend(["--predbench".to_string(), self.predbench.clone()]);
         }
         command
     }
@@ -217,6 +241,7 @@ mod tests {
             python: PathBuf::from("/nonexistent/bin/python"),
             scripts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peers"),
             spark_driver_memory: "1g".to_string(),
+            predbench: "predbench".to_string(),
         };
         let why = environment.missing(&PEERS[0]).unwrap();
         assert!(why.contains("scripts/setup-peers.sh"), "{why}");

@@ -135,6 +135,12 @@ pub enum Kind {
     Generate,
     /// `predbench export` with one strategy, grouping and sink.
     Export,
+    /// `predbench export --decode-only`: reading and decoding alone, the
+    /// ceiling of every strategy.
+    DecodeOnly,
+    /// One shard (`--shard I/N`) of an export, the shards of a count run one
+    /// after another on this machine to simulate N machines.
+    ExportShard,
 }
 
 /// Everything that determines what a run did.
@@ -171,6 +177,9 @@ pub struct Configuration {
     /// The peer (scripts/peers/) this configuration runs, if it is not predbench.
     #[serde(default)]
     pub peer: Option<String>,
+    /// The shard of an export (`--shard I/N`), for [`Kind::ExportShard`].
+    #[serde(default)]
+    pub shard: Option<predbench_generator::Shard>,
 }
 
 /// Dataset label of records written before datasets were labelled.
@@ -209,6 +218,7 @@ impl Configuration {
             command,
             dataset: default_dataset(),
             peer: None,
+            shard: None,
         }
     }
 }

@@ -4,10 +4,11 @@
 //! apart, so the j-th members of consecutive groups are consecutive rows).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 
-use crate::dataset::{Dataset, RowCursor};
+use crate::dataset::{Dataset, DecodeAheadCursor, RowCursor};
 use crate::error::{ExportError, Result};
 use crate::grouping::{GroupLayout, Grouping};
 use crate::message::MessageChunk;
@@ -18,7 +19,7 @@ pub struct ChunkReader<'a> {
     groups: Range<u64>,
     groups_per_chunk: u64,
     /// One cursor (contiguous) or one per member position (modulo).
-    cursors: Vec<RowCursor<'a>>,
+    cursors: Vec<Cursor<'a>>,
 }
 
 /// Groups per chunk so that a chunk holds about `chunk_rows` rows.
@@ -27,27 +28,47 @@ pub fn groups_per_chunk(layout: &GroupLayout, chunk_rows: u64) -> u64 {
 }
 
 impl<'a> ChunkReader<'a> {
-    /// A reader over every non-empty group of `layout`.
+    /// A reader over every non-empty group of `layout`, decoding on the thread that reads.
     pub fn new(dataset: &'a Dataset, layout: GroupLayout, chunk_rows: u64) -> Self {
-        Self::for_groups(dataset, layout, chunk_rows, layout.non_empty_groups())
+        Self::for_groups(
+            dataset,
+            layout,
+            chunk_rows,
+            layout.non_empty_groups(),
+            false,
+        )
     }
 
     /// A reader over the groups `groups` of `layout` only (a shard's share):
     /// the cursors start where the first of them sits and read nothing else.
+    /// With `decode_ahead` every cursor decodes on a thread of its own (see
+    /// [`DecodeAheadCursor`]); otherwise the thread that reads decodes.
     pub fn for_groups(
         dataset: &'a Dataset,
         layout: GroupLayout,
         chunk_rows: u64,
         groups: Range<u64>,
+        decode_ahead: bool,
     ) -> Self {
         let groups_per_chunk = groups_per_chunk(&layout, chunk_rows);
         let decode_rows = groups_per_chunk.clamp(1024, 65_536) as usize;
-        let cursors = match layout.grouping {
-            Grouping::Contiguous => {
-                vec![dataset.cursor(layout.contiguous_rows(&groups), decode_rows)]
+        // Decoders run up to two chunks ahead of the reader.
+        let rows_per_take = match layout.grouping {
+            Grouping::Contiguous => groups_per_chunk * layout.group_size,
+            Grouping::Modulo => groups_per_chunk,
+        };
+        let depth = 2 * rows_per_take.div_ceil(decode_rows as u64) as usize + 1;
+        let shared = decode_ahead.then(|| Arc::new(dataset.clone()));
+        let start = |rows| match &shared {
+            Some(shared) => {
+                Cursor::Ahead(DecodeAheadCursor::start(shared, rows, decode_rows, depth))
             }
+            None => Cursor::Inline(dataset.cursor(rows, decode_rows)),
+        };
+        let cursors = match layout.grouping {
+            Grouping::Contiguous => vec![start(layout.contiguous_rows(&groups))],
             Grouping::Modulo => (0..layout.member_slices())
-                .map(|member| dataset.cursor(layout.member_slice(member, &groups), decode_rows))
+                .map(|member| start(layout.member_slice(member, &groups)))
                 .collect(),
         };
         ChunkReader {
@@ -81,7 +102,6 @@ impl<'a> ChunkReader<'a> {
                 let mut sequential_ids = Vec::new();
                 for (member, cursor) in self.cursors.iter_mut().enumerate() {
                     let rows = layout.member_slice(member as u64, &groups);
-                    debug_assert_eq!(cursor.position(), rows.start);
                     slices.push(cursor.take((rows.end - rows.start) as usize)?);
                     sequential_ids.extend(rows);
                 }
@@ -110,6 +130,21 @@ impl<'a> ChunkReader<'a> {
                     ends,
                 })
             }
+        }
+    }
+}
+
+/// A cursor that decodes where it is read, or ahead on a thread of its own.
+enum Cursor<'a> {
+    Inline(RowCursor<'a>),
+    Ahead(DecodeAheadCursor),
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, count: usize) -> Result<RecordBatch> {
+        match self {
+            Cursor::Inline(cursor) => cursor.take(count),
+            Cursor::Ahead(cursor) => cursor.take(count),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -181,8 +182,7 @@ impl Dataset {
             position: rows.start,
             batch_rows: batch_rows.max(1),
             reader: None,
-            pending: Vec::new(),
-            pending_rows: 0,
+            pending: Pending::default(),
         }
     }
 
@@ -232,14 +232,13 @@ pub struct RowCursor<'a> {
     position: u64,
     batch_rows: usize,
     reader: Option<(ParquetRecordBatchReader, usize)>,
-    pending: Vec<RecordBatch>,
-    pending_rows: usize,
+    pending: Pending,
 }
 
 impl RowCursor<'_> {
     /// Sequential id of the next row [`RowCursor::take`] returns.
     pub fn position(&self) -> u64 {
-        self.position - self.pending_rows as u64
+        self.position - self.pending.rows as u64
     }
 
     fn open_next_group(&mut self) -> Result<bool> {
@@ -313,19 +312,41 @@ impl RowCursor<'_> {
 
     /// Returns the next `count` rows (fewer only at the end of the range).
     pub fn take(&mut self, count: usize) -> Result<RecordBatch> {
-        while self.pending_rows < count {
-            match self.next_batch()? {
+        let mut pending = std::mem::take(&mut self.pending);
+        let taken = pending.take(count, &self.dataset.schema, || self.next_batch());
+        self.pending = pending;
+        taken
+    }
+}
+
+/// Batches decoded but not yet taken, and the join and split that `take` does.
+#[derive(Default)]
+struct Pending {
+    batches: Vec<RecordBatch>,
+    rows: usize,
+}
+
+impl Pending {
+    /// The next `count` rows, pulling batches from `next` until there are
+    /// enough (fewer only when `next` runs out).
+    fn take(
+        &mut self,
+        count: usize,
+        schema: &SchemaRef,
+        mut next: impl FnMut() -> Result<Option<RecordBatch>>,
+    ) -> Result<RecordBatch> {
+        while self.rows < count {
+            match next()? {
                 Some(batch) => {
-                    self.pending_rows += batch.num_rows();
-                    self.pending.push(batch);
+                    self.rows += batch.num_rows();
+                    self.batches.push(batch);
                 }
                 None => break,
             }
         }
-        let schema = self.dataset.schema.clone();
-        let available = self.pending_rows.min(count);
+        let available = self.rows.min(count);
         let whole =
-            arrow_select::concat::concat_batches(&schema, &self.pending).map_err(|cause| {
+            arrow_select::concat::concat_batches(schema, &self.batches).map_err(|cause| {
                 ExportError::Arrow {
                     context: "cannot join record batches".to_string(),
                     cause,
@@ -333,11 +354,93 @@ impl RowCursor<'_> {
             })?;
         let taken = whole.slice(0, available);
         let rest = whole.slice(available, whole.num_rows() - available);
-        self.pending.clear();
-        self.pending_rows = rest.num_rows();
+        self.batches.clear();
+        self.rows = rest.num_rows();
         if rest.num_rows() > 0 {
-            self.pending.push(rest);
+            self.batches.push(rest);
         }
         Ok(taken)
+    }
+}
+
+/// A cursor whose decoding runs ahead on a thread of its own: the thread
+/// reads and decodes its range in order into a channel of at most `depth`
+/// batches, so several cursors (the K member cursors of a modulo export)
+/// decode in parallel while their reader only joins batches. Memory: `depth`
+/// decoded batches plus the thread's page buffers.
+pub struct DecodeAheadCursor {
+    batches: Option<crossbeam_channel::Receiver<Result<RecordBatch>>>,
+    decoder: Option<std::thread::JoinHandle<()>>,
+    schema: SchemaRef,
+    pending: Pending,
+}
+
+impl DecodeAheadCursor {
+    /// Starts decoding `rows` of `dataset` (no thread for an empty range).
+    pub fn start(
+        dataset: &Arc<Dataset>,
+        rows: Range<u64>,
+        batch_rows: usize,
+        depth: usize,
+    ) -> DecodeAheadCursor {
+        let schema = dataset.schema.clone();
+        if rows.start >= rows.end {
+            return DecodeAheadCursor {
+                batches: None,
+                decoder: None,
+                schema,
+                pending: Pending::default(),
+            };
+        }
+        let (sender, receiver) = crossbeam_channel::bounded(depth.max(1));
+        let dataset = Arc::clone(dataset);
+        let decoder = std::thread::Builder::new()
+            .name("predbench-decoder".to_string())
+            .spawn(move || {
+                let mut cursor = dataset.cursor(rows, batch_rows);
+                loop {
+                    // A failed send means the reader is gone (an error
+                    // elsewhere stopped the run): stop too.
+                    match cursor.next_batch() {
+                        Ok(None) => return,
+                        Ok(Some(batch)) => {
+                            if sender.send(Ok(batch)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(error) => {
+                            let _ = sender.send(Err(error));
+                            return;
+                        }
+                    }
+                }
+            })
+            .expect("cannot start a decoder thread");
+        DecodeAheadCursor {
+            batches: Some(receiver),
+            decoder: Some(decoder),
+            schema,
+            pending: Pending::default(),
+        }
+    }
+
+    /// Returns the next `count` rows (fewer only at the end of the range).
+    pub fn take(&mut self, count: usize) -> Result<RecordBatch> {
+        let batches = &self.batches;
+        self.pending.take(count, &self.schema, || match batches {
+            // A closed channel is the end of the range: the decoder sends errors.
+            Some(receiver) => receiver.recv().map_or(Ok(None), |batch| batch.map(Some)),
+            None => Ok(None),
+        })
+    }
+}
+
+impl Drop for DecodeAheadCursor {
+    fn drop(&mut self) {
+        // Closing the channel makes a decoder blocked on a full channel return.
+        self.batches = None;
+        if let Some(decoder) = self.decoder.take() {
+            let _ = decoder.join();
+        }
     }
 }

@@ -24,4 +24,4 @@ pub use dataset::Dataset;
 pub use error::{ExportError, Result};
 pub use grouping::{GroupLayout, Grouping};
 pub use message::{EncoderChoice, MessageOptions, NonFiniteMode, NullMode};
-pub use strategy::{ExportOptions, ExportSummary, Strategy, export};
+pub use strategy::{ExportOptions, ExportSummary, Strategy, decode_only, export};

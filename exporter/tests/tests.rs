@@ -92,11 +92,20 @@ fn all_strategies_give_identical_bytes_and_verify() {
     for grouping in [Grouping::Modulo, Grouping::Contiguous] {
         for sink in ["ndjson", "parquet"] {
             let mut outputs = Vec::new();
-            for strategy in Strategy::ALL {
+            // Every strategy, and the streaming ones with the reader decoding ahead too.
+            let runs = Strategy::ALL
+                .into_iter()
+                .map(|strategy| (strategy, false))
+                .chain([(Strategy::SingleThread, true), (Strategy::Rayon, true)]);
+            for (strategy, decode_ahead) in runs {
                 let path = dir
                     .path()
                     .join(format!("{}-{grouping:?}.{sink}", strategy.name()));
-                let bytes = export_to(&dataset, &options(strategy, grouping), sink, &path);
+                let options = ExportOptions {
+                    decode_ahead: Some(decode_ahead),
+                    ..options(strategy, grouping)
+                };
+                let bytes = export_to(&dataset, &options, sink, &path);
                 let report = verify(&dataset, &path, &verify_options(grouping, 10)).unwrap();
                 assert!(
                     report.is_ok(),
@@ -800,12 +809,12 @@ fn shards_read_in_order_are_the_one_machine_export_byte_for_byte() {
                 ..options(Strategy::Rayon, grouping)
             };
             let expected = messages_of(&dataset, &whole).join("\n");
-            for (strategy, count) in [
-                (Strategy::Rayon, 2),
-                (Strategy::SingleThread, 3),
-                (Strategy::Rayon, 7),
+            for (strategy, count, decode_ahead) in [
+                (Strategy::Rayon, 2, true),
+                (Strategy::SingleThread, 3, false),
+                (Strategy::Rayon, 7, false),
                 // More shards than messages: most shards are empty.
-                (Strategy::SingleThread, 600),
+                (Strategy::SingleThread, 600, true),
             ] {
                 let mut joined = Vec::new();
                 let mut rows = 0;
@@ -815,6 +824,7 @@ fn shards_read_in_order_are_the_one_machine_export_byte_for_byte() {
                     let sharded = ExportOptions {
                         shard,
                         strategy,
+                        decode_ahead: Some(decode_ahead),
                         ..whole.clone()
                     };
                     let path = dir.path().join("shard.ndjson");
@@ -857,4 +867,38 @@ fn window_sort_refuses_to_be_sharded() {
         error.to_string().contains("use rayon or single-thread"),
         "{error}"
     );
+}
+
+#[test]
+fn a_damaged_page_stops_every_strategy_with_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = generated(dir.path(), 5_000);
+    // The footer stays intact, so the dataset opens; the first page header of
+    // the third file (right after its PAR1 magic) is garbage.
+    let damaged = root.join("part-00002.parquet");
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    bytes[4..64].fill(0xff);
+    std::fs::write(&damaged, bytes).unwrap();
+    let dataset = Dataset::open(&root).unwrap();
+    for (strategy, decode_ahead) in Strategy::ALL
+        .into_iter()
+        .flat_map(|strategy| [(strategy, false), (strategy, true)])
+    {
+        for grouping in [Grouping::Modulo, Grouping::Contiguous] {
+            let options = ExportOptions {
+                decode_ahead: Some(decode_ahead),
+                ..options(strategy, grouping)
+            };
+            let out = dir.path().join("out.parquet");
+            let sink = ParquetSink::create(&out, parquet::basic::Compression::LZ4_RAW, true);
+            let error = export(&dataset, &options, sink.unwrap(), &mut |_| {})
+            .unwrap_err()
+            .to_string();
+            assert!(
+                error.contains("part-00002.parquet"),
+                "{strategy:?} {grouping:?} decode ahead {decode_ahead}: {error}"
+            );
+            assert!(!out.exists());
+        }
+    }
 }

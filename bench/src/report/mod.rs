@@ -8,6 +8,7 @@
 
 mod charts;
 mod criterion;
+mod scale_out;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -117,6 +118,10 @@ pub struct ConfigurationStats {
     pub verification: Option<Verification>,
     /// What the harness noticed about the data.
     pub observations: Vec<String>,
+    /// The shard of an export shard's runs.
+    pub shard: Option<predbench_generator::Shard>,
+    /// Worker threads the configuration was given.
+    pub threads: usize,
 }
 
 impl ConfigurationStats {
@@ -137,8 +142,10 @@ pub struct Scale {
     pub sessions: Vec<String>,
     /// A record of the newest session, for its machine and commit.
     pub example: RunRecord,
-    /// Configurations in the order they were first run.
+    /// Configurations in the order they were first run (export shards apart).
     pub configurations: Vec<ConfigurationStats>,
+    /// The export shards of `compare --scale-out`, in shard order.
+    pub shards: Vec<ConfigurationStats>,
     /// Median wall time of [`REFERENCE_EXPORT`] in every session that
     /// measured it at this size, superseded ones included: a peer measured
     /// in an older session is still divided by the `rayon` of its own session.
@@ -240,17 +247,18 @@ fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
                     .expect("every name comes from a record")
             };
             chosen.sort_by_cached_key(|(name, _)| display_order(&first_of(name).configuration));
-            let configurations: Vec<ConfigurationStats> = chosen
-                .iter()
-                .map(|(name, session)| {
-                    summarise(records.iter().filter(|record| {
-                        record.configuration.dataset == dataset
-                            && record.configuration.rows == rows
-                            && record.configuration.name == *name
-                            && record.session == *session
-                    }))
-                })
-                .collect();
+            let (shards, configurations): (Vec<ConfigurationStats>, Vec<ConfigurationStats>) =
+                chosen
+                    .iter()
+                    .map(|(name, session)| {
+                        summarise(records.iter().filter(|record| {
+                            record.configuration.dataset == dataset
+                                && record.configuration.rows == rows
+                                && record.configuration.name == *name
+                                && record.session == *session
+                        }))
+                    })
+                    .partition(|stats| stats.kind == Kind::ExportShard);
             let mut sessions: Vec<String> = chosen
                 .iter()
                 .map(|(_, session)| session.to_string())
@@ -294,6 +302,7 @@ fn current_scales(records: &[RunRecord]) -> Vec<Scale> {
                 sessions,
                 example,
                 configurations,
+                shards,
                 reference_by_session,
             }
         })
@@ -317,7 +326,9 @@ fn display_order(configuration: &crate::record::Configuration) -> (u8, u8, u8, S
     let kind = match configuration.kind {
         Kind::Generate => 0,
         Kind::DiskFloor => 1,
-        Kind::Export => 2,
+        Kind::DecodeOnly => 2,
+        Kind::Export => 3,
+        Kind::ExportShard => 4,
     };
     let grouping = match configuration.grouping.as_deref() {
         Some("modulo") => 0,
@@ -405,6 +416,8 @@ fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStat
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
+        shard: runs[0].configuration.shard,
+        threads: runs[0].configuration.threads,
     }
 }
 
@@ -461,6 +474,7 @@ fn render(
         render_scale(&mut out, scale);
     }
     render_scaling(&mut out, scales);
+    scale_out::render(&mut out, scales);
     criterion::render(&mut out, benchmarks, &args.criterion);
     if !not_used.is_empty() {
         let _ = writeln!(out, "## Not used\n");

@@ -25,7 +25,13 @@ pub(super) fn run<S: MessageSink>(
     sink: S,
     progress: &mut dyn FnMut(u64),
 ) -> Result<SinkSummary> {
-    let chunks = ChunkReader::for_groups(dataset, *layout, options.chunk_rows, groups);
+    let chunks = ChunkReader::for_groups(
+        dataset,
+        *layout,
+        options.chunk_rows,
+        groups,
+        options.decodes_ahead(),
+    );
     encode_in_parallel(chunks, options, &sink, progress)?;
     sink.finish()
 }

@@ -21,7 +21,13 @@ pub(super) fn run<S: MessageSink>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<SinkSummary> {
     let mut rows_done = 0;
-    for chunk in ChunkReader::for_groups(dataset, *layout, options.chunk_rows, groups) {
+    for chunk in ChunkReader::for_groups(
+        dataset,
+        *layout,
+        options.chunk_rows,
+        groups,
+        options.decodes_ahead(),
+    ) {
         let messages = encode_chunk(&chunk?, &options.message)?;
         rows_done += messages.rows;
         let prepared = sink.prepare(messages)?;
