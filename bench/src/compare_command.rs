@@ -1038,10 +1038,11 @@ fn measure(session: &mut Session, plan: &Planned, run: u32) -> anyhow::Result<Ru
         exit: crate::child::ChildExit::Code(-1),
     });
     let wall_seconds = measurement.wall.as_secs_f64();
-    let rows = if configuration.kind == Kind::DiskFloor {
-        0
-    } else {
-        configuration.rows
+    // A shard exports its share of the dataset's rows.
+    let rows = match configuration.kind {
+        Kind::DiskFloor => 0,
+        Kind::ExportShard => summary.rows,
+        _ => configuration.rows,
     };
     let record = RunRecord {
         format_version: RECORD_FORMAT_VERSION,

@@ -252,3 +252,87 @@ fn compare_refuses_bad_arguments() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn compare_scale_out_records_shards_and_the_readers_ceiling() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let data = dir.path().join("data");
+    let results = dir.path().join("results");
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "6k",
+        "--runs",
+        "2",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "null,parquet",
+        "--scale-out",
+        "--scale-out-shards",
+        "1,3",
+        "--skip-disk-floor",
+        "--threads",
+        "2",
+        "--data-dir",
+        path_arg(&data),
+        "--results",
+        path_arg(&results),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let records = newest_records(&results);
+    // generate, rayon x 2 sinks, decode only x 2, rayon on one thread, 1 + 3 shards; 2 runs each.
+    assert_eq!(records.len(), 2 * 10, "{records:?}");
+    for record in &records {
+        assert_eq!(record["status"], "ok", "{record}");
+    }
+    let shards: Vec<&Value> = records
+        .iter()
+        .filter(|record| record["configuration"]["kind"] == "export-shard" && record["run"] == 1)
+        .collect();
+    assert_eq!(shards.len(), 4);
+    // The three shards of 3 together export every row and message of the one shard of 1.
+    let of_three = |field: &str| {
+        shards
+            .iter()
+            .filter(|record| record["configuration"]["shard"]["count"] == 3)
+            .map(|record| record[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(of_three("rows"), 6_000);
+    assert_eq!(of_three("messages"), 601);
+    let decode = named(&records, "decode only modulo, 1 thread");
+    assert_eq!(decode["configuration"]["kind"], "decode-only");
+    assert_eq!(decode["messages"], 601);
+    assert_eq!(decode["message_bytes"], 0);
+    // Shard outputs are removed after each run.
+    assert!(!data.join("out-shards-3").exists());
+
+    let report = results.join("REPORT.md");
+    let output = predbench(&[
+        "report",
+        "--results",
+        path_arg(&results),
+        "--out",
+        path_arg(&report),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = fs::read_to_string(&report).unwrap();
+    for expected in [
+        "## Past one machine",
+        "**Shards, simulated**",
+        "| 3 |",
+        "**Scale up before scaling out**",
+        "µs a row",
+    ] {
+        assert!(markdown.contains(expected), "{expected}: {markdown}");
+    }
+    // Shards stay out of the per-configuration tables.
+    assert!(!markdown.contains("| shard 0/3 export"), "{markdown}");
+
+    let bad = predbench(&["compare", "--scale-out-shards", "0"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr_of(&bad).contains("--scale-out-shards"));
+}

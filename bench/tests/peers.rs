@@ -205,8 +205,9 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
             .filter(|record| record["configuration"]["dataset"] == dataset)
             .collect()
     };
-    // generate, seed generator, 2 disk floors, rayon, 5 peers on the seed's files.
-    assert_eq!(on("seed").len(), 10, "{records:?}");
+    // generate, seed generator, 2 disk floors, rayon, 5 peers and
+    // predbench-on-spark on the seed's files.
+    assert_eq!(on("seed").len(), 11, "{records:?}");
     for record in on("seed") {
         assert_eq!(record["status"], "ok", "{record}");
         if record["configuration"]["kind"] == "export" {
@@ -228,6 +229,14 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
             .iter()
             .any(|argument| argument == "--any-grouping")
     );
+    // predbench run by Spark numbers rows as predbench does: checked against the exact grouping.
+    let on_spark = named(&records, "peer predbench-on-spark modulo parquet");
+    let check = on_spark["verification"]["command"].as_array().unwrap();
+    assert!(
+        check.iter().any(|argument| argument == "--grouping"),
+        "{on_spark}"
+    );
+    assert!(!check.iter().any(|argument| argument == "--any-grouping"));
     let rayon = named(&records, "export rayon modulo parquet");
     let observation = rayon["observations"][0].as_str().unwrap();
     assert!(observation.contains("repeat"), "{observation}");
@@ -235,7 +244,11 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
     // NaN and nulls: Spark's conventions pass, DuckDB's bare NaN and Polars'
     // NaN-as-null are recorded as not verified.
     let edge = on("edge-cases");
-    assert_eq!(edge.len(), 6, "rayon and 5 exporting peers: {edge:?}");
+    assert_eq!(
+        edge.len(),
+        7,
+        "rayon, 5 exporting peers, predbench-on-spark: {edge:?}"
+    );
     let verdict = |name: &str| {
         let record = edge
             .iter()
@@ -249,6 +262,7 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         "peer pyspark-seed modulo parquet",
         "peer pyspark-window modulo parquet",
         "peer spark-jvm modulo parquet",
+        "peer predbench-on-spark modulo parquet",
     ] {
         assert_eq!(verdict(name)["ok"], true, "{name}");
     }
@@ -289,6 +303,9 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         ", the fastest peer, ",
         "Generating the table (20,000 rows, the seed generator's files): `predbench generate`",
         "Noticed: ",
+        "## Past one machine",
+        "**Through Spark on this machine**",
+        "| peer predbench-on-spark modulo parquet |",
     ] {
         assert!(markdown.contains(expected), "{expected}: {markdown}");
     }

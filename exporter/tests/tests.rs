@@ -892,8 +892,8 @@ fn a_damaged_page_stops_every_strategy_with_an_error_naming_the_file() {
             let out = dir.path().join("out.parquet");
             let sink = ParquetSink::create(&out, parquet::basic::Compression::LZ4_RAW, true);
             let error = export(&dataset, &options, sink.unwrap(), &mut |_| {})
-            .unwrap_err()
-            .to_string();
+                .unwrap_err()
+                .to_string();
             assert!(
                 error.contains("part-00002.parquet"),
                 "{strategy:?} {grouping:?} decode ahead {decode_ahead}: {error}"
