@@ -103,11 +103,13 @@ def run_shards(parsed, passthrough):
     """A Spark function: runs the shard of its partition, returns its summary."""
     job = parsed.job
     output = parsed.output
+    binary_name = parsed.predbench.name
 
     def run(index, _rows):
         from pyspark import SparkFiles, TaskContext
         attempt = TaskContext.get().attemptNumber()
-        binary = SparkFiles.get("predbench")
+        # SparkFiles keeps the file's own name, whatever it is.
+        binary = SparkFiles.get(binary_name)
         if not os.access(binary, os.X_OK):
             os.chmod(binary, 0o755)
         with tempfile.TemporaryDirectory(prefix="predbench-shard-") as scratch:
