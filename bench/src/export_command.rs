@@ -5,19 +5,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use predbench_exporter::drain::{DrainSummary, drain};
 use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
-use predbench_exporter::sink::{NdjsonSink, NullSink, ParquetSink};
+use predbench_exporter::sink::{
+    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, NdjsonSink, NullSink, ParquetSink,
+};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, NonFiniteMode,
-    NullMode, Strategy, decode_only, export,
+    Dataset, EncoderChoice, ExportOptions, ExportSummary, GroupLayout, Grouping, MessageOptions,
+    NonFiniteMode, NullMode, Strategy, decode_only, export,
 };
 use predbench_generator::Shard;
 use predbench_generator::config::format_bytes;
 
 use crate::cli::{
-    DecodeAheadArg, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg, StrategyArg,
-    VerifyArgs,
+    DecodeAheadArg, DrainArgs, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg,
+    StrategyArg, VerifyArgs,
 };
 use crate::process_stats::{available_cores, peak_rss_bytes, rows_progress_bar};
 use crate::record::CommandSummary;
@@ -31,17 +34,25 @@ pub enum SinkSpec {
     Parquet(PathBuf),
     /// One message per line.
     Ndjson(PathBuf),
+    /// A RabbitMQ queue or exchange.
+    Amqp(AmqpTarget),
 }
 
 impl SinkSpec {
-    /// Parses `null`, `parquet:PATH` or `ndjson:PATH`.
+    /// Parses `null`, `parquet:PATH`, `ndjson:PATH` or `amqp://...`.
     pub fn parse(text: &str) -> anyhow::Result<SinkSpec> {
+        if text.starts_with("amqp://") {
+            return Ok(SinkSpec::Amqp(AmqpTarget::parse(text)?));
+        }
         match text.split_once(':') {
             None if text == "null" => Ok(SinkSpec::Null),
             Some(("parquet", path)) if !path.is_empty() => Ok(SinkSpec::Parquet(path.into())),
             Some(("ndjson", path)) if !path.is_empty() => Ok(SinkSpec::Ndjson(path.into())),
             _ => {
-                bail!("invalid argument --sink: '{text}' is not null, parquet:PATH or ndjson:PATH")
+                bail!(
+                    "invalid argument --sink: '{text}' is not null, parquet:PATH, ndjson:PATH \
+                     or amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME"
+                )
             }
         }
     }
@@ -90,6 +101,7 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             },
         },
         shard: args.shard.unwrap_or(Shard::WHOLE),
+        resume_from_group: 0,
         decode_ahead: match args.decode_ahead {
             DecodeAheadArg::Auto => None,
             DecodeAheadArg::On => Some(true),
@@ -133,6 +145,31 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             NdjsonSink::create(path, args.force)?,
             &mut progress,
         ),
+        SinkSpec::Amqp(target) => {
+            let Some(options) = resume_options(&args, &options, &dataset, target)? else {
+                bar.finish_and_clear();
+                return Ok(ExitCode::SUCCESS);
+            };
+            let first_group = options.groups(&GroupLayout::new(
+                options.grouping,
+                dataset.rows,
+                options.group_size,
+            )?);
+            let sink = AmqpSink::connect(
+                target.clone(),
+                AmqpOptions {
+                    confirm_window: args.confirm_window,
+                    first_group: first_group.start,
+                    max_message_bytes: args.max_message_bytes,
+                    retry_for: std::time::Duration::from_secs(args.retry_seconds),
+                    checkpoint: args.checkpoint.as_ref().map(|path| Checkpointing {
+                        path: path.clone(),
+                        identity: checkpoint_identity(&options, &dataset, target),
+                    }),
+                },
+            )?;
+            export(&dataset, &options, sink, &mut progress)
+        }
     }
     .with_context(|| format!("export of {} failed", args.input.display()))?;
     bar.finish_and_clear();
@@ -167,13 +204,11 @@ fn report_export(
     }
     if !args.quiet {
         let seconds = summary.elapsed.as_secs_f64();
-        let destination = summary
-            .sink
-            .path
-            .as_ref()
-            .map_or("the null sink".to_string(), |path| {
-                path.display().to_string()
-            });
+        let destination = match (&summary.sink.path, SinkSpec::parse(&args.sink)) {
+            (Some(path), _) => path.display().to_string(),
+            (None, Ok(SinkSpec::Amqp(target))) => target.describe(),
+            (None, _) => "the null sink".to_string(),
+        };
         let shard = if options.shard.is_whole() {
             String::new()
         } else {
@@ -201,14 +236,143 @@ fn report_export(
             summary.input_rows as f64 / seconds,
             summary.sink.message_bytes as f64 / seconds / 1e6,
             peak_rss_bytes().map_or_else(|| "unknown".to_string(), format_bytes),
-            if summary.spilled_bytes > 0 {
-                format!(", spilled {}", format_bytes(summary.spilled_bytes))
-            } else {
-                String::new()
+            match (summary.spilled_bytes, summary.sink.reconnects) {
+                (0, Some(reconnects)) if reconnects > 0 => format!(
+                    ", reconnected {reconnects} times and published {} messages again",
+                    summary.sink.republished.unwrap_or(0)
+                ),
+                (0, _) => String::new(),
+                (spilled, _) => format!(", spilled {}", format_bytes(spilled)),
             },
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a queue checkpoint must match to be resumed: the dataset, the
+/// options that decide the messages, the shard and the target.
+fn checkpoint_identity(
+    options: &ExportOptions,
+    dataset: &Dataset,
+    target: &AmqpTarget,
+) -> serde_json::Value {
+    serde_json::json!({
+        "dataset": DatasetFingerprint::of(dataset),
+        "grouping": options.grouping,
+        "group_size": options.group_size,
+        "nulls": options.message.nulls,
+        "non_finite": options.message.non_finite,
+        "shard": options.shard,
+        "target": target,
+    })
+}
+
+/// For the queue sink with --checkpoint: refuses a checkpoint that exists
+/// without --resume, or that belongs to another export; with --resume,
+/// starts after the confirmed groups. `None` when the checkpoint says the
+/// export is complete.
+fn resume_options(
+    args: &ExportArgs,
+    options: &ExportOptions,
+    dataset: &Dataset,
+    target: &AmqpTarget,
+) -> anyhow::Result<Option<ExportOptions>> {
+    let Some(path) = &args.checkpoint else {
+        return Ok(Some(options.clone()));
+    };
+    if !path.exists() {
+        return Ok(Some(options.clone()));
+    }
+    if !args.resume {
+        bail!(
+            "checkpoint {} exists: pass --resume to go on from it, or remove it to start again",
+            path.display()
+        );
+    }
+    let checkpoint = Checkpoint::read(path)?;
+    if checkpoint.identity != checkpoint_identity(options, dataset, target) {
+        bail!(
+            "checkpoint {} was written for another dataset, other options or another queue; \
+             it is left as it is",
+            path.display()
+        );
+    }
+    if checkpoint.complete {
+        if !args.quiet {
+            println!(
+                "checkpoint {} says the export is complete: nothing to publish",
+                path.display()
+            );
+        }
+        return Ok(None);
+    }
+    if !args.quiet {
+        eprintln!(
+            "resuming from group {} ({}: every message before it is confirmed)",
+            checkpoint.confirmed_below,
+            path.display()
+        );
+    }
+    Ok(Some(ExportOptions {
+        resume_from_group: checkpoint.confirmed_below,
+        ..options.clone()
+    }))
+}
+
+/// Runs `predbench drain`.
+pub fn run_drain(args: DrainArgs) -> anyhow::Result<ExitCode> {
+    let target = AmqpTarget::parse(&args.from)?;
+    let output = match SinkSpec::parse(&args.messages) {
+        Ok(SinkSpec::Parquet(path)) => SinkSpec::Parquet(path),
+        Ok(SinkSpec::Ndjson(path)) => SinkSpec::Ndjson(path),
+        _ => SinkSpec::Parquet(PathBuf::from(&args.messages)),
+    };
+    let summary = drain_into(&target, &output, args.first_group, args.force)?;
+    if !args.quiet {
+        println!(
+            "drained {} messages from {} into {}: {} written ({} predictions), {} duplicates dropped{}",
+            summary.received,
+            target.describe(),
+            summary
+                .sink
+                .path
+                .as_ref()
+                .map_or_else(String::new, |path| path.display().to_string()),
+            summary.sink.messages,
+            summary.sink.rows,
+            summary.duplicates,
+            if summary.missing > 0 {
+                format!(", {} groups MISSING", summary.missing)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn drain_into(
+    target: &AmqpTarget,
+    output: &SinkSpec,
+    first_group: u64,
+    force: bool,
+) -> anyhow::Result<DrainSummary> {
+    let summary = match output {
+        SinkSpec::Parquet(path) => drain(
+            target,
+            ParquetSink::create(
+                path,
+                predbench_generator::parquet_output::parquet_codec(
+                    predbench_generator::Compression::Lz4,
+                ),
+                force,
+            )?,
+            first_group,
+        ),
+        SinkSpec::Ndjson(path) => drain(target, NdjsonSink::create(path, force)?, first_group),
+        _ => bail!("drain writes parquet:PATH or ndjson:PATH"),
+    };
+    Ok(summary?)
 }
 
 /// For a shard writing files: checks the dataset against its manifest and
@@ -223,7 +387,7 @@ fn prepare_shard(
         return Ok(None);
     }
     let directory = match sink {
-        SinkSpec::Null => return Ok(None),
+        SinkSpec::Null | SinkSpec::Amqp(_) => return Ok(None),
         SinkSpec::Parquet(directory) => directory,
         SinkSpec::Ndjson(_) => bail!(
             "invalid argument --sink: a shard writes parquet:DIR (DIR/part-IIIII.parquet) or null"
@@ -258,6 +422,29 @@ fn prepare_shard(
 pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
+    let text = args.messages.to_string_lossy().into_owned();
+    // A queue is drained into a temporary file first, then verified.
+    let drained = if text.starts_with("amqp://") {
+        let target = AmqpTarget::parse(&text)?;
+        let directory = tempfile::tempdir().context("cannot make a temporary directory")?;
+        let path = directory.path().join("drained.parquet");
+        let summary = drain_into(&target, &SinkSpec::Parquet(path.clone()), 0, false)?;
+        println!(
+            "drained {} messages from {} ({} duplicates dropped)",
+            summary.received,
+            target.describe(),
+            summary.duplicates
+        );
+        Some((directory, path))
+    } else {
+        None
+    };
+    let args = VerifyArgs {
+        messages: drained
+            .as_ref()
+            .map_or_else(|| args.messages.clone(), |(_, path)| path.clone()),
+        ..args
+    };
     if !args.messages.exists() {
         bail!("messages file {} does not exist", args.messages.display());
     }

@@ -60,6 +60,7 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Verify(args) => export_command::run_verify(args),
         cli::Command::Compare(args) => compare_command::run(args),
         cli::Command::Report(args) => report::run(args),
+        cli::Command::Drain(args) => export_command::run_drain(args),
     }
 }
 

@@ -4,6 +4,7 @@ mod compare;
 mod export;
 mod generate;
 mod peers;
+mod queue;
 mod shard;
 
 use std::path::Path;

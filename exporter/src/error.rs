@@ -45,6 +45,14 @@ pub enum ExportError {
         /// What differs.
         reason: String,
     },
+    /// The message queue refused, failed or could not be reached.
+    #[error("{target}: {reason}")]
+    Amqp {
+        /// The broker and queue, without the password.
+        target: String,
+        /// What went wrong, and what to do where it is known.
+        reason: String,
+    },
     /// An I/O operation on `path` failed.
     #[error("{action} {path}: {cause}")]
     Io {

@@ -2,8 +2,9 @@
 //! worker threads (formatting, compression), `write` runs in message order on
 //! one thread. Both take `&self` so that workers and the writer share the
 //! sink; a sink keeps its output behind a mutex that only the writer takes.
-//! Adding a destination is adding a file here.
+//! Adding a destination is adding a file here (`amqp` is RabbitMQ).
 
+mod amqp;
 mod atomic_file;
 mod ndjson;
 mod null;
@@ -11,6 +12,7 @@ mod parquet;
 
 use std::path::PathBuf;
 
+pub use amqp::{AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing};
 pub use atomic_file::AtomicFile;
 pub use ndjson::NdjsonSink;
 pub use null::NullSink;
@@ -32,6 +34,10 @@ pub struct SinkSummary {
     pub output_bytes: u64,
     /// The file written, if any.
     pub path: Option<PathBuf>,
+    /// Messages a queue sink published again (after a nack or a lost connection).
+    pub republished: Option<u64>,
+    /// Connections a queue sink made again after losing one.
+    pub reconnects: Option<u64>,
 }
 
 /// A destination for messages.
@@ -85,6 +91,7 @@ impl Counts {
             message_bytes: self.message_bytes,
             output_bytes,
             path,
+            ..SinkSummary::default()
         }
     }
 }

@@ -76,6 +76,9 @@ pub struct ExportOptions {
     /// Whether every cursor decodes on a thread of its own; `None` decides
     /// by the thread count (see [`DECODE_AHEAD_ABOVE_THREADS`]).
     pub decode_ahead: Option<bool>,
+    /// Groups below this one are skipped (`--resume` from a queue checkpoint:
+    /// they are confirmed already).
+    pub resume_from_group: u64,
     /// Which share of the groups to export: shard I of N takes groups
     /// `[I * G / N, (I + 1) * G / N)`; [`Shard::WHOLE`] exports them all.
     pub shard: Shard,
@@ -96,6 +99,7 @@ impl ExportOptions {
             spill_directory: None,
             message: MessageOptions::default(),
             decode_ahead: None,
+            resume_from_group: 0,
             shard: Shard::WHOLE,
         }
     }
@@ -108,6 +112,13 @@ impl ExportOptions {
             .unwrap_or(self.threads > DECODE_AHEAD_ABOVE_THREADS)
     }
 
+    /// The groups this run exports, in message order: the shard's share,
+    /// less the groups a resumed run has done already.
+    pub fn groups(&self, layout: &GroupLayout) -> Range<u64> {
+        let share = self.shard.share(layout.non_empty_groups());
+        share.start.max(self.resume_from_group).min(share.end)..share.end
+    }
+
     /// Checks the options that do not depend on the dataset, naming the flag.
     pub fn validate(&self) -> Result<()> {
         if self.threads == 0 {
@@ -118,6 +129,12 @@ impl ExportOptions {
         }
         if self.group_size == 0 {
             return Err(ExportError::invalid("--group-size", "must be at least 1"));
+        }
+        if self.strategy == Strategy::WindowSort && self.resume_from_group > 0 {
+            return Err(ExportError::invalid(
+                "--resume",
+                "window-sort cannot start in the middle; use rayon or single-thread",
+            ));
         }
         if self.strategy == Strategy::WindowSort && !self.shard.is_whole() {
             return Err(ExportError::invalid(
@@ -173,7 +190,7 @@ pub fn decode_only(
 ) -> Result<ExportSummary> {
     options.validate()?;
     let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
-    let groups = options.shard.share(layout.non_empty_groups());
+    let groups = options.groups(&layout);
     let started = Instant::now();
     let chunks = ChunkReader::for_groups(
         dataset,
@@ -219,7 +236,7 @@ pub fn export<S: MessageSink>(
 ) -> Result<ExportSummary> {
     options.validate()?;
     let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
-    let groups = options.shard.share(layout.non_empty_groups());
+    let groups = options.groups(&layout);
     let started = Instant::now();
     let (sink, spilled_bytes) = match options.strategy {
         Strategy::SingleThread => (

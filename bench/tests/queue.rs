@@ -1,0 +1,292 @@
+//! The RabbitMQ sink against a real broker on loopback (started by
+//! `scripts/rabbitmq.sh start`, which the README's test command and `.ci/run`
+//! run first; PREDBENCH_AMQP_URL overrides `amqp://guest:guest@127.0.0.1:5672/%2f`):
+//! publish, drain and verify; a broker restart in the middle of a run; a kill -9
+//! of the exporter followed by --resume; bad input.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::compare::path_arg;
+use crate::peers::repository;
+use crate::{predbench, stderr_of};
+
+fn broker() -> String {
+    std::env::var("PREDBENCH_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string())
+}
+
+/// A queue URL of its own for every test run.
+fn queue_url(name: &str) -> String {
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}?queue=predbench-test-{name}-{unique}", broker())
+}
+
+fn dataset(dir: &Path, rows: &str) -> String {
+    let out = dir.join("data");
+    let output = predbench(&[
+        "generate",
+        "--out",
+        path_arg(&out),
+        "--rows",
+        rows,
+        "--file-rows",
+        "100000",
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    out.to_str().unwrap().to_string()
+}
+
+fn export_to_queue(data: &str, url: &str, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_predbench"));
+    command
+        .args(["export", "--input", data, "--sink", url])
+        .args(extra);
+    command
+}
+
+/// Verifies the queue `url` against `data` by draining it; returns verify's output.
+fn drain_and_verify(data: &str, url: &str, dir: &Path) -> String {
+    let drained = dir.join("drained.parquet");
+    let output = predbench(&["drain", "--from", url, "--messages", path_arg(&drained)]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let verified = predbench(&["verify", "--input", data, "--messages", path_arg(&drained)]);
+    let verdict = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert!(verified.status.success(), "{verdict}");
+    format!("{stdout}{verdict}")
+}
+
+/// The checkpoint's `confirmed_below`, 0 while there is none.
+fn confirmed_below(checkpoint: &Path) -> u64 {
+    std::fs::read_to_string(checkpoint)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|value| value["confirmed_below"].as_u64())
+        .unwrap_or(0)
+}
+
+/// Waits until the running export has confirmed more than `groups` groups.
+fn wait_for_progress(child: &mut Child, checkpoint: &Path, groups: u64) {
+    let started = Instant::now();
+    while confirmed_below(checkpoint) <= groups {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the export ended before it was interrupted"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn rabbitmq(action: &str) {
+    let status = Command::new("bash")
+        .arg(repository().join("scripts/rabbitmq.sh"))
+        .arg(action)
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/rabbitmq.sh {action}");
+}
+
+#[test]
+fn export_to_a_queue_drains_and_verifies_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(dir.path(), "120000");
+    let url = queue_url("round-trip");
+    let checkpoint = dir.path().join("checkpoint.json");
+    let output = export_to_queue(
+        &data,
+        &url,
+        &[
+            "--confirm-window",
+            "256",
+            "--checkpoint",
+            path_arg(&checkpoint),
+        ],
+    )
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stdout.contains("120000 rows -> 12001 messages"), "{stdout}");
+    assert!(
+        !stdout.contains("guest:guest"),
+        "the password is never printed: {stdout}"
+    );
+    assert_eq!(confirmed_below(&checkpoint), 12_001);
+
+    // verify drains the queue itself.
+    let output = predbench(&["verify", "--input", &data, "--messages", &url]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("drained 12001 messages"), "{stdout}");
+    assert!(
+        stdout.contains("ok: 12001 messages, 120000 predictions"),
+        "{stdout}"
+    );
+
+    // The checkpoint says the export is complete: --resume publishes nothing.
+    let output = export_to_queue(
+        &data,
+        &url,
+        &["--checkpoint", path_arg(&checkpoint), "--resume"],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("nothing to publish"));
+}
+
+#[test]
+fn a_broker_restart_in_the_middle_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(dir.path(), "400000");
+    let url = queue_url("restart");
+    let checkpoint = dir.path().join("checkpoint.json");
+    let mut child = export_to_queue(
+        &data,
+        &url,
+        &[
+            "--strategy",
+            "single-thread",
+            "--confirm-window",
+            "64",
+            "--checkpoint",
+            path_arg(&checkpoint),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    wait_for_progress(&mut child, &checkpoint, 2_000);
+    rabbitmq("restart");
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stdout.contains("reconnected"), "{stdout}");
+    let checked = drain_and_verify(&data, &url, dir.path());
+    assert!(
+        checked.contains("ok: 40001 messages, 400000 predictions"),
+        "{checked}"
+    );
+}
+
+#[test]
+fn a_killed_export_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(dir.path(), "300000");
+    let url = queue_url("resume");
+    let checkpoint = dir.path().join("checkpoint.json");
+    let window = 128;
+    let window_text = window.to_string();
+    let flags = [
+        "--strategy",
+        "single-thread",
+        "--confirm-window",
+        &window_text,
+        "--checkpoint",
+        path_arg(&checkpoint),
+    ];
+    let mut child = export_to_queue(&data, &url, &flags)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_progress(&mut child, &checkpoint, 3_000);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done_before = confirmed_below(&checkpoint);
+    assert!(done_before < 30_001, "killed too late to test anything");
+
+    // Without --resume the checkpoint is refused and left as it is.
+    let output = export_to_queue(&data, &url, &flags).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr_of(&output).contains("pass --resume"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(confirmed_below(&checkpoint), done_before);
+
+    let mut resumed: Vec<&str> = flags.to_vec();
+    resumed.push("--resume");
+    let output = export_to_queue(&data, &url, &resumed).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains(&format!("resuming from group {done_before}")));
+
+    let checked = drain_and_verify(&data, &url, dir.path());
+    assert!(
+        checked.contains("ok: 30001 messages, 300000 predictions"),
+        "{checked}"
+    );
+    // Only messages of the unconfirmed window (and the checkpoint's lag) came twice.
+    let duplicates: u64 = checked
+        .split(" duplicates dropped")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|count| count.parse().ok())
+        .expect("drain reports its duplicates");
+    assert!(duplicates > 0, "{checked}");
+    assert!(duplicates <= 30_001 - done_before, "{checked}");
+}
+
+#[test]
+fn queue_errors_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(dir.path(), "2000");
+    let unreachable = "amqp://guest:guest@127.0.0.1:1/%2f?queue=nowhere";
+    let output = export_to_queue(&data, unreachable, &[]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert!(!stderr.contains("guest:guest"), "{stderr}");
+
+    let wrong = queue_url("wrong").replace("guest:guest", "guest:wrong");
+    let output = export_to_queue(&data, &wrong, &[]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.to_lowercase().contains("access") || stderr.contains("password"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("guest:wrong"), "{stderr}");
+
+    let url = queue_url("limit");
+    let output = export_to_queue(&data, &url, &["--max-message-bytes", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("--max-message-bytes"), "{stderr}");
+    assert!(stderr.contains("group 0"), "{stderr}");
+
+    // A checkpoint of another export is refused and kept.
+    let checkpoint = dir.path().join("checkpoint.json");
+    let output = export_to_queue(&data, &url, &["--checkpoint", path_arg(&checkpoint)])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let before = std::fs::read(&checkpoint).unwrap();
+    let output = export_to_queue(
+        &data,
+        &url,
+        &[
+            "--checkpoint",
+            path_arg(&checkpoint),
+            "--resume",
+            "--group-size",
+            "5",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_of(&output).contains("another dataset, other options"));
+    assert_eq!(std::fs::read(&checkpoint).unwrap(), before);
+}

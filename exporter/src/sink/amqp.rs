@@ -1,0 +1,642 @@
+//! A RabbitMQ queue (AMQP 0-9-1, through lapin): persistent messages with
+//! publisher confirms, `message_id` = the group number, at most a window of
+//! unconfirmed messages at once. A dropped connection, a broker restart or a
+//! nack is retried with backoff, republishing only the unconfirmed messages
+//! (with the same `message_id`), and a checkpoint records the group below which
+//! every message is confirmed. The async client lives on a thread of its own
+//! with its own runtime: the strategies see a sync sink.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, PublisherConfirm,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Counts, MessageSink, SinkSummary};
+use crate::error::{ExportError, Result};
+use crate::message::MessageBatch;
+
+/// Where messages go: a broker, and a queue or an exchange with a routing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmqpTarget {
+    /// The broker's URI without predbench's own query parameters (and with
+    /// its password, so never printed: see [`AmqpTarget::display`]).
+    #[serde(skip)]
+    pub uri: String,
+    /// `amqp://USER@HOST:PORT/VHOST`: the URI without password or query.
+    pub display: String,
+    /// The queue to declare (durable) and publish to through the default exchange.
+    pub queue: Option<String>,
+    /// The exchange to publish to (empty: the default exchange).
+    pub exchange: String,
+    /// The routing key (the queue's name for the default exchange).
+    pub routing_key: String,
+}
+
+impl AmqpTarget {
+    /// Parses `amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME` or
+    /// `...?exchange=X&routing_key=R`; other query parameters (heartbeat,
+    /// frame_max, ...) go to the client.
+    pub fn parse(url: &str) -> Result<AmqpTarget> {
+        let invalid = |reason: String| ExportError::invalid("--sink", reason);
+        if !url.starts_with("amqp://") {
+            return Err(invalid(format!(
+                "'{}' is not an amqp:// URL",
+                hide_password(url)
+            )));
+        }
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut queue = None;
+        let mut exchange = None;
+        let mut routing_key = None;
+        let mut passed = Vec::new();
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            match pair.split_once('=') {
+                Some(("queue", value)) if !value.is_empty() => queue = Some(value.to_string()),
+                Some(("exchange", value)) => exchange = Some(value.to_string()),
+                Some(("routing_key", value)) => routing_key = Some(value.to_string()),
+                _ => passed.push(pair),
+            }
+        }
+        let (exchange, routing_key) = match (&queue, exchange, routing_key) {
+            (Some(queue), None, None) => (String::new(), queue.clone()),
+            (None, Some(exchange), routing_key) => (exchange, routing_key.unwrap_or_default()),
+            _ => {
+                return Err(invalid(format!(
+                    "{} names neither ?queue=NAME nor ?exchange=X&routing_key=R (one of the two)",
+                    hide_password(base)
+                )));
+            }
+        };
+        let uri = if passed.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", passed.join("&"))
+        };
+        uri.parse::<lapin::uri::AMQPUri>()
+            .map_err(|reason| invalid(format!("{}: {reason}", hide_password(base))))?;
+        Ok(AmqpTarget {
+            uri,
+            display: hide_password(base),
+            queue,
+            exchange,
+            routing_key,
+        })
+    }
+
+    /// Where the messages go, for messages to the user.
+    pub fn describe(&self) -> String {
+        match &self.queue {
+            Some(queue) => format!("queue {queue} on {}", self.display),
+            None => format!(
+                "exchange {} (routing key {}) on {}",
+                self.exchange, self.routing_key, self.display
+            ),
+        }
+    }
+}
+
+/// `amqp://user:secret@host` -> `amqp://user@host`.
+fn hide_password(url: &str) -> String {
+    let Some(rest) = url.strip_prefix("amqp://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let authority = match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{user}@{host}")
+        }
+        None => authority.to_string(),
+    };
+    match path {
+        Some(path) => format!(
+            "amqp://{authority}/{}",
+            path.split('?').next().unwrap_or("")
+        ),
+        None => format!("amqp://{authority}"),
+    }
+}
+
+/// How the queue sink publishes.
+#[derive(Debug, Clone)]
+pub struct AmqpOptions {
+    /// Unconfirmed messages allowed at once (publisher confirms window).
+    pub confirm_window: usize,
+    /// The group (`message_id`) of the first message this run publishes.
+    pub first_group: u64,
+    /// A message larger than this is an error, naming its group.
+    pub max_message_bytes: Option<u64>,
+    /// How long to keep retrying a lost connection before giving up.
+    pub retry_for: Duration,
+    /// Where to record the group below which every message is confirmed.
+    pub checkpoint: Option<Checkpointing>,
+}
+
+impl Default for AmqpOptions {
+    fn default() -> Self {
+        AmqpOptions {
+            confirm_window: 1024,
+            first_group: 0,
+            max_message_bytes: None,
+            retry_for: Duration::from_secs(60),
+            checkpoint: None,
+        }
+    }
+}
+
+/// A checkpoint file and what it must say besides the progress.
+#[derive(Debug, Clone)]
+pub struct Checkpointing {
+    /// The file, written atomically.
+    pub path: PathBuf,
+    /// What identifies the export (dataset, options, target), checked on resume.
+    pub identity: serde_json::Value,
+}
+
+/// `--checkpoint FILE`: every message of a group below `confirmed_below` is
+/// confirmed by the broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The dataset, options and target of the export.
+    pub identity: serde_json::Value,
+    /// Every message of a group below this one is confirmed.
+    pub confirmed_below: u64,
+    /// True once the export has finished.
+    pub complete: bool,
+}
+
+impl Checkpoint {
+    /// Reads a checkpoint file.
+    pub fn read(path: &std::path::Path) -> Result<Checkpoint> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ExportError::io("cannot read", path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            ExportError::io(
+                "cannot parse",
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })
+    }
+
+    fn write(&self, path: &std::path::Path) -> Result<()> {
+        let temporary = path.with_file_name(format!(
+            ".{}.predbench-tmp-{}",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        let text = serde_json::to_string_pretty(self).expect("checkpoints serialize");
+        std::fs::write(&temporary, text)
+            .map_err(|e| ExportError::io("cannot write", &temporary, e))?;
+        std::fs::rename(&temporary, path)
+            .map_err(|e| ExportError::io("cannot rename into place", path, e))
+    }
+}
+
+/// What the publisher did, reported when it finishes.
+#[derive(Debug, Clone, Default)]
+struct PublishReport {
+    /// Messages published again after a nack or a lost connection.
+    republished: u64,
+    /// Connections made after the first.
+    reconnects: u64,
+}
+
+/// Publishes messages to RabbitMQ with confirms; see the module comment.
+pub struct AmqpSink {
+    target: AmqpTarget,
+    max_message_bytes: Option<u64>,
+    batches: Mutex<Option<tokio::sync::mpsc::Sender<Arc<MessageBatch>>>>,
+    publisher: Mutex<Option<JoinHandle<Result<PublishReport>>>>,
+    /// Counts of what was handed to the publisher, and the next group.
+    state: Mutex<(Counts, u64)>,
+}
+
+impl AmqpSink {
+    /// Connects (failing at once when the broker is unreachable, refuses the
+    /// credentials or has the queue with other arguments) and starts the
+    /// publisher thread.
+    pub fn connect(target: AmqpTarget, options: AmqpOptions) -> Result<AmqpSink> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(2);
+        let (ready_sender, ready) = std::sync::mpsc::channel();
+        let publisher_target = target.clone();
+        let publisher_options = options.clone();
+        let publisher = std::thread::Builder::new()
+            .name("predbench-amqp".to_string())
+            .spawn(move || -> Result<PublishReport> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| ExportError::io("cannot start", "the AMQP client's runtime", e))?;
+                runtime.block_on(async move {
+                    let mut publisher =
+                        match Publisher::connect(publisher_target, publisher_options).await {
+                            Ok(publisher) => {
+                                let _ = ready_sender.send(Ok(()));
+                                publisher
+                            }
+                            Err(error) => {
+                                let _ = ready_sender.send(Err(error));
+                                return Ok(PublishReport::default());
+                            }
+                        };
+                    publisher.run(receiver).await
+                })
+            })
+            .expect("cannot start the AMQP publisher thread");
+        match ready.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                let _ = publisher.join();
+                return Err(error);
+            }
+            Err(_) => {
+                return Err(join_error(publisher));
+            }
+        }
+        Ok(AmqpSink {
+            target,
+            max_message_bytes: options.max_message_bytes,
+            batches: Mutex::new(Some(sender)),
+            publisher: Mutex::new(Some(publisher)),
+            state: Mutex::new((Counts::default(), options.first_group)),
+        })
+    }
+
+    /// The publisher's error, once it has stopped.
+    fn publisher_error(&self) -> ExportError {
+        self.batches.lock().expect("sink lock poisoned").take();
+        match self.publisher.lock().expect("sink lock poisoned").take() {
+            Some(handle) => join_error(handle),
+            None => ExportError::Amqp {
+                target: self.target.describe(),
+                reason: "the publisher stopped".to_string(),
+            },
+        }
+    }
+}
+
+fn join_error(handle: JoinHandle<Result<PublishReport>>) -> ExportError {
+    match handle.join() {
+        Ok(Err(error)) => error,
+        Ok(Ok(_)) => ExportError::Amqp {
+            target: String::new(),
+            reason: "the publisher stopped early".to_string(),
+        },
+        Err(_) => ExportError::Amqp {
+            target: String::new(),
+            reason: "the publisher thread panicked".to_string(),
+        },
+    }
+}
+
+impl MessageSink for AmqpSink {
+    type Prepared = MessageBatch;
+
+    fn prepare(&self, messages: MessageBatch) -> Result<MessageBatch> {
+        Ok(messages)
+    }
+
+    fn write(&self, batch: MessageBatch) -> Result<()> {
+        let mut state = self.state.lock().expect("sink lock poisoned");
+        let (counts, next_group) = &mut *state;
+        if let Some(limit) = self.max_message_bytes {
+            for (index, message) in batch.messages().enumerate() {
+                if message.len() as u64 > limit {
+                    return Err(ExportError::invalid(
+                        "--max-message-bytes",
+                        format!(
+                            "the message of group {} is {} bytes, over the limit of {limit}; \
+                             nothing from it on was published",
+                            *next_group + index as u64,
+                            message.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        counts.add(Counts::of(&batch));
+        *next_group += batch.len() as u64;
+        let sender = self
+            .batches
+            .lock()
+            .expect("sink lock poisoned")
+            .clone()
+            .expect("the sink is open");
+        drop(state);
+        if sender.blocking_send(Arc::new(batch)).is_err() {
+            return Err(self.publisher_error());
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<SinkSummary> {
+        self.batches.lock().expect("sink lock poisoned").take();
+        let handle = self
+            .publisher
+            .lock()
+            .expect("sink lock poisoned")
+            .take()
+            .expect("finished once");
+        let report = match handle.join() {
+            Ok(result) => result?,
+            Err(_) => return Err(join_error_panicked()),
+        };
+        let (counts, _) = self.state.into_inner().expect("sink lock poisoned");
+        let mut summary = counts.summary(0, None);
+        summary.republished = Some(report.republished);
+        summary.reconnects = Some(report.reconnects);
+        Ok(summary)
+    }
+}
+
+fn join_error_panicked() -> ExportError {
+    ExportError::Amqp {
+        target: String::new(),
+        reason: "the publisher thread panicked".to_string(),
+    }
+}
+
+/// One message published and not yet confirmed.
+struct InFlight {
+    group: u64,
+    batch: Arc<MessageBatch>,
+    index: usize,
+    confirm: Option<PublisherConfirm>,
+}
+
+impl InFlight {
+    fn payload(&self) -> &[u8] {
+        let start = if self.index == 0 {
+            0
+        } else {
+            self.batch.ends[self.index - 1]
+        };
+        &self.batch.bytes[start..self.batch.ends[self.index]]
+    }
+}
+
+/// The publisher: owns the connection, the window of unconfirmed messages and
+/// the checkpoint.
+struct Publisher {
+    target: AmqpTarget,
+    options: AmqpOptions,
+    connection: Option<Connection>,
+    channel: Option<Channel>,
+    in_flight: VecDeque<InFlight>,
+    next_group: u64,
+    confirmed_below: u64,
+    report: PublishReport,
+    last_checkpoint: Instant,
+}
+
+impl Publisher {
+    async fn connect(target: AmqpTarget, options: AmqpOptions) -> Result<Publisher> {
+        let first_group = options.first_group;
+        let mut publisher = Publisher {
+            target,
+            options,
+            connection: None,
+            channel: None,
+            in_flight: VecDeque::new(),
+            next_group: first_group,
+            confirmed_below: first_group,
+            report: PublishReport::default(),
+            last_checkpoint: Instant::now(),
+        };
+        publisher.open().await?;
+        Ok(publisher)
+    }
+
+    fn error(&self, reason: impl std::fmt::Display) -> ExportError {
+        ExportError::Amqp {
+            target: self.target.describe(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Connects, opens a confirming channel and declares the queue.
+    async fn open(&mut self) -> Result<()> {
+        let connection = Connection::connect(&self.target.uri, ConnectionProperties::default())
+            .await
+            .map_err(|cause| self.error(describe_lapin_error(&cause)))?;
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(|cause| self.error(describe_lapin_error(&cause)))?;
+        if let Some(queue) = &self.target.queue {
+            channel
+                .queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions::durable(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|cause| {
+                    self.error(format!(
+                        "cannot declare the durable queue {queue}: {}",
+                        describe_lapin_error(&cause)
+                    ))
+                })?;
+        }
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|cause| self.error(describe_lapin_error(&cause)))?;
+        self.connection = Some(connection);
+        self.channel = Some(channel);
+        Ok(())
+    }
+
+    /// Reconnects with backoff for up to `retry_for`, then republishes every
+    /// unconfirmed message in order.
+    async fn recover(&mut self, cause: String) -> Result<()> {
+        self.channel = None;
+        if let Some(connection) = self.connection.take() {
+            let _ = connection.close(0, "predbench reconnects".into()).await;
+        }
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            tokio::time::sleep(delay).await;
+            match self.open().await {
+                Ok(()) => break,
+                Err(error) if started.elapsed() < self.options.retry_for => {
+                    let _ = error;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+                Err(error) => {
+                    return Err(self.error(format!(
+                        "lost the connection ({cause}) and could not reconnect within {:?}: {error}",
+                        self.options.retry_for
+                    )));
+                }
+            }
+        }
+        self.report.reconnects += 1;
+        for index in 0..self.in_flight.len() {
+            self.report.republished += 1;
+            let confirm = self.publish_at(index).await?;
+            self.in_flight[index].confirm = Some(confirm);
+        }
+        Ok(())
+    }
+
+    /// Publishes the in-flight message at `index` on the current channel.
+    async fn publish_at(&self, index: usize) -> Result<PublisherConfirm> {
+        let message = &self.in_flight[index];
+        let channel = self
+            .channel
+            .as_ref()
+            .ok_or_else(|| self.error("no channel"))?;
+        let properties = BasicProperties::default()
+            .with_message_id(message.group.to_string().into())
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2);
+        channel
+            .basic_publish(
+                self.target.exchange.as_str().into(),
+                self.target.routing_key.as_str().into(),
+                BasicPublishOptions::default(),
+                message.payload(),
+                properties,
+            )
+            .await
+            .map_err(|cause| self.error(describe_lapin_error(&cause)))
+    }
+
+    /// Publishes every batch received, then waits for every confirm.
+    async fn run(
+        &mut self,
+        mut batches: tokio::sync::mpsc::Receiver<Arc<MessageBatch>>,
+    ) -> Result<PublishReport> {
+        while let Some(batch) = batches.recv().await {
+            for index in 0..batch.len() {
+                while self.in_flight.len() >= self.options.confirm_window.max(1) {
+                    self.settle_oldest().await?;
+                }
+                self.in_flight.push_back(InFlight {
+                    group: self.next_group,
+                    batch: Arc::clone(&batch),
+                    index,
+                    confirm: None,
+                });
+                self.next_group += 1;
+                let last = self.in_flight.len() - 1;
+                match self.publish_at(last).await {
+                    Ok(confirm) => self.in_flight[last].confirm = Some(confirm),
+                    Err(error) => self.recover(error.to_string()).await?,
+                }
+            }
+        }
+        while !self.in_flight.is_empty() {
+            self.settle_oldest().await?;
+        }
+        self.write_checkpoint(true)?;
+        if let Some(connection) = self.connection.take() {
+            let _ = connection.close(200, "predbench is done".into()).await;
+        }
+        Ok(self.report.clone())
+    }
+
+    /// Waits for the oldest unconfirmed message: an ack retires it, a nack
+    /// publishes it again, a lost connection republishes the whole window.
+    async fn settle_oldest(&mut self) -> Result<()> {
+        let confirm = self.in_flight[0].confirm.take();
+        let outcome = match confirm {
+            Some(confirm) => confirm.await.map_err(|cause| describe_lapin_error(&cause)),
+            None => Err("not published".to_string()),
+        };
+        match outcome {
+            Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => {
+                let done = self.in_flight.pop_front().expect("a message in flight");
+                self.confirmed_below = done.group + 1;
+                if self.last_checkpoint.elapsed() > Duration::from_millis(500) {
+                    self.write_checkpoint(false)?;
+                }
+                Ok(())
+            }
+            Ok(Confirmation::Nack(_)) => {
+                self.report.republished += 1;
+                match self.publish_at(0).await {
+                    Ok(confirm) => {
+                        self.in_flight[0].confirm = Some(confirm);
+                        Ok(())
+                    }
+                    Err(error) => self.recover(error.to_string()).await,
+                }
+            }
+            Err(cause) => self.recover(cause).await,
+        }
+    }
+
+    fn write_checkpoint(&mut self, complete: bool) -> Result<()> {
+        self.last_checkpoint = Instant::now();
+        let Some(checkpointing) = &self.options.checkpoint else {
+            return Ok(());
+        };
+        Checkpoint {
+            identity: checkpointing.identity.clone(),
+            confirmed_below: self.confirmed_below,
+            complete,
+        }
+        .write(&checkpointing.path)
+    }
+}
+
+/// A lapin error in one line, with what to do for the common ones.
+fn describe_lapin_error(error: &lapin::Error) -> String {
+    let text = error.to_string();
+    if text.contains("ACCESS_REFUSED") || text.contains("access refused") {
+        format!("{text} (wrong user or password for this vhost?)")
+    } else if text.contains("PRECONDITION_FAILED") {
+        format!("{text} (the queue exists with other arguments: delete it or use another name)")
+    } else if text.contains("onnection refused") {
+        format!("{text} (is the broker running and listening there?)")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_queue_or_an_exchange_and_hide_the_password() {
+        let target =
+            AmqpTarget::parse("amqp://guest:secret@127.0.0.1:5672/%2f?queue=predictions").unwrap();
+        assert_eq!(target.queue.as_deref(), Some("predictions"));
+        assert_eq!(target.routing_key, "predictions");
+        assert_eq!(target.exchange, "");
+        assert_eq!(target.display, "amqp://guest@127.0.0.1:5672/%2f");
+        assert!(!target.describe().contains("secret"));
+        let target =
+            AmqpTarget::parse("amqp://u:p@host/vhost?exchange=ex&routing_key=rk&heartbeat=10")
+                .unwrap();
+        assert_eq!(
+            (target.exchange.as_str(), target.routing_key.as_str()),
+            ("ex", "rk")
+        );
+        assert_eq!(target.uri, "amqp://u:p@host/vhost?heartbeat=10");
+        for bad in [
+            "amqp://u:p@host/vhost",
+            "amqp://u:p@host/v?queue=a&exchange=b",
+            "http://host?queue=a",
+        ] {
+            let error = AmqpTarget::parse(bad).unwrap_err().to_string();
+            assert!(error.contains("--sink"), "{bad}: {error}");
+            assert!(!error.contains(":p@"), "{bad}: {error}");
+        }
+    }
+}
