@@ -29,9 +29,33 @@ pub enum Command {
     Compare(CompareArgs),
     /// Render results/REPORT.md and its SVG charts from the recorded runs alone.
     Report(ReportArgs),
+    /// Publish messages already serialized (a Parquet file of messages, as
+    /// `export --sink parquet:` writes) to a queue with the queue sink's
+    /// settings: the baseline an export to the queue is measured against.
+    Publish(PublishArgs),
     /// Consume a queue predbench filled into a file, in message_id order,
     /// dropping duplicates; messages are acknowledged once the file is written.
     Drain(DrainArgs),
+}
+
+/// Flags of `predbench publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// A Parquet file (or directory of parts) whose first column holds the messages.
+    #[arg(long)]
+    pub messages: PathBuf,
+    /// The queue: amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME.
+    #[arg(long)]
+    pub sink: String,
+    /// Messages published and not yet confirmed by the broker, at most.
+    #[arg(long, default_value_t = 1024)]
+    pub confirm_window: usize,
+    /// Also write the run's counts as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Flags of `predbench drain`.
@@ -142,6 +166,13 @@ pub struct CompareArgs {
     /// (`export --decode-only`) against the encoders' rate, on 1 thread and on all.
     #[arg(long)]
     pub scale_out: bool,
+    /// The broker of `--sinks amqp` (each configuration gets a queue of its
+    /// own, deleted after every run).
+    #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+    pub amqp: String,
+    /// Publisher-confirm windows `--sinks amqp` measures.
+    #[arg(long, value_delimiter = ',', default_value = "1024")]
+    pub confirm_windows: Vec<usize>,
     /// Shard counts of --scale-out.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
     pub scale_out_shards: Vec<u64>,
@@ -166,6 +197,9 @@ pub enum SinkKindArg {
     Parquet,
     /// An NDJSON file of messages.
     Ndjson,
+    /// A RabbitMQ queue (--amqp), beside a baseline that publishes the same
+    /// messages already serialized.
+    Amqp,
 }
 
 /// Flags of `predbench report`.

@@ -27,6 +27,7 @@ use crate::record::{
     CommandSummary, Configuration, DATASET_EDGE_CASES, DATASET_PREDBENCH, DATASET_SEED, Kind,
     Machine, RECORD_FORMAT_VERSION, RECORDS_FILE, RunRecord, RunStatus, Verification, save_records,
 };
+use predbench_exporter::sink::{AmqpTarget, delete_queue};
 
 /// Where `/usr/bin/time` lives; children run under it when it exists.
 const TIME_PROGRAM: &str = "/usr/bin/time";
@@ -44,6 +45,13 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     if args.runs == 0 {
         anyhow::bail!("invalid argument --runs: must be at least 1");
+    }
+    if args.sinks.contains(&SinkKindArg::Amqp) {
+        AmqpTarget::parse(&format!("{}?queue=check", args.amqp))
+            .map_err(|error| anyhow::anyhow!("invalid argument --amqp: {error}"))?;
+        if args.confirm_windows.is_empty() || args.confirm_windows.contains(&0) {
+            anyhow::bail!("invalid argument --confirm-windows: give one or more positive windows");
+        }
     }
     if args.scale_out_shards.is_empty() || args.scale_out_shards.contains(&0) {
         anyhow::bail!(
@@ -202,6 +210,8 @@ struct Planned {
     unavailable: Option<String>,
     /// Noticed about the dataset the configuration runs on.
     observations: Vec<String>,
+    /// A queue the run publishes to, deleted before and after every run.
+    queue: Option<AmqpTarget>,
 }
 
 impl Planned {
@@ -214,6 +224,7 @@ impl Planned {
             verify: None,
             unavailable: None,
             observations: Vec::new(),
+            queue: None,
         }
     }
 }
@@ -355,13 +366,32 @@ fn compare_scale(
         export_plans.insert(0, disk_floor_plan(args, rows, opened.bytes, false, &label));
         export_plans.insert(1, disk_floor_plan(args, rows, opened.bytes, true, &label));
     }
+    let baseline_messages = if args.sinks.contains(&SinkKindArg::Amqp) {
+        let path = args
+            .data_dir
+            .join(format!("baseline-messages-{rows}.parquet"));
+        prepare_baseline_messages(&dataset, &path, args, session)?;
+        export_plans.extend(publish_plans(args, rows, threads, &path, &label, session));
+        Some(path)
+    } else {
+        None
+    };
     for run in 1..=args.runs {
         for plan in &export_plans {
+            if let Some(queue) = &plan.queue {
+                let _ = delete_queue(queue);
+            }
             measure(session, plan, run)?;
             if let Some(scratch) = &plan.scratch {
                 remove_output(scratch, plan.scratch_may_be_directory);
             }
+            if let Some(queue) = &plan.queue {
+                let _ = delete_queue(queue);
+            }
         }
+    }
+    if let Some(path) = baseline_messages {
+        remove_output(&path, false);
     }
     if args.clean && !matches!(choice, DatasetChoice::Existing(_)) {
         remove_dataset(&dataset);
@@ -652,13 +682,32 @@ fn export_plans(
 ) -> Vec<Planned> {
     let program = &session.program;
     let mut plans = Vec::new();
+    // Every sink once, the queue once per confirm window.
+    let sinks: Vec<(SinkKindArg, Option<usize>)> = args
+        .sinks
+        .iter()
+        .flat_map(|&sink| match sink {
+            SinkKindArg::Amqp => args
+                .confirm_windows
+                .iter()
+                .map(|&window| (sink, Some(window)))
+                .collect::<Vec<_>>(),
+            _ => vec![(sink, None)],
+        })
+        .collect();
     for &grouping in &args.groupings {
         for &strategy in &args.strategies {
-            for &sink in &args.sinks {
+            for &(sink, window) in &sinks {
                 let strategy_name = arg_name(strategy);
                 let grouping_name = arg_name(grouping);
                 let sink_name = arg_name(sink);
-                let name = format!("export {strategy_name} {grouping_name} {sink_name}");
+                let window_suffix =
+                    window.map_or(String::new(), |window| format!(" window {window}"));
+                let name =
+                    format!("export {strategy_name} {grouping_name} {sink_name}{window_suffix}");
+                let queue = window.map(|window| {
+                    queue_target(args, &format!("{strategy_name}-{grouping_name}-w{window}"))
+                });
                 let output = args.data_dir.join(format!(
                     "out-{strategy_name}-{grouping_name}.{}",
                     match sink {
@@ -666,12 +715,14 @@ fn export_plans(
                         _ => "parquet",
                     }
                 ));
-                let sink_spec = match sink {
-                    SinkKindArg::Null => "null".to_string(),
-                    SinkKindArg::Parquet => format!("parquet:{}", output.display()),
-                    SinkKindArg::Ndjson => format!("ndjson:{}", output.display()),
+                let sink_spec = match (sink, &queue) {
+                    (SinkKindArg::Null, _) => "null".to_string(),
+                    (SinkKindArg::Parquet, _) => format!("parquet:{}", output.display()),
+                    (SinkKindArg::Ndjson, _) => format!("ndjson:{}", output.display()),
+                    (SinkKindArg::Amqp, Some((url, _))) => url.clone(),
+                    (SinkKindArg::Amqp, None) => unreachable!("a queue per amqp configuration"),
                 };
-                let command = vec![
+                let mut command = vec![
                     program.to_string(),
                     "export".into(),
                     "--input".into(),
@@ -693,7 +744,10 @@ fn export_plans(
                     "--force".into(),
                     "--quiet".into(),
                 ];
-                let writes_file = sink != SinkKindArg::Null;
+                if let Some(window) = window {
+                    command.extend(["--confirm-window".to_string(), window.to_string()]);
+                }
+                let writes_file = matches!(sink, SinkKindArg::Parquet | SinkKindArg::Ndjson);
                 let mut plan = Planned::new(
                     Configuration {
                         kind: Kind::Export,
@@ -713,15 +767,23 @@ fn export_plans(
                     },
                     writes_file.then_some(output.clone()),
                 );
-                if writes_file && !args.no_verify {
+                let checked = match &queue {
+                    Some((url, _)) => Some(PathBuf::from(url)),
+                    None => writes_file.then(|| output.clone()),
+                };
+                if let Some(checked) = checked.filter(|_| !args.no_verify) {
                     plan.verify = Some(verify_command(
                         program,
                         dataset,
-                        &output,
+                        &checked,
                         Some(&grouping_name),
                         args.group_size,
                         threads,
                     ));
+                }
+                if let Some((_, target)) = queue {
+                    plan.unavailable = broker_missing(&target);
+                    plan.queue = Some(target);
                 }
                 plans.push(plan);
             }
@@ -783,6 +845,98 @@ fn export_plans(
         plans.push(plan);
     }
     plans
+}
+
+/// The queue `predbench-compare-NAME` on the `--amqp` broker: its URL and target.
+fn queue_target(args: &CompareArgs, name: &str) -> (String, AmqpTarget) {
+    let url = format!(
+        "{}{}queue=predbench-compare-{name}",
+        args.amqp,
+        if args.amqp.contains('?') { "&" } else { "?" }
+    );
+    let target = AmqpTarget::parse(&url).expect("--amqp is checked before the runs");
+    (url, target)
+}
+
+/// Why the broker of `target` cannot be used, with what to do; `None` when it answers.
+fn broker_missing(target: &AmqpTarget) -> Option<String> {
+    delete_queue(target).err().map(|error| {
+        format!("{error}; start a broker with `bash scripts/rabbitmq.sh start` or give --amqp")
+    })
+}
+
+/// Makes the messages the queue baseline publishes: an unmeasured `rayon`
+/// export of the dataset (modulo grouping) into a Parquet file.
+fn prepare_baseline_messages(
+    dataset: &Path,
+    output: &Path,
+    args: &CompareArgs,
+    session: &Session,
+) -> anyhow::Result<()> {
+    let command = [
+        "export".to_string(),
+        "--input".into(),
+        dataset.display().to_string(),
+        "--group-size".into(),
+        args.group_size.to_string(),
+        "--sink".into(),
+        format!("parquet:{}", output.display()),
+        "--force".into(),
+        "--quiet".into(),
+    ];
+    let log = session.log_dir.join("prepare-baseline-messages.log");
+    let measurement = run_measured(&session.program, &command, &log)?;
+    if !measurement.exit.success() {
+        anyhow::bail!(
+            "cannot prepare the queue baseline's messages: {}",
+            log_tail(&log, 5)
+        );
+    }
+    Ok(())
+}
+
+/// The queue's baseline: `predbench publish` of the same messages, already
+/// serialized, with the queue sink's settings, once per confirm window.
+fn publish_plans(
+    args: &CompareArgs,
+    rows: u64,
+    threads: usize,
+    messages: &Path,
+    label: &str,
+    session: &Session,
+) -> Vec<Planned> {
+    args.confirm_windows
+        .iter()
+        .map(|&window| {
+            let (url, target) = queue_target(args, &format!("baseline-w{window}"));
+            let command = vec![
+                session.program.clone(),
+                "publish".into(),
+                "--messages".into(),
+                messages.display().to_string(),
+                "--sink".into(),
+                url,
+                "--confirm-window".into(),
+                window.to_string(),
+                "--quiet".into(),
+            ];
+            let mut configuration = Configuration::unparameterised(
+                Kind::Publish,
+                &format!("publish pre-serialized amqp window {window}"),
+                rows,
+                args.seed,
+                threads,
+                command,
+            );
+            configuration.dataset = label.to_string();
+            configuration.sink = Some("amqp".to_string());
+            configuration.group_size = Some(args.group_size);
+            let mut plan = Planned::new(configuration, None);
+            plan.unavailable = broker_missing(&target);
+            plan.queue = Some(target);
+            plan
+        })
+        .collect()
 }
 
 /// The way past one machine, measured on this one: the reader alone

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 use predbench_exporter::drain::{DrainSummary, drain};
 use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
 use predbench_exporter::sink::{
-    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, NdjsonSink, NullSink, ParquetSink,
+    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, MessageSink, NdjsonSink,
+    NullSink, ParquetSink,
 };
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
@@ -20,7 +21,7 @@ use predbench_generator::config::format_bytes;
 
 use crate::cli::{
     DecodeAheadArg, DrainArgs, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg,
-    StrategyArg, VerifyArgs,
+    PublishArgs, StrategyArg, VerifyArgs,
 };
 use crate::process_stats::{available_cores, peak_rss_bytes, rows_progress_bar};
 use crate::record::CommandSummary;
@@ -346,6 +347,72 @@ pub fn run_drain(args: DrainArgs) -> anyhow::Result<ExitCode> {
             } else {
                 String::new()
             }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `predbench publish`: the messages of a file, read in batches and
+/// handed to the same queue sink an export uses.
+pub fn run_publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let target = AmqpTarget::parse(&args.sink)?;
+    let messages = Dataset::open(&args.messages)
+        .with_context(|| format!("cannot read messages {}", args.messages.display()))?;
+    let started = std::time::Instant::now();
+    let sink = AmqpSink::connect(
+        target.clone(),
+        AmqpOptions {
+            confirm_window: args.confirm_window,
+            ..AmqpOptions::default()
+        },
+    )?;
+    let mut cursor = messages.cursor(0..messages.rows, 1024);
+    let mut done = 0;
+    while done < messages.rows {
+        let read = cursor.take(1024)?;
+        if read.num_rows() == 0 {
+            break;
+        }
+        done += read.num_rows() as u64;
+        let column = read.column(0);
+        let strings = column
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .with_context(|| {
+                format!(
+                    "{}: the first column is not Utf8 messages",
+                    args.messages.display()
+                )
+            })?;
+        let mut batch = predbench_exporter::message::MessageBatch::default();
+        for message in strings.iter().flatten() {
+            predbench_exporter::drain::push(&mut batch, message.as_bytes());
+        }
+        sink.write(sink.prepare(batch)?)?;
+    }
+    let summary = sink.finish()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.summary_json {
+        CommandSummary {
+            rows: summary.rows,
+            input_bytes: messages.bytes,
+            output_bytes: 0,
+            message_bytes: Some(summary.message_bytes),
+            messages: Some(summary.messages),
+            spilled_bytes: None,
+            elapsed_seconds: elapsed,
+            peak_rss_bytes: peak_rss_bytes(),
+        }
+        .write(path)?;
+    }
+    if !args.quiet {
+        println!(
+            "published {} messages ({}) to {} in {elapsed:.2} s: {:.0} messages/s, {:.1} MB/s",
+            summary.messages,
+            format_bytes(summary.message_bytes),
+            target.describe(),
+            summary.messages as f64 / elapsed,
+            summary.message_bytes as f64 / elapsed / 1e6
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -61,6 +61,7 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Compare(args) => compare_command::run(args),
         cli::Command::Report(args) => report::run(args),
         cli::Command::Drain(args) => export_command::run_drain(args),
+        cli::Command::Publish(args) => export_command::run_publish(args),
     }
 }
 

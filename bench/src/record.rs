@@ -141,6 +141,9 @@ pub enum Kind {
     /// One shard (`--shard I/N`) of an export, the shards of a count run one
     /// after another on this machine to simulate N machines.
     ExportShard,
+    /// `predbench publish`: messages already serialized, published to a queue
+    /// with the queue sink's settings (the baseline of an export to a queue).
+    Publish,
 }
 
 /// Everything that determines what a run did.

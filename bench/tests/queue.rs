@@ -290,3 +290,101 @@ fn queue_errors_are_one_clear_line() {
     assert!(stderr_of(&output).contains("another dataset, other options"));
     assert_eq!(std::fs::read(&checkpoint).unwrap(), before);
 }
+
+#[test]
+fn compare_measures_the_queue_beside_its_baseline() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "5k",
+        "--runs",
+        "1",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "amqp",
+        "--confirm-windows",
+        "16,256",
+        "--amqp",
+        &broker(),
+        "--skip-disk-floor",
+        "--skip-generate",
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+        "--results",
+        path_arg(&results),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let records = crate::compare::newest_records(&results);
+    // 2 exports and 2 baselines.
+    assert_eq!(records.len(), 4, "{records:?}");
+    for window in ["16", "256"] {
+        let export = crate::compare::named(
+            &records,
+            &format!("export rayon modulo amqp window {window}"),
+        );
+        assert_eq!(export["status"], "ok", "{export}");
+        assert_eq!(export["messages"], 501);
+        assert_eq!(export["verification"]["ok"], true, "{export}");
+        let baseline = crate::compare::named(
+            &records,
+            &format!("publish pre-serialized amqp window {window}"),
+        );
+        assert_eq!(baseline["status"], "ok", "{baseline}");
+        assert_eq!(baseline["messages"], 501);
+        assert_eq!(baseline["configuration"]["kind"], "publish");
+    }
+    let report = results.join("REPORT.md");
+    let output = predbench(&[
+        "report",
+        "--results",
+        path_arg(&results),
+        "--out",
+        path_arg(&report),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    assert!(markdown.contains("## Delivery to a queue"), "{markdown}");
+    assert!(
+        markdown.contains("| export rayon modulo amqp window 256 |"),
+        "{markdown}"
+    );
+
+    // Without a broker the queue configurations are recorded as failed with the fix.
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "5k",
+        "--runs",
+        "1",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "amqp",
+        "--amqp",
+        "amqp://guest:guest@127.0.0.1:1/%2f",
+        "--skip-disk-floor",
+        "--skip-generate",
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+        "--results",
+        path_arg(&results),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let records = crate::compare::newest_records(&results);
+    let failed = crate::compare::named(&records, "export rayon modulo amqp window 1024");
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("scripts/rabbitmq.sh start"),
+        "{failed}"
+    );
+}

@@ -99,7 +99,7 @@ pub fn drain<S: MessageSink>(
             }
             waiting.insert(id, delivery.data);
             while let Some(data) = waiting.remove(&next) {
-                push(&mut batch, data);
+                push(&mut batch, &data);
                 next += 1;
                 if batch.len() >= BATCH_MESSAGES {
                     let full = std::mem::take(&mut batch);
@@ -110,7 +110,7 @@ pub fn drain<S: MessageSink>(
         // Whatever is left came after a gap: written in order, the gap counted.
         for (id, data) in std::mem::take(&mut waiting) {
             summary.missing += id - next;
-            push(&mut batch, data);
+            push(&mut batch, &data);
             next = id + 1;
         }
         if !batch.is_empty() {
@@ -128,14 +128,15 @@ pub fn drain<S: MessageSink>(
     })
 }
 
-fn push(batch: &mut MessageBatch, data: Vec<u8>) {
-    batch.bytes.extend_from_slice(&data);
+/// Appends the message `data` to `batch`.
+pub fn push(batch: &mut MessageBatch, data: &[u8]) {
+    batch.bytes.extend_from_slice(data);
     batch.ends.push(batch.bytes.len());
-    batch.rows += count_predictions(&data);
+    batch.rows += count_predictions(data);
 }
 
 /// Predictions in a message: top-level objects of its JSON array.
-fn count_predictions(message: &[u8]) -> u64 {
+pub fn count_predictions(message: &[u8]) -> u64 {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;

@@ -8,6 +8,7 @@
 
 mod charts;
 mod criterion;
+mod queue;
 mod scale_out;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -122,6 +123,8 @@ pub struct ConfigurationStats {
     pub shard: Option<predbench_generator::Shard>,
     /// Worker threads the configuration was given.
     pub threads: usize,
+    /// Median messages produced.
+    pub messages: u64,
 }
 
 impl ConfigurationStats {
@@ -329,6 +332,7 @@ fn display_order(configuration: &crate::record::Configuration) -> (u8, u8, u8, S
         Kind::DecodeOnly => 2,
         Kind::Export => 3,
         Kind::ExportShard => 4,
+        Kind::Publish => 5,
     };
     let grouping = match configuration.grouping.as_deref() {
         Some("modulo") => 0,
@@ -418,6 +422,7 @@ fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStat
             .collect(),
         shard: runs[0].configuration.shard,
         threads: runs[0].configuration.threads,
+        messages: median_of(|record| record.messages.unwrap_or(0) as f64) as u64,
     }
 }
 
@@ -475,6 +480,7 @@ fn render(
     }
     render_scaling(&mut out, scales);
     scale_out::render(&mut out, scales);
+    queue::render(&mut out, scales);
     criterion::render(&mut out, benchmarks, &args.criterion);
     if !not_used.is_empty() {
         let _ = writeln!(out, "## Not used\n");

@@ -594,6 +594,37 @@ impl Publisher {
     }
 }
 
+/// Deletes the queue of `target` and its messages (a no-op without one):
+/// benchmarks clean up after each run with it.
+pub fn delete_queue(target: &AmqpTarget) -> Result<()> {
+    let Some(queue) = &target.queue else {
+        return Ok(());
+    };
+    let failure = |cause: lapin::Error| ExportError::Amqp {
+        target: target.describe(),
+        reason: describe_lapin_error(&cause),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ExportError::io("cannot start", "the AMQP client's runtime", e))?;
+    runtime.block_on(async {
+        let connection = Connection::connect(&target.uri, ConnectionProperties::default())
+            .await
+            .map_err(failure)?;
+        let channel = connection.create_channel().await.map_err(failure)?;
+        channel
+            .queue_delete(
+                queue.as_str().into(),
+                lapin::options::QueueDeleteOptions::default(),
+            )
+            .await
+            .map_err(failure)?;
+        let _ = connection.close(200, "deleted".into()).await;
+        Ok(())
+    })
+}
+
 /// A lapin error in one line, with what to do for the common ones.
 fn describe_lapin_error(error: &lapin::Error) -> String {
     let text = error.to_string();

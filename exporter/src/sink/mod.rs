@@ -12,7 +12,7 @@ mod parquet;
 
 use std::path::PathBuf;
 
-pub use amqp::{AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing};
+pub use amqp::{AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, delete_queue};
 pub use atomic_file::AtomicFile;
 pub use ndjson::NdjsonSink;
 pub use null::NullSink;
