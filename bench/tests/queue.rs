@@ -12,6 +12,17 @@ use crate::compare::path_arg;
 use crate::peers::repository;
 use crate::{predbench, stderr_of};
 
+/// One queue test at a time: one of them restarts the broker, which would
+/// drop the others' connections half way.
+static BROKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds the broker for the calling test (a failed test does not poison it for the others).
+fn hold_broker() -> std::sync::MutexGuard<'static, ()> {
+    BROKER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn broker() -> String {
     std::env::var("PREDBENCH_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string())
@@ -95,6 +106,7 @@ fn rabbitmq(action: &str) {
 
 #[test]
 fn export_to_a_queue_drains_and_verifies_complete() {
+    let _broker = hold_broker();
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(dir.path(), "120000");
     let url = queue_url("round-trip");
@@ -144,6 +156,7 @@ fn export_to_a_queue_drains_and_verifies_complete() {
 
 #[test]
 fn a_broker_restart_in_the_middle_loses_nothing() {
+    let _broker = hold_broker();
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(dir.path(), "400000");
     let url = queue_url("restart");
@@ -179,6 +192,7 @@ fn a_broker_restart_in_the_middle_loses_nothing() {
 
 #[test]
 fn a_killed_export_resumes_from_its_checkpoint() {
+    let _broker = hold_broker();
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(dir.path(), "300000");
     let url = queue_url("resume");
@@ -238,6 +252,7 @@ fn a_killed_export_resumes_from_its_checkpoint() {
 
 #[test]
 fn queue_errors_are_one_clear_line() {
+    let _broker = hold_broker();
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(dir.path(), "2000");
     let unreachable = "amqp://guest:guest@127.0.0.1:1/%2f?queue=nowhere";
@@ -291,11 +306,9 @@ fn queue_errors_are_one_clear_line() {
     assert_eq!(std::fs::read(&checkpoint).unwrap(), before);
 }
 
-#[test]
-fn compare_measures_the_queue_beside_its_baseline() {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let results = dir.path().join("results");
-    let output = predbench(&[
+/// `compare` of 5,000 rows, `rayon` modulo into the queues of `broker` at `windows`.
+fn compare_queue(dir: &Path, broker: &str, windows: &str) -> std::process::Output {
+    predbench(&[
         "compare",
         "--rows",
         "5k",
@@ -308,16 +321,24 @@ fn compare_measures_the_queue_beside_its_baseline() {
         "--sinks",
         "amqp",
         "--confirm-windows",
-        "16,256",
+        windows,
         "--amqp",
-        &broker(),
+        broker,
         "--skip-disk-floor",
         "--skip-generate",
         "--data-dir",
-        path_arg(&dir.path().join("data")),
+        path_arg(&dir.join("data")),
         "--results",
-        path_arg(&results),
-    ]);
+        path_arg(&dir.join("results")),
+    ])
+}
+
+#[test]
+fn compare_measures_the_queue_beside_its_baseline() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    let output = compare_queue(dir.path(), &broker(), "16,256");
     assert!(output.status.success(), "{}", stderr_of(&output));
     let records = crate::compare::newest_records(&results);
     // 2 exports and 2 baselines.
@@ -355,27 +376,7 @@ fn compare_measures_the_queue_beside_its_baseline() {
     );
 
     // Without a broker the queue configurations are recorded as failed with the fix.
-    let output = predbench(&[
-        "compare",
-        "--rows",
-        "5k",
-        "--runs",
-        "1",
-        "--strategies",
-        "rayon",
-        "--groupings",
-        "modulo",
-        "--sinks",
-        "amqp",
-        "--amqp",
-        "amqp://guest:guest@127.0.0.1:1/%2f",
-        "--skip-disk-floor",
-        "--skip-generate",
-        "--data-dir",
-        path_arg(&dir.path().join("data")),
-        "--results",
-        path_arg(&results),
-    ]);
+    let output = compare_queue(dir.path(), "amqp://guest:guest@127.0.0.1:1/%2f", "1024");
     assert_eq!(output.status.code(), Some(1));
     let records = crate::compare::newest_records(&results);
     let failed = crate::compare::named(&records, "export rayon modulo amqp window 1024");

@@ -44,11 +44,7 @@ pub fn drain<S: MessageSink>(
         target: target.describe(),
         reason,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ExportError::io("cannot start", "the AMQP client's runtime", e))?;
-    runtime.block_on(async {
+    crate::sink::client_runtime()?.block_on(async {
         let connection = Connection::connect(&target.uri, ConnectionProperties::default())
             .await
             .map_err(|cause| failure(cause.to_string()))?;

@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use predbench_generator::shard::read_shard_files;
 use predbench_generator::{MANIFEST_FILE, Manifest, Shard};
 use serde::{Deserialize, Serialize};
 
@@ -225,35 +226,8 @@ pub fn write_record(directory: &Path, record: &ExportShardRecord) -> Result<Path
     Ok(path)
 }
 
-/// Every shard record of `directory`, in name order (= shard order).
+/// Every shard record of `directory`, in shard order.
 pub fn read_records(directory: &Path) -> Result<Vec<(PathBuf, ExportShardRecord)>> {
-    let entries = match fs::read_dir(directory) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(ExportError::io("cannot list", directory, error)),
-    };
-    let mut paths = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| ExportError::io("cannot list", directory, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("_shard-") && name.ends_with(".json") {
-            paths.push(entry.path());
-        }
-    }
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text =
-                fs::read_to_string(&path).map_err(|e| ExportError::io("cannot read", &path, e))?;
-            let record = serde_json::from_str(&text).map_err(|e| {
-                ExportError::io(
-                    "cannot parse",
-                    &path,
-                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                )
-            })?;
-            Ok((path, record))
-        })
-        .collect()
+    read_shard_files(directory)
+        .map_err(|(action, path, cause)| ExportError::io(action, path, cause))
 }

@@ -5,8 +5,10 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Shard `index` of `count` (0-based). `0/1` is the whole run.
@@ -78,6 +80,45 @@ impl FromStr for Shard {
         };
         Shard::new(number(index)?, number(count)?)
     }
+}
+
+/// A file that could not be listed, read or parsed: what was being done, where, why.
+pub type FileFailure = (&'static str, PathBuf, std::io::Error);
+
+/// Every `_shard-*.json` of `dir` (the shard manifests of a generated dataset,
+/// the records of an exported one), parsed, in name order, which is shard
+/// order. A missing directory holds none.
+pub fn read_shard_files<T: DeserializeOwned>(dir: &Path) -> Result<Vec<(PathBuf, T)>, FileFailure> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(("cannot list", dir.to_path_buf(), error)),
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|error| ("cannot list", dir.to_path_buf(), error))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("_shard-") && name.ends_with(".json") {
+            paths.push(entry.path());
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(error) => return Err(("cannot read", path, error)),
+            };
+            match serde_json::from_str(&text) {
+                Ok(value) => Ok((path, value)),
+                Err(error) => {
+                    let error = std::io::Error::new(std::io::ErrorKind::InvalidData, error);
+                    Err(("cannot parse", path, error))
+                }
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

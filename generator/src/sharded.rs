@@ -16,7 +16,7 @@ use crate::dataset::{
     write_json_atomically, write_parts,
 };
 use crate::error::{GeneratorError, Result};
-use crate::shard::Shard;
+use crate::shard::{Shard, read_shard_files};
 
 /// What one shard wrote: `_shard-IIIII-of-NNNNN.json` in the dataset directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,33 +201,9 @@ pub fn merge_shard_manifests(dir: &Path) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// Every `_shard-*.json` of `dir`, in name order (= shard order).
+/// Every shard manifest of `dir`, in shard order.
 fn read_shard_manifests(dir: &Path) -> Result<Vec<(PathBuf, ShardManifest)>> {
-    let entries = fs::read_dir(dir).map_err(|e| GeneratorError::io("cannot list", dir, e))?;
-    let mut paths = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| GeneratorError::io("cannot list", dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("_shard-") && name.ends_with(".json") {
-            paths.push(entry.path());
-        }
-    }
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path)
-                .map_err(|e| GeneratorError::io("cannot read", &path, e))?;
-            let manifest = serde_json::from_str(&text).map_err(|e| {
-                GeneratorError::io(
-                    "cannot parse",
-                    &path,
-                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                )
-            })?;
-            Ok((path, manifest))
-        })
-        .collect()
+    read_shard_files(dir).map_err(|(action, path, cause)| GeneratorError::io(action, path, cause))
 }
 
 /// Fails unless the shard manifest at `path` belongs to the same run as a

@@ -234,11 +234,7 @@ impl AmqpSink {
         let publisher = std::thread::Builder::new()
             .name("predbench-amqp".to_string())
             .spawn(move || -> Result<PublishReport> {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| ExportError::io("cannot start", "the AMQP client's runtime", e))?;
-                runtime.block_on(async move {
+                client_runtime()?.block_on(async move {
                     let mut publisher =
                         match Publisher::connect(publisher_target, publisher_options).await {
                             Ok(publisher) => {
@@ -594,6 +590,14 @@ impl Publisher {
     }
 }
 
+/// The runtime the AMQP client runs on: one thread, owned by the caller.
+pub(crate) fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ExportError::io("cannot start", "the AMQP client's runtime", e))
+}
+
 /// Deletes the queue of `target` and its messages (a no-op without one):
 /// benchmarks clean up after each run with it.
 pub fn delete_queue(target: &AmqpTarget) -> Result<()> {
@@ -604,11 +608,7 @@ pub fn delete_queue(target: &AmqpTarget) -> Result<()> {
         target: target.describe(),
         reason: describe_lapin_error(&cause),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ExportError::io("cannot start", "the AMQP client's runtime", e))?;
-    runtime.block_on(async {
+    client_runtime()?.block_on(async {
         let connection = Connection::connect(&target.uri, ConnectionProperties::default())
             .await
             .map_err(failure)?;

@@ -12,6 +12,7 @@ mod parquet;
 
 use std::path::PathBuf;
 
+pub(crate) use amqp::client_runtime;
 pub use amqp::{AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, delete_queue};
 pub use atomic_file::AtomicFile;
 pub use ndjson::NdjsonSink;
