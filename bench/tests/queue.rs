@@ -95,6 +95,29 @@ fn wait_for_progress(child: &mut Child, checkpoint: &Path, groups: u64) {
     }
 }
 
+/// Declares a queue that is not durable, as another program might have.
+fn declare_transient_queue(broker: &str, name: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = lapin::Connection::connect(broker, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .queue_declare(
+                name.into(),
+                lapin::options::QueueDeclareOptions::default(),
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        connection.close(200, "declared".into()).await.unwrap();
+    });
+}
+
 fn rabbitmq(action: &str) {
     let status = Command::new("bash")
         .arg(repository().join("scripts/rabbitmq.sh"))
@@ -280,6 +303,19 @@ fn queue_errors_are_one_clear_line() {
     let stderr = stderr_of(&output);
     assert!(stderr.contains("--max-message-bytes"), "{stderr}");
     assert!(stderr.contains("group 0"), "{stderr}");
+
+    // A queue someone declared with other arguments (not durable here).
+    let other = queue_url("other-arguments");
+    let name = other.rsplit_once("queue=").unwrap().1.to_string();
+    declare_transient_queue(&broker(), &name);
+    let output = export_to_queue(&data, &other, &[]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("PRECONDITION_FAILED"), "{stderr}");
+    assert!(
+        stderr.contains("the queue exists with other arguments"),
+        "{stderr}"
+    );
 
     // A checkpoint of another export is refused and kept.
     let checkpoint = dir.path().join("checkpoint.json");
