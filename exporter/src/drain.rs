@@ -70,10 +70,10 @@ pub fn drain<S: MessageSink>(
         let mut batch = MessageBatch::default();
         let mut last_tag = None;
         loop {
-            let got = channel
-                .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false })
+            let get = channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false });
+            let got = crate::sink::within("reading the queue", get)
                 .await
-                .map_err(|cause| failure(cause.to_string()))?;
+                .map_err(failure)?;
             let Some(message) = got else { break };
             let delivery = message.delivery;
             last_tag = Some(delivery.delivery_tag);

@@ -423,32 +423,33 @@ impl Publisher {
 
     /// Connects, opens a confirming channel and declares the queue.
     async fn open(&mut self) -> Result<()> {
-        let connection = Connection::connect(&self.target.uri, ConnectionProperties::default())
+        let connection = within(
+            "connecting",
+            Connection::connect(&self.target.uri, ConnectionProperties::default()),
+        )
+        .await
+        .map_err(|cause| self.error(cause))?;
+        let channel = within("opening a channel", connection.create_channel())
             .await
-            .map_err(|cause| self.error(describe_lapin_error(&cause)))?;
-        let channel = connection
-            .create_channel()
-            .await
-            .map_err(|cause| self.error(describe_lapin_error(&cause)))?;
+            .map_err(|cause| self.error(cause))?;
         if let Some(queue) = &self.target.queue {
-            channel
-                .queue_declare(
-                    queue.as_str().into(),
-                    QueueDeclareOptions::durable(),
-                    FieldTable::default(),
-                )
+            let declare = channel.queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions::durable(),
+                FieldTable::default(),
+            );
+            within("declaring the queue", declare)
                 .await
                 .map_err(|cause| {
-                    self.error(format!(
-                        "cannot declare the durable queue {queue}: {}",
-                        describe_lapin_error(&cause)
-                    ))
+                    self.error(format!("cannot declare the durable queue {queue}: {cause}"))
                 })?;
         }
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(|cause| self.error(describe_lapin_error(&cause)))?;
+        within(
+            "enabling publisher confirms",
+            channel.confirm_select(ConfirmSelectOptions::default()),
+        )
+        .await
+        .map_err(|cause| self.error(cause))?;
         self.connection = Some(connection);
         self.channel = Some(channel);
         Ok(())
@@ -459,7 +460,12 @@ impl Publisher {
     async fn recover(&mut self, cause: String) -> Result<()> {
         self.channel = None;
         if let Some(connection) = self.connection.take() {
-            let _ = connection.close(0, "predbench reconnects".into()).await;
+            // A connection the broker dropped may never answer a close.
+            let _ = within(
+                "closing",
+                connection.close(0, "predbench reconnects".into()),
+            )
+            .await;
         }
         let started = Instant::now();
         let mut delay = Duration::from_millis(100);
@@ -499,16 +505,16 @@ impl Publisher {
             .with_message_id(message.group.to_string().into())
             .with_content_type("application/json".into())
             .with_delivery_mode(2);
-        channel
-            .basic_publish(
-                self.target.exchange.as_str().into(),
-                self.target.routing_key.as_str().into(),
-                BasicPublishOptions::default(),
-                message.payload(),
-                properties,
-            )
+        let publish = channel.basic_publish(
+            self.target.exchange.as_str().into(),
+            self.target.routing_key.as_str().into(),
+            BasicPublishOptions::default(),
+            message.payload(),
+            properties,
+        );
+        within("publishing", publish)
             .await
-            .map_err(|cause| self.error(describe_lapin_error(&cause)))
+            .map_err(|cause| self.error(cause))
     }
 
     /// Publishes every batch received, then waits for every confirm.
@@ -540,7 +546,7 @@ impl Publisher {
         }
         self.write_checkpoint(true)?;
         if let Some(connection) = self.connection.take() {
-            let _ = connection.close(200, "predbench is done".into()).await;
+            let _ = within("closing", connection.close(200, "predbench is done".into())).await;
         }
         Ok(self.report.clone())
     }
@@ -550,7 +556,7 @@ impl Publisher {
     async fn settle_oldest(&mut self) -> Result<()> {
         let confirm = self.in_flight[0].confirm.take();
         let outcome = match confirm {
-            Some(confirm) => confirm.await.map_err(|cause| describe_lapin_error(&cause)),
+            Some(confirm) => within("waiting for a confirm", confirm).await,
             None => Err("not published".to_string()),
         };
         match outcome {
@@ -587,6 +593,24 @@ impl Publisher {
             complete,
         }
         .write(&checkpointing.path)
+    }
+}
+
+/// How long one broker operation (connecting, publishing, a confirm) may take
+/// before the connection is taken for lost: a broker that restarts can leave
+/// an operation waiting forever on a connection that is gone.
+pub(crate) const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Awaits `operation` for at most [`OPERATION_TIMEOUT`]; an error or a
+/// timeout becomes one line.
+pub(crate) async fn within<T>(
+    what: &str,
+    operation: impl std::future::Future<Output = lapin::Result<T>>,
+) -> std::result::Result<T, String> {
+    match tokio::time::timeout(OPERATION_TIMEOUT, operation).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(cause)) => Err(describe_lapin_error(&cause)),
+        Err(_) => Err(format!("{what}: no answer within {OPERATION_TIMEOUT:?}")),
     }
 }
 

@@ -12,8 +12,8 @@ mod parquet;
 
 use std::path::PathBuf;
 
-pub(crate) use amqp::client_runtime;
 pub use amqp::{AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, delete_queue};
+pub(crate) use amqp::{client_runtime, within};
 pub use atomic_file::AtomicFile;
 pub use ndjson::NdjsonSink;
 pub use null::NullSink;
