@@ -170,6 +170,10 @@ pub struct CompareArgs {
     /// own, deleted after every run).
     #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
     pub amqp: String,
+    /// The payload budget of `--groupings packed`: messages hold as many
+    /// predictions as fit under it (SQS 256 KiB, Kafka 1 MiB).
+    #[arg(long, value_parser = parse_size_arg, default_value = "256KiB")]
+    pub max_message_bytes: u64,
     /// Publisher-confirm windows `--sinks amqp` measures.
     #[arg(long, value_delimiter = ',', default_value = "1024")]
     pub confirm_windows: Vec<usize>,
@@ -225,7 +229,9 @@ pub struct ExportArgs {
     /// How to do it.
     #[arg(long, value_enum, default_value_t = StrategyArg::Rayon)]
     pub strategy: StrategyArg,
-    /// Which rows share a message: modulo (the seed's, members G rows apart) or contiguous.
+    /// Which rows share a message: modulo (the seed's, members G rows apart),
+    /// contiguous (K neighbours), or packed (as many neighbours as fit under
+    /// --max-message-bytes).
     #[arg(long, value_enum, default_value_t = GroupingArg::Modulo)]
     pub grouping: GroupingArg,
     /// Predictions per message, K.
@@ -238,8 +244,9 @@ pub struct ExportArgs {
     /// Queue sink: messages published and not yet confirmed by the broker, at most.
     #[arg(long, default_value_t = 1024)]
     pub confirm_window: usize,
-    /// A message larger than this many bytes is an error naming its group
-    /// (the queue's payload limit: SQS 256 KiB, Kafka 1 MiB by default), e.g. 256KiB.
+    /// The queue's payload limit (SQS 256 KiB, Kafka 1 MiB by default), e.g.
+    /// 256KiB: a message larger than this is an error naming its group; with
+    /// --grouping packed, the size messages are packed to.
     #[arg(long, value_parser = parse_size_arg)]
     pub max_message_bytes: Option<u64>,
     /// Queue sink: record here the group below which every message is confirmed.
@@ -322,6 +329,11 @@ pub struct VerifyArgs {
     /// Predictions per message, K.
     #[arg(long, default_value_t = 10)]
     pub group_size: u64,
+    /// Every message must be at most this many bytes, e.g. 256KiB; with
+    /// --grouping packed, the budget the export was packed to (every message
+    /// must also be full: the next prediction would not have fit).
+    #[arg(long, value_parser = parse_size_arg)]
+    pub max_message_bytes: Option<u64>,
     /// Check completeness and values only (for exports numbered differently: DuckDB, Polars, Spark).
     #[arg(long)]
     pub any_grouping: bool,
@@ -368,6 +380,8 @@ pub enum GroupingArg {
     Modulo,
     /// Row s in group s / K.
     Contiguous,
+    /// Consecutive rows, as many per message as fit under --max-message-bytes.
+    Packed,
 }
 
 /// `--nulls`.

@@ -366,16 +366,21 @@ fn compare_scale(
         export_plans.insert(0, disk_floor_plan(args, rows, opened.bytes, false, &label));
         export_plans.insert(1, disk_floor_plan(args, rows, opened.bytes, true, &label));
     }
-    let baseline_messages = if args.sinks.contains(&SinkKindArg::Amqp) {
-        let path = args
-            .data_dir
-            .join(format!("baseline-messages-{rows}.parquet"));
-        prepare_baseline_messages(&dataset, &path, args, session)?;
-        export_plans.extend(publish_plans(args, rows, threads, &path, &label, session));
-        Some(path)
-    } else {
-        None
-    };
+    // The queue's baseline publishes each grouping's messages, made beforehand.
+    let mut baseline_messages = Vec::new();
+    if args.sinks.contains(&SinkKindArg::Amqp) {
+        for &grouping in &args.groupings {
+            let path = args.data_dir.join(format!(
+                "baseline-messages-{}-{rows}.parquet",
+                arg_name(grouping)
+            ));
+            prepare_baseline_messages(&dataset, &path, grouping, args, session)?;
+            export_plans.extend(publish_plans(
+                args, rows, threads, &path, grouping, &label, session,
+            ));
+            baseline_messages.push(path);
+        }
+    }
     for run in 1..=args.runs {
         for plan in &export_plans {
             if let Some(queue) = &plan.queue {
@@ -390,7 +395,7 @@ fn compare_scale(
             }
         }
     }
-    if let Some(path) = baseline_messages {
+    for path in baseline_messages {
         remove_output(&path, false);
     }
     if args.clean && !matches!(choice, DatasetChoice::Existing(_)) {
@@ -747,6 +752,10 @@ fn export_plans(
                 if let Some(window) = window {
                     command.extend(["--confirm-window".to_string(), window.to_string()]);
                 }
+                let budget = packing_budget(args, grouping);
+                if let Some(budget) = budget {
+                    command.extend(["--max-message-bytes".to_string(), budget.to_string()]);
+                }
                 let writes_file = matches!(sink, SinkKindArg::Parquet | SinkKindArg::Ndjson);
                 let mut plan = Planned::new(
                     Configuration {
@@ -778,6 +787,7 @@ fn export_plans(
                         &checked,
                         Some(&grouping_name),
                         args.group_size,
+                        budget,
                         threads,
                     ));
                 }
@@ -839,6 +849,7 @@ fn export_plans(
                 &output,
                 grouping,
                 args.group_size,
+                None,
                 threads,
             ));
         }
@@ -866,17 +877,20 @@ fn broker_missing(target: &AmqpTarget) -> Option<String> {
 }
 
 /// Makes the messages the queue baseline publishes: an unmeasured `rayon`
-/// export of the dataset (modulo grouping) into a Parquet file.
+/// export of the dataset with `grouping` into a Parquet file.
 fn prepare_baseline_messages(
     dataset: &Path,
     output: &Path,
+    grouping: GroupingArg,
     args: &CompareArgs,
     session: &Session,
 ) -> anyhow::Result<()> {
-    let command = [
+    let mut command = vec![
         "export".to_string(),
         "--input".into(),
         dataset.display().to_string(),
+        "--grouping".into(),
+        arg_name(grouping),
         "--group-size".into(),
         args.group_size.to_string(),
         "--sink".into(),
@@ -884,7 +898,13 @@ fn prepare_baseline_messages(
         "--force".into(),
         "--quiet".into(),
     ];
-    let log = session.log_dir.join("prepare-baseline-messages.log");
+    if let Some(budget) = packing_budget(args, grouping) {
+        command.extend(["--max-message-bytes".to_string(), budget.to_string()]);
+    }
+    let log = session.log_dir.join(format!(
+        "prepare-baseline-messages-{}.log",
+        arg_name(grouping)
+    ));
     let measurement = run_measured(&session.program, &command, &log)?;
     if !measurement.exit.success() {
         anyhow::bail!(
@@ -895,20 +915,23 @@ fn prepare_baseline_messages(
     Ok(())
 }
 
-/// The queue's baseline: `predbench publish` of the same messages, already
-/// serialized, with the queue sink's settings, once per confirm window.
+/// The queue's baseline: `predbench publish` of the same messages (those of
+/// `grouping`), already serialized, with the queue sink's settings, once per
+/// confirm window.
 fn publish_plans(
     args: &CompareArgs,
     rows: u64,
     threads: usize,
     messages: &Path,
+    grouping: GroupingArg,
     label: &str,
     session: &Session,
 ) -> Vec<Planned> {
+    let grouping_name = arg_name(grouping);
     args.confirm_windows
         .iter()
         .map(|&window| {
-            let (url, target) = queue_target(args, &format!("baseline-w{window}"));
+            let (url, target) = queue_target(args, &format!("baseline-{grouping_name}-w{window}"));
             let command = vec![
                 session.program.clone(),
                 "publish".into(),
@@ -922,7 +945,7 @@ fn publish_plans(
             ];
             let mut configuration = Configuration::unparameterised(
                 Kind::Publish,
-                &format!("publish pre-serialized amqp window {window}"),
+                &format!("publish pre-serialized {grouping_name} amqp window {window}"),
                 rows,
                 args.seed,
                 threads,
@@ -930,6 +953,7 @@ fn publish_plans(
             );
             configuration.dataset = label.to_string();
             configuration.sink = Some("amqp".to_string());
+            configuration.grouping = Some(grouping_name.clone());
             configuration.group_size = Some(args.group_size);
             let mut plan = Planned::new(configuration, None);
             plan.unavailable = broker_missing(&target);
@@ -1058,6 +1082,7 @@ fn verify_command(
     output: &Path,
     grouping: Option<&str>,
     group_size: u64,
+    max_message_bytes: Option<u64>,
     threads: usize,
 ) -> Vec<String> {
     let mut command = vec![
@@ -1078,7 +1103,15 @@ fn verify_command(
         Some(grouping) => command.extend(["--grouping".to_string(), grouping.to_string()]),
         None => command.push("--any-grouping".into()),
     }
+    if let Some(budget) = max_message_bytes {
+        command.extend(["--max-message-bytes".to_string(), budget.to_string()]);
+    }
     command
+}
+
+/// `--max-message-bytes` of a configuration: the budget of `packed`, nothing for the others.
+fn packing_budget(args: &CompareArgs, grouping: GroupingArg) -> Option<u64> {
+    (grouping == GroupingArg::Packed).then_some(args.max_message_bytes)
 }
 
 /// Runs one planned configuration once, records it (saving the records file

@@ -63,6 +63,7 @@ pub fn grouping(arg: GroupingArg) -> Grouping {
     match arg {
         GroupingArg::Modulo => Grouping::Modulo,
         GroupingArg::Contiguous => Grouping::Contiguous,
+        GroupingArg::Packed => Grouping::Packed,
     }
 }
 
@@ -102,6 +103,7 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             },
         },
         shard: args.shard.unwrap_or(Shard::WHOLE),
+        max_message_bytes: args.max_message_bytes,
         resume_from_group: 0,
         decode_ahead: match args.decode_ahead {
             DecodeAheadArg::Auto => None,
@@ -147,21 +149,16 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             &mut progress,
         ),
         SinkSpec::Amqp(target) => {
-            let Some(options) = resume_options(&args, &options, &dataset, target)? else {
+            let Some((options, start)) = resume_options(&args, &options, &dataset, target)? else {
                 bar.finish_and_clear();
                 return Ok(ExitCode::SUCCESS);
             };
-            let first_group = options.groups(&GroupLayout::new(
-                options.grouping,
-                dataset.rows,
-                options.group_size,
-            )?);
             let sink = AmqpSink::connect(
                 target.clone(),
                 AmqpOptions {
                     confirm_window: args.confirm_window,
-                    first_group: first_group.start,
-                    max_message_bytes: args.max_message_bytes,
+                    first_group: start.first_message,
+                    predictions_before: start.predictions_before,
                     retry_for: std::time::Duration::from_secs(args.retry_seconds),
                     checkpoint: args.checkpoint.as_ref().map(|path| Checkpointing {
                         path: path.clone(),
@@ -219,15 +216,18 @@ fn report_export(
             )
         };
         println!(
-            "{}{shard} {:?} grouping, K={}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
+            "{}{shard} {}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
              {:.0} rows/s, {:.1} MB/s of JSON, peak RSS {}{}",
             if mode.is_empty() {
                 options.strategy.name()
             } else {
                 mode
             },
-            options.grouping,
-            options.group_size,
+            describe_grouping(
+                options.grouping,
+                options.group_size,
+                options.max_message_bytes
+            ),
             summary.input_rows,
             summary.sink.messages,
             format_bytes(summary.sink.message_bytes),
@@ -250,6 +250,20 @@ fn report_export(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `modulo grouping, K=10` or `packed grouping, at most 262144 bytes a message`.
+fn describe_grouping(
+    grouping: Grouping,
+    group_size: u64,
+    max_message_bytes: Option<u64>,
+) -> String {
+    match (grouping, max_message_bytes) {
+        (Grouping::Packed, Some(limit)) => {
+            format!("packed grouping, at most {limit} bytes a message")
+        }
+        (grouping, _) => format!("{} grouping, K={group_size}", grouping.name()),
+    }
+}
+
 /// What a queue checkpoint must match to be resumed: the dataset, the
 /// options that decide the messages, the shard and the target.
 fn checkpoint_identity(
@@ -261,6 +275,7 @@ fn checkpoint_identity(
         "dataset": DatasetFingerprint::of(dataset),
         "grouping": options.grouping,
         "group_size": options.group_size,
+        "max_message_bytes": options.max_message_bytes,
         "nulls": options.message.nulls,
         "non_finite": options.message.non_finite,
         "shard": options.shard,
@@ -268,21 +283,37 @@ fn checkpoint_identity(
     })
 }
 
+/// Where a queue export starts: the `message_id` of its first message and the
+/// predictions confirmed before it.
+struct QueueStart {
+    first_message: u64,
+    predictions_before: u64,
+}
+
 /// For the queue sink with --checkpoint: refuses a checkpoint that exists
 /// without --resume, or that belongs to another export; with --resume,
-/// starts after the confirmed groups. `None` when the checkpoint says the
-/// export is complete.
+/// starts after the confirmed messages (for `packed`, at the row the first
+/// unconfirmed message starts at: packing from there makes the same
+/// messages). `None` when the checkpoint says the export is complete.
 fn resume_options(
     args: &ExportArgs,
     options: &ExportOptions,
     dataset: &Dataset,
     target: &AmqpTarget,
-) -> anyhow::Result<Option<ExportOptions>> {
+) -> anyhow::Result<Option<(ExportOptions, QueueStart)>> {
+    let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
+    let from_the_start = QueueStart {
+        first_message: match options.grouping {
+            Grouping::Packed => 0,
+            Grouping::Modulo | Grouping::Contiguous => options.groups(&layout).start,
+        },
+        predictions_before: 0,
+    };
     let Some(path) = &args.checkpoint else {
-        return Ok(Some(options.clone()));
+        return Ok(Some((options.clone(), from_the_start)));
     };
     if !path.exists() {
-        return Ok(Some(options.clone()));
+        return Ok(Some((options.clone(), from_the_start)));
     }
     if !args.resume {
         bail!(
@@ -307,17 +338,32 @@ fn resume_options(
         }
         return Ok(None);
     }
+    let resume_from_group = match options.grouping {
+        // The packed layout's groups are rows.
+        Grouping::Packed => checkpoint.confirmed_predictions,
+        Grouping::Modulo | Grouping::Contiguous => checkpoint.confirmed_below,
+    };
     if !args.quiet {
+        let row = match options.grouping {
+            Grouping::Packed => format!(" at row {resume_from_group}"),
+            Grouping::Modulo | Grouping::Contiguous => String::new(),
+        };
         eprintln!(
-            "resuming from group {} ({}: every message before it is confirmed)",
+            "resuming from group {}{row} ({}: every message before it is confirmed)",
             checkpoint.confirmed_below,
             path.display()
         );
     }
-    Ok(Some(ExportOptions {
-        resume_from_group: checkpoint.confirmed_below,
-        ..options.clone()
-    }))
+    Ok(Some((
+        ExportOptions {
+            resume_from_group,
+            ..options.clone()
+        },
+        QueueStart {
+            first_message: checkpoint.confirmed_below,
+            predictions_before: checkpoint.confirmed_predictions,
+        },
+    )))
 }
 
 /// Runs `predbench drain`.
@@ -521,6 +567,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         any_grouping: args.any_grouping,
         id_column: args.id_column.clone(),
         non_finite: non_finite(args.non_finite),
+        max_message_bytes: args.max_message_bytes,
         max_reported: args.max_problems,
         threads: args.threads.unwrap_or_else(available_cores),
     };
@@ -532,9 +579,18 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let what = if args.any_grouping {
         "every id once, values equal".to_string()
     } else {
+        let full = if options.layout_grouping == Grouping::Packed {
+            ", every message full"
+        } else {
+            ""
+        };
         format!(
-            "{:?} grouping, K={}, every id once, values equal",
-            options.layout_grouping, args.group_size
+            "{}, every id once, values equal{full}",
+            describe_grouping(
+                options.layout_grouping,
+                args.group_size,
+                args.max_message_bytes
+            )
         )
     };
     if report.is_ok() {

@@ -72,6 +72,58 @@ fn export_then_verify_round_trip() {
 }
 
 #[test]
+fn packed_export_then_verify_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_dataset(dir.path());
+    let out = dir.path().join("packed.parquet");
+    let sink = format!("parquet:{}", out.display());
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", "--input", &data, "--sink", &sink, "--force"];
+        args.extend_from_slice(extra);
+        predbench(&args)
+    };
+    // Without a budget, packing has nothing to pack to.
+    let output = export(&["--grouping", "packed"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_of(&output).contains("--max-message-bytes"));
+    let output = export(&["--grouping", "packed", "--max-message-bytes", "64KiB"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("packed grouping, at most 65536 bytes a message: 3000 rows -> "),
+        "{stdout}"
+    );
+    let verify = |budget: &str| {
+        let output = predbench(&[
+            "verify",
+            "--input",
+            &data,
+            "--messages",
+            out.to_str().unwrap(),
+            "--grouping",
+            "packed",
+            "--max-message-bytes",
+            budget,
+        ]);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = verify("64KiB");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("3000 predictions"), "{stdout}");
+    assert!(stdout.contains("every message full"), "{stdout}");
+    // The same messages claimed to be packed to another budget.
+    let (code, stdout) = verify("128KiB");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("not packed full"), "{stdout}");
+    let (code, stdout) = verify("32KiB");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("over the limit of 32768"), "{stdout}");
+}
+
+#[test]
 fn bad_input_fails_cleanly_and_leaves_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let data = small_dataset(dir.path());

@@ -54,7 +54,7 @@ impl<'a> ChunkReader<'a> {
         let decode_rows = groups_per_chunk.clamp(1024, 65_536) as usize;
         // Decoders run up to two chunks ahead of the reader.
         let rows_per_take = match layout.grouping {
-            Grouping::Contiguous => groups_per_chunk * layout.group_size,
+            Grouping::Contiguous | Grouping::Packed => groups_per_chunk * layout.group_size,
             Grouping::Modulo => groups_per_chunk,
         };
         let depth = 2 * rows_per_take.div_ceil(decode_rows as u64) as usize + 1;
@@ -66,7 +66,9 @@ impl<'a> ChunkReader<'a> {
             None => Cursor::Inline(dataset.cursor(rows, decode_rows)),
         };
         let cursors = match layout.grouping {
-            Grouping::Contiguous => vec![start(layout.contiguous_rows(&groups))],
+            Grouping::Contiguous | Grouping::Packed => {
+                vec![start(layout.contiguous_rows(&groups))]
+            }
             Grouping::Modulo => (0..layout.member_slices())
                 .map(|member| start(layout.member_slice(member, &groups)))
                 .collect(),
@@ -82,7 +84,7 @@ impl<'a> ChunkReader<'a> {
     fn read_chunk(&mut self, groups: Range<u64>) -> Result<MessageChunk> {
         let layout = self.layout;
         match layout.grouping {
-            Grouping::Contiguous => {
+            Grouping::Contiguous | Grouping::Packed => {
                 let rows = layout.contiguous_rows(&groups);
                 let batch = self.cursors[0].take((rows.end - rows.start) as usize)?;
                 let count = batch.num_rows() as u32;

@@ -126,9 +126,8 @@ pub fn drain<S: MessageSink>(
 
 /// Appends the message `data` to `batch`.
 pub fn push(batch: &mut MessageBatch, data: &[u8]) {
-    batch.bytes.extend_from_slice(data);
-    batch.ends.push(batch.bytes.len());
-    batch.rows += count_predictions(data);
+    let rows = u32::try_from(count_predictions(data)).unwrap_or(u32::MAX);
+    batch.push(data, rows);
 }
 
 /// Predictions in a message: top-level objects of its JSON array.

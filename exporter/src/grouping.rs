@@ -1,5 +1,11 @@
-//! Which message each row goes to: the seed's `modulo` grouping and the
-//! shuffle-free `contiguous` one, as defined in MISSION.md.
+//! Which message each row goes to: the seed's `modulo` grouping, the
+//! shuffle-free `contiguous` one and `packed`, as defined in MISSION.md.
+//!
+//! `packed` puts as many consecutive rows in a message as fit under a byte
+//! budget, so its message boundaries depend on the encoded rows and no layout
+//! can say them in advance. Its layout is that of one-row groups read in
+//! order (`contiguous` with K = 1); the sink's packing stage
+//! ([`crate::sink::PayloadBudget`]) joins them into messages.
 
 use std::ops::Range;
 
@@ -15,6 +21,20 @@ pub enum Grouping {
     Modulo,
     /// Row `s` in group `s / K`; members are neighbours.
     Contiguous,
+    /// Consecutive rows, as many per message as fit under `--max-message-bytes`.
+    /// The layout holds one-row groups (see the module comment).
+    Packed,
+}
+
+impl Grouping {
+    /// The command-line name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Grouping::Modulo => "modulo",
+            Grouping::Contiguous => "contiguous",
+            Grouping::Packed => "packed",
+        }
+    }
 }
 
 /// The groups of a dataset of `rows` rows with `group_size` predictions per message.
@@ -31,14 +51,19 @@ pub struct GroupLayout {
 }
 
 impl GroupLayout {
-    /// The layout for `rows` rows; `group_size` must be at least 1.
+    /// The layout for `rows` rows; `group_size` must be at least 1 (and is
+    /// taken as 1 for `packed`, whose layout groups are single rows).
     pub fn new(grouping: Grouping, rows: u64, group_size: u64) -> Result<Self> {
         if group_size == 0 {
             return Err(ExportError::invalid("--group-size", "must be at least 1"));
         }
+        let group_size = match grouping {
+            Grouping::Packed => 1,
+            Grouping::Modulo | Grouping::Contiguous => group_size,
+        };
         let groups = match grouping {
             Grouping::Modulo => rows / group_size + 1,
-            Grouping::Contiguous => rows.div_ceil(group_size),
+            Grouping::Contiguous | Grouping::Packed => rows.div_ceil(group_size),
         };
         Ok(GroupLayout {
             grouping,
@@ -52,7 +77,7 @@ impl GroupLayout {
     pub fn group_of(&self, sequential_id: u64) -> u64 {
         match self.grouping {
             Grouping::Modulo => sequential_id % self.groups,
-            Grouping::Contiguous => sequential_id / self.group_size,
+            Grouping::Contiguous | Grouping::Packed => sequential_id / self.group_size,
         }
     }
 
@@ -61,11 +86,12 @@ impl GroupLayout {
         match self.grouping {
             // Group g holds g, g + G, ...: it is empty exactly when g >= N.
             Grouping::Modulo => 0..self.groups.min(self.rows),
-            Grouping::Contiguous => 0..self.groups,
+            Grouping::Contiguous | Grouping::Packed => 0..self.groups,
         }
     }
 
-    /// Number of messages an export produces.
+    /// Number of messages an export produces (for `packed`: of one-row groups,
+    /// before packing).
     pub fn message_count(&self) -> u64 {
         let groups = self.non_empty_groups();
         groups.end - groups.start
@@ -76,7 +102,7 @@ impl GroupLayout {
         // Modulo: G * K > N, so the stride G never yields more than K members.
         let (first, step) = match self.grouping {
             Grouping::Modulo => (group, self.groups),
-            Grouping::Contiguous => (group * self.group_size, 1),
+            Grouping::Contiguous | Grouping::Packed => (group * self.group_size, 1),
         };
         (0..self.group_size)
             .map(move |index| first + index * step)
@@ -106,14 +132,14 @@ impl GroupLayout {
                     slice.end - slice.start
                 })
                 .sum(),
-            Grouping::Contiguous => {
+            Grouping::Contiguous | Grouping::Packed => {
                 let rows = self.contiguous_rows(groups);
                 rows.end - rows.start
             }
         }
     }
 
-    /// For `contiguous`: the rows of the groups `groups`.
+    /// For `contiguous` and `packed`: the rows of the groups `groups`.
     pub fn contiguous_rows(&self, groups: &Range<u64>) -> Range<u64> {
         (groups.start * self.group_size).min(self.rows)
             ..(groups.end * self.group_size).min(self.rows)
@@ -143,7 +169,7 @@ mod tests {
     fn every_row_lands_in_exactly_one_non_empty_group() {
         for rows in [0, 1, 5, 9, 10, 11, 99, 100, 101, 1234] {
             for group_size in [1, 2, 3, 10, 1000] {
-                for grouping in [Grouping::Modulo, Grouping::Contiguous] {
+                for grouping in [Grouping::Modulo, Grouping::Contiguous, Grouping::Packed] {
                     check_partition(&GroupLayout::new(grouping, rows, group_size).unwrap());
                 }
             }
@@ -177,7 +203,7 @@ mod tests {
 
     #[test]
     fn rows_in_counts_the_members_of_a_range_of_groups() {
-        for grouping in [Grouping::Modulo, Grouping::Contiguous] {
+        for grouping in [Grouping::Modulo, Grouping::Contiguous, Grouping::Packed] {
             for rows in [0u64, 7, 100, 1234] {
                 let layout = GroupLayout::new(grouping, rows, 10).unwrap();
                 let all = layout.non_empty_groups();

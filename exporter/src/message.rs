@@ -76,6 +76,8 @@ pub struct MessageBatch {
     pub bytes: Vec<u8>,
     /// End offset of every message in `bytes`.
     pub ends: Vec<usize>,
+    /// Predictions in every message.
+    pub message_rows: Vec<u32>,
     /// Predictions (rows) in these messages.
     pub rows: u64,
 }
@@ -89,6 +91,14 @@ impl MessageBatch {
     /// True when there is no message.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// Appends a message of `rows` predictions.
+    pub fn push(&mut self, message: &[u8], rows: u32) {
+        self.bytes.extend_from_slice(message);
+        self.ends.push(self.bytes.len());
+        self.message_rows.push(rows);
+        self.rows += u64::from(rows);
     }
 
     /// The messages as byte slices.
@@ -224,8 +234,10 @@ pub fn encode_chunk(chunk: &MessageChunk, options: &MessageOptions) -> Result<Me
 fn encode_with(chunk: &MessageChunk, encoder: &mut dyn RowEncoder) -> MessageBatch {
     let mut bytes = Vec::with_capacity(chunk.order.len() * 64 * (chunk.batch.num_columns() + 1));
     let mut ends = Vec::with_capacity(chunk.ends.len());
+    let mut message_rows = Vec::with_capacity(chunk.ends.len());
     let mut start = 0usize;
     for &end in &chunk.ends {
+        message_rows.push(end - start as u32);
         bytes.push(b'[');
         for (position, &row) in chunk.order[start..end as usize].iter().enumerate() {
             if position > 0 {
@@ -240,6 +252,7 @@ fn encode_with(chunk: &MessageChunk, encoder: &mut dyn RowEncoder) -> MessageBat
     MessageBatch {
         bytes,
         ends,
+        message_rows,
         rows: chunk.order.len() as u64,
     }
 }

@@ -1,6 +1,9 @@
 //! `verify`: proves an export complete and correct against its dataset: every
 //! id exactly once, every value bit-identical after parsing, and (unless
-//! `any_grouping`) every message holding exactly its group, in order.
+//! `any_grouping`) every message holding exactly its group, in order. A
+//! `packed` export is checked in two passes: the first reads every message's
+//! size and predictions (each under the budget, none that could have taken the
+//! next prediction), the second compares them with the rows they must hold.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,7 +23,7 @@ use serde_json::Value;
 use crate::chunk::ChunkReader;
 use crate::dataset::Dataset;
 use crate::error::{ExportError, Result};
-use crate::grouping::GroupLayout;
+use crate::grouping::{GroupLayout, Grouping};
 use crate::message::{
     EncoderChoice, MessageChunk, MessageOptions, NonFiniteMode, NullMode, encode_chunk,
 };
@@ -40,6 +43,10 @@ pub struct VerifyOptions {
     /// How the export wrote NaN and infinities: with `Null`, a JSON null
     /// stands for a non-finite value too (it cannot be told from a null).
     pub non_finite: NonFiniteMode,
+    /// The payload budget: every message must be at most this many bytes;
+    /// required for `packed`, whose messages must also be full (the next
+    /// prediction would not have fit).
+    pub max_message_bytes: Option<u64>,
     /// How many problems to describe.
     pub max_reported: usize,
     /// Worker threads.
@@ -631,6 +638,8 @@ fn parse_message<'a>(
 pub fn verify(dataset: &Dataset, messages: &Path, options: &VerifyOptions) -> Result<VerifyReport> {
     if options.any_grouping {
         verify_any_grouping(dataset, messages, options)
+    } else if options.layout_grouping == Grouping::Packed {
+        verify_packed(dataset, messages, options)
     } else {
         verify_grouping(dataset, messages, options)
     }
@@ -654,35 +663,47 @@ fn verify_grouping(
     options: &VerifyOptions,
 ) -> Result<VerifyReport> {
     let layout = GroupLayout::new(options.layout_grouping, dataset.rows, options.group_size)?;
-    let mut report = VerifyReport {
+    let report = VerifyReport {
         dataset_rows: dataset.rows,
         ..VerifyReport::default()
     };
-    let max = options.max_reported;
     let source = MessageSource::open(path)?;
     let mut expected = ChunkReader::new(dataset, layout, 65_536);
     let mut runs = source.runs()?;
+    let work_items = until_error(move || {
+        let chunk = expected.next().transpose()?;
+        let wanted = chunk
+            .as_ref()
+            .map_or(MESSAGES_PER_BATCH, |chunk| chunk.ends.len());
+        let (first_index, messages) = runs.take(wanted)?;
+        if chunk.is_none() && messages.len() == 0 {
+            return Ok(None);
+        }
+        Ok(Some(GroupedMessages {
+            expected: chunk,
+            first_index,
+            messages,
+        }))
+    });
+    check_messages(
+        dataset,
+        &source,
+        work_items,
+        layout.message_count(),
+        options,
+        report,
+    )
+}
+
+/// The items `next` makes until it says `None` or fails; the error is the
+/// last item.
+fn until_error<T>(mut next: impl FnMut() -> Result<Option<T>>) -> impl Iterator<Item = Result<T>> {
     let mut finished = false;
-    let work_items = std::iter::from_fn(move || {
+    std::iter::from_fn(move || {
         if finished {
             return None;
         }
-        let item = (|| {
-            let chunk = expected.next().transpose()?;
-            let wanted = chunk
-                .as_ref()
-                .map_or(MESSAGES_PER_BATCH, |chunk| chunk.ends.len());
-            let (first_index, messages) = runs.take(wanted)?;
-            if chunk.is_none() && messages.len() == 0 {
-                return Ok(None);
-            }
-            Ok(Some(GroupedMessages {
-                expected: chunk,
-                first_index,
-                messages,
-            }))
-        })();
-        match item {
+        match next() {
             Ok(Some(item)) => Some(Ok(item)),
             Ok(None) => None,
             Err(error) => {
@@ -690,8 +711,209 @@ fn verify_grouping(
                 Some(Err(error))
             }
         }
+    })
+}
+
+/// What the first pass of [`verify_packed`] learns of a run of messages.
+#[derive(Default)]
+struct PackedSizes {
+    /// Predictions in every message (0 for one that does not parse).
+    predictions: Vec<u32>,
+    /// Bytes of the first message's first prediction.
+    first_object: Option<usize>,
+    /// Bytes of the last message.
+    last_message: Option<usize>,
+    /// Problems only: the second pass counts messages and predictions.
+    report: VerifyReport,
+}
+
+/// Sizes and predictions of `texts`, messages `first_index..` of a packed
+/// export, with the problems they show on their own: a message over `limit`,
+/// an empty one, one that could have taken the next message's first prediction.
+fn packed_sizes(
+    path: &Path,
+    first_index: u64,
+    texts: &[&str],
+    limit: u64,
+    max: usize,
+) -> PackedSizes {
+    let mut sizes = PackedSizes::default();
+    let mut previous: Option<(u64, usize)> = None;
+    for (position, text) in texts.iter().enumerate() {
+        let index = first_index + position as u64;
+        let objects = match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
+            Ok(objects) => objects,
+            Err(error) => {
+                let problem = format!(
+                    "message {index} of {} is not a JSON array: {error}",
+                    path.display()
+                );
+                sizes.report.problem(max, || problem);
+                sizes.predictions.push(0);
+                previous = None;
+                continue;
+            }
+        };
+        sizes.predictions.push(objects.len() as u32);
+        if text.len() as u64 > limit {
+            sizes.report.problem(max, || {
+                format!(
+                    "message {index} is {} bytes, over the limit of {limit}",
+                    text.len()
+                )
+            });
+        }
+        let Some(first) = objects.first().map(|object| object.get().len()) else {
+            sizes
+                .report
+                .problem(max, || format!("message {index} is empty"));
+            previous = None;
+            continue;
+        };
+        if position == 0 {
+            sizes.first_object = Some(first);
+        }
+        if let Some((previous_index, previous_bytes)) = previous {
+            check_full(
+                &mut sizes.report,
+                previous_index,
+                previous_bytes,
+                first,
+                limit,
+                max,
+            );
+        }
+        previous = Some((index, text.len()));
+        sizes.last_message = Some(text.len());
+    }
+    if previous.is_none() {
+        sizes.last_message = None;
+    }
+    sizes
+}
+
+/// A packed message of `bytes` bytes followed by a prediction of `next`
+/// bytes: the prediction must not have fitted (`,` and the object).
+fn check_full(
+    report: &mut VerifyReport,
+    index: u64,
+    bytes: usize,
+    next: usize,
+    limit: u64,
+    max: usize,
+) {
+    if (bytes + 1 + next) as u64 <= limit {
+        report.problem(max, || {
+            format!(
+                "message {index} ({bytes} bytes) could have taken the next prediction \
+                 ({next} bytes) under the limit of {limit}: it is not packed full"
+            )
+        });
+    }
+}
+
+/// Verifies a `packed` export in two passes over its messages: sizes and
+/// predictions of every message (in parallel, runs of messages checked for
+/// the budget and fullness, their boundaries checked in order), then the
+/// messages against the consecutive rows they must hold, as
+/// [`verify_grouping`] does. Holds 4 bytes a message between the passes.
+fn verify_packed(dataset: &Dataset, path: &Path, options: &VerifyOptions) -> Result<VerifyReport> {
+    let Some(limit) = options.max_message_bytes else {
+        return Err(ExportError::invalid(
+            "--grouping",
+            "packed needs --max-message-bytes, the budget the export was packed to",
+        ));
+    };
+    let max = options.max_reported;
+    let source = MessageSource::open(path)?;
+    let mut report = VerifyReport {
+        dataset_rows: dataset.rows,
+        ..VerifyReport::default()
+    };
+    let mut predictions: Vec<u32> = Vec::new();
+    let mut last_message: Option<(u64, usize)> = None;
+    let mut runs = source.runs()?;
+    let first_pass = until_error(move || {
+        let (first_index, messages) = runs.take(MESSAGES_PER_BATCH)?;
+        Ok((messages.len() > 0).then_some((first_index, messages)))
     });
-    let expected_messages = layout.message_count();
+    ordered_parallel_map(
+        first_pass,
+        options.threads,
+        options.threads * 2,
+        |(first_index, messages)| {
+            let mut batch = None;
+            let texts = source.texts(&messages, &mut batch)?;
+            Ok((
+                first_index,
+                packed_sizes(path, first_index, &texts, limit, max),
+            ))
+        },
+        |_, (first_index, sizes)| {
+            if let (Some((index, bytes)), Some(next)) = (last_message, sizes.first_object) {
+                check_full(&mut report, index, bytes, next, limit, max);
+            }
+            last_message = sizes
+                .last_message
+                .map(|bytes| (first_index + sizes.predictions.len() as u64 - 1, bytes));
+            predictions.extend_from_slice(&sizes.predictions);
+            report.merge(sizes.report, max);
+            Ok(())
+        },
+    )?;
+
+    let mut rows = dataset.cursor(0..dataset.rows, 65_536);
+    let mut next_row = 0u64;
+    let mut runs = source.runs()?;
+    let counts = &predictions;
+    let work_items = until_error(move || {
+        let (first_index, messages) = runs.take(MESSAGES_PER_BATCH)?;
+        if messages.len() == 0 {
+            return Ok(None);
+        }
+        let first = first_index as usize;
+        let held = &counts[first..first + messages.len()];
+        let wanted: u64 = held.iter().map(|count| u64::from(*count)).sum();
+        let batch = rows.take(wanted as usize)?;
+        let available = batch.num_rows() as u32;
+        let mut end = 0u32;
+        let ends = held
+            .iter()
+            .map(|count| {
+                end = end.saturating_add(*count);
+                end.min(available)
+            })
+            .collect();
+        let expected = MessageChunk {
+            sequential_ids: (next_row..next_row + u64::from(available)).collect(),
+            order: (0..available).collect(),
+            ends,
+            batch,
+        };
+        next_row += u64::from(available);
+        Ok(Some(GroupedMessages {
+            expected: Some(expected),
+            first_index,
+            messages,
+        }))
+    });
+    let messages = predictions.len() as u64;
+    check_messages(dataset, &source, work_items, messages, options, report)
+}
+
+/// Compares every work item's messages with the rows they must hold on
+/// `options.threads` workers, adding to `report` (which may hold problems
+/// found already), then checks the totals.
+fn check_messages(
+    dataset: &Dataset,
+    source: &MessageSource,
+    work_items: impl Iterator<Item = Result<GroupedMessages>> + Send,
+    expected_messages: u64,
+    options: &VerifyOptions,
+    mut report: VerifyReport,
+) -> Result<VerifyReport> {
+    let max = options.max_reported;
+    let path = source.path.as_path();
     ordered_parallel_map(
         work_items,
         options.threads,
@@ -747,6 +969,18 @@ fn check_grouped(
     for (position, text) in texts.iter().enumerate() {
         let index = item.first_index + position as u64;
         report.messages += 1;
+        // A packed export's sizes were checked by the first pass.
+        let limit = options
+            .max_message_bytes
+            .filter(|_| options.layout_grouping != Grouping::Packed);
+        if let Some(limit) = limit.filter(|limit| text.len() as u64 > *limit) {
+            report.problem(max, || {
+                format!(
+                    "message {index} is {} bytes, over the limit of {limit}",
+                    text.len()
+                )
+            });
+        }
         let objects = match parse_message(path, index, text) {
             Ok(objects) => objects,
             Err(problem) => {

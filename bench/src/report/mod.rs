@@ -125,6 +125,8 @@ pub struct ConfigurationStats {
     pub threads: usize,
     /// Median messages produced.
     pub messages: u64,
+    /// The grouping of an export (or of the messages a baseline publishes).
+    pub grouping: Option<String>,
 }
 
 impl ConfigurationStats {
@@ -423,6 +425,7 @@ fn summarise<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> ConfigurationStat
         shard: runs[0].configuration.shard,
         threads: runs[0].configuration.threads,
         messages: median_of(|record| record.messages.unwrap_or(0) as f64) as u64,
+        grouping: runs[0].configuration.grouping.clone(),
     }
 }
 

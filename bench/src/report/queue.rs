@@ -25,20 +25,22 @@ pub fn render(out: &mut String, scales: &[Scale]) {
         "Exports into a RabbitMQ queue on this machine (durable queue, persistent messages, \
          publisher confirms, `message_id` = the group) beside `predbench publish`, which sends the \
          same messages already serialized with the same client and settings: its rate is the \
-         broker's ceiling here, and \"× baseline\" is what predbench's own work adds. Every \
-         output was drained back and checked by `predbench verify` where \"verified\" says so.\n"
+         broker's ceiling here, and \"× baseline\" is what predbench's own work adds. `packed` \
+         messages hold as many predictions as fit under the budget given to `compare \
+         --max-message-bytes` (256 KiB, SQS's limit, by default). Every output was drained back \
+         and checked by `predbench verify` where \"verified\" says so.\n"
     );
     for scale in scales {
         let _ = writeln!(out, "### {}\n", scale.title());
         let _ = writeln!(
             out,
-            "| configuration | session | median s | messages/s | MB/s of JSON | × baseline (same window) | peak RSS | verified |\n|---|---|---:|---:|---:|---:|---:|---|"
+            "| configuration | session | median s | messages/s | bytes a message | MB/s of JSON | × baseline (same messages, window) | peak RSS | verified |\n|---|---|---:|---:|---:|---:|---:|---:|---|"
         );
         for stats in scale.configurations.iter().filter(|stats| is_queue(stats)) {
             let Some(seconds) = stats.median_wall() else {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | failed | | | | | |",
+                    "| {} | {} | failed | | | | | | |",
                     stats.name, stats.session
                 );
                 continue;
@@ -48,6 +50,7 @@ pub fn render(out: &mut String, scales: &[Scale]) {
                     other.kind == Kind::Publish
                         && other.session == stats.session
                         && window_of(&other.name) == Some(window)
+                        && grouping_of(other) == grouping_of(stats)
                 })
             });
             let ratio = match baseline.and_then(ConfigurationStats::median_wall) {
@@ -62,10 +65,11 @@ pub fn render(out: &mut String, scales: &[Scale]) {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {seconds:.2} | {:.0} | {:.1} | {ratio} | {} | {verified} |",
+                "| {} | {} | {seconds:.2} | {:.0} | {} | {:.1} | {ratio} | {} | {verified} |",
                 stats.name,
                 stats.session,
                 stats.messages as f64 / seconds,
+                format_bytes(stats.produced_bytes / stats.messages.max(1)),
                 stats.produced_bytes as f64 / seconds / 1e6,
                 format_bytes(stats.peak_rss)
             );
@@ -76,6 +80,12 @@ pub fn render(out: &mut String, scales: &[Scale]) {
 
 fn is_queue(stats: &ConfigurationStats) -> bool {
     stats.name.contains(" amqp window ")
+}
+
+/// The grouping of the messages: a baseline recorded before baselines
+/// named theirs published modulo messages.
+fn grouping_of(stats: &ConfigurationStats) -> &str {
+    stats.grouping.as_deref().unwrap_or("modulo")
 }
 
 /// The confirm window in a configuration's name (`... amqp window 1024`).

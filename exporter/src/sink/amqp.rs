@@ -134,8 +134,9 @@ pub struct AmqpOptions {
     pub confirm_window: usize,
     /// The group (`message_id`) of the first message this run publishes.
     pub first_group: u64,
-    /// A message larger than this is an error, naming its group.
-    pub max_message_bytes: Option<u64>,
+    /// Predictions in the messages before `first_group` (a resumed run's
+    /// checkpoint), so that the checkpoint counts from the start.
+    pub predictions_before: u64,
     /// How long to keep retrying a lost connection before giving up.
     pub retry_for: Duration,
     /// Where to record the group below which every message is confirmed.
@@ -147,7 +148,7 @@ impl Default for AmqpOptions {
         AmqpOptions {
             confirm_window: 1024,
             first_group: 0,
-            max_message_bytes: None,
+            predictions_before: 0,
             retry_for: Duration::from_secs(60),
             checkpoint: None,
         }
@@ -171,6 +172,10 @@ pub struct Checkpoint {
     pub identity: serde_json::Value,
     /// Every message of a group below this one is confirmed.
     pub confirmed_below: u64,
+    /// Predictions in the confirmed messages; with `packed` grouping, the
+    /// sequential id the first unconfirmed message starts at.
+    #[serde(default)]
+    pub confirmed_predictions: u64,
     /// True once the export has finished.
     pub complete: bool,
 }
@@ -215,11 +220,10 @@ struct PublishReport {
 /// Publishes messages to RabbitMQ with confirms; see the module comment.
 pub struct AmqpSink {
     target: AmqpTarget,
-    max_message_bytes: Option<u64>,
     batches: Mutex<Option<tokio::sync::mpsc::Sender<Arc<MessageBatch>>>>,
     publisher: Mutex<Option<JoinHandle<Result<PublishReport>>>>,
-    /// Counts of what was handed to the publisher, and the next group.
-    state: Mutex<(Counts, u64)>,
+    /// Counts of what was handed to the publisher.
+    counts: Mutex<Counts>,
 }
 
 impl AmqpSink {
@@ -262,10 +266,9 @@ impl AmqpSink {
         }
         Ok(AmqpSink {
             target,
-            max_message_bytes: options.max_message_bytes,
             batches: Mutex::new(Some(sender)),
             publisher: Mutex::new(Some(publisher)),
-            state: Mutex::new((Counts::default(), options.first_group)),
+            counts: Mutex::new(Counts::default()),
         })
     }
 
@@ -304,32 +307,16 @@ impl MessageSink for AmqpSink {
     }
 
     fn write(&self, batch: MessageBatch) -> Result<()> {
-        let mut state = self.state.lock().expect("sink lock poisoned");
-        let (counts, next_group) = &mut *state;
-        if let Some(limit) = self.max_message_bytes {
-            for (index, message) in batch.messages().enumerate() {
-                if message.len() as u64 > limit {
-                    return Err(ExportError::invalid(
-                        "--max-message-bytes",
-                        format!(
-                            "the message of group {} is {} bytes, over the limit of {limit}; \
-                             nothing from it on was published",
-                            *next_group + index as u64,
-                            message.len()
-                        ),
-                    ));
-                }
-            }
-        }
-        counts.add(Counts::of(&batch));
-        *next_group += batch.len() as u64;
+        self.counts
+            .lock()
+            .expect("sink lock poisoned")
+            .add(Counts::of(&batch));
         let sender = self
             .batches
             .lock()
             .expect("sink lock poisoned")
             .clone()
             .expect("the sink is open");
-        drop(state);
         if sender.blocking_send(Arc::new(batch)).is_err() {
             return Err(self.publisher_error());
         }
@@ -348,7 +335,7 @@ impl MessageSink for AmqpSink {
             Ok(result) => result?,
             Err(_) => return Err(join_error_panicked()),
         };
-        let (counts, _) = self.state.into_inner().expect("sink lock poisoned");
+        let counts = self.counts.into_inner().expect("sink lock poisoned");
         let mut summary = counts.summary(0, None);
         summary.republished = Some(report.republished);
         summary.reconnects = Some(report.reconnects);
@@ -372,6 +359,15 @@ struct InFlight {
 }
 
 impl InFlight {
+    /// Predictions in the message.
+    fn rows(&self) -> u32 {
+        self.batch
+            .message_rows
+            .get(self.index)
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn payload(&self) -> &[u8] {
         let start = if self.index == 0 {
             0
@@ -392,6 +388,7 @@ struct Publisher {
     in_flight: VecDeque<InFlight>,
     next_group: u64,
     confirmed_below: u64,
+    confirmed_predictions: u64,
     report: PublishReport,
     last_checkpoint: Instant,
 }
@@ -399,6 +396,7 @@ struct Publisher {
 impl Publisher {
     async fn connect(target: AmqpTarget, options: AmqpOptions) -> Result<Publisher> {
         let first_group = options.first_group;
+        let predictions_before = options.predictions_before;
         let mut publisher = Publisher {
             target,
             options,
@@ -407,6 +405,7 @@ impl Publisher {
             in_flight: VecDeque::new(),
             next_group: first_group,
             confirmed_below: first_group,
+            confirmed_predictions: predictions_before,
             report: PublishReport::default(),
             last_checkpoint: Instant::now(),
         };
@@ -563,6 +562,7 @@ impl Publisher {
             Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => {
                 let done = self.in_flight.pop_front().expect("a message in flight");
                 self.confirmed_below = done.group + 1;
+                self.confirmed_predictions += u64::from(done.rows());
                 if self.last_checkpoint.elapsed() > Duration::from_millis(500) {
                     self.write_checkpoint(false)?;
                 }
@@ -590,6 +590,7 @@ impl Publisher {
         Checkpoint {
             identity: checkpointing.identity.clone(),
             confirmed_below: self.confirmed_below,
+            confirmed_predictions: self.confirmed_predictions,
             complete,
         }
         .write(&checkpointing.path)

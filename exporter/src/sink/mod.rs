@@ -9,6 +9,7 @@ mod atomic_file;
 mod ndjson;
 mod null;
 mod parquet;
+mod payload;
 
 use std::path::PathBuf;
 
@@ -18,6 +19,7 @@ pub use atomic_file::AtomicFile;
 pub use ndjson::NdjsonSink;
 pub use null::NullSink;
 pub use parquet::{PREDICTS_COLUMN, ParquetSink};
+pub use payload::{Budgeted, PayloadBudget};
 
 use crate::error::Result;
 use crate::message::MessageBatch;

@@ -19,7 +19,7 @@ use crate::dataset::Dataset;
 use crate::error::{ExportError, Result};
 use crate::grouping::{GroupLayout, Grouping};
 use crate::message::MessageOptions;
-use crate::sink::{Counts, MessageSink, SinkSummary};
+use crate::sink::{Counts, MessageSink, PayloadBudget, SinkSummary};
 
 /// An export strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +82,9 @@ pub struct ExportOptions {
     /// Which share of the groups to export: shard I of N takes groups
     /// `[I * G / N, (I + 1) * G / N)`; [`Shard::WHOLE`] exports them all.
     pub shard: Shard,
+    /// The payload budget: a message over it is an error naming its group;
+    /// with `packed` grouping, the size messages are packed to (required).
+    pub max_message_bytes: Option<u64>,
 }
 
 impl ExportOptions {
@@ -101,6 +104,7 @@ impl ExportOptions {
             decode_ahead: None,
             resume_from_group: 0,
             shard: Shard::WHOLE,
+            max_message_bytes: None,
         }
     }
 }
@@ -129,6 +133,29 @@ impl ExportOptions {
         }
         if self.group_size == 0 {
             return Err(ExportError::invalid("--group-size", "must be at least 1"));
+        }
+        if self.max_message_bytes == Some(0) {
+            return Err(ExportError::invalid(
+                "--max-message-bytes",
+                "must be at least 1",
+            ));
+        }
+        if self.grouping == Grouping::Packed {
+            if self.max_message_bytes.is_none() {
+                return Err(ExportError::invalid(
+                    "--grouping",
+                    "packed needs --max-message-bytes B, the size messages are packed to \
+                     (e.g. 256KiB for SQS, 1MiB for Kafka)",
+                ));
+            }
+            if !self.shard.is_whole() {
+                return Err(ExportError::invalid(
+                    "--shard",
+                    "packed messages end where the encoded rows fill the budget, so where \
+                     shard I's first message starts is known only after encoding every row \
+                     before it; shard with modulo or contiguous grouping",
+                ));
+            }
         }
         if self.strategy == Strategy::WindowSort && self.resume_from_group > 0 {
             return Err(ExportError::invalid(
@@ -238,6 +265,11 @@ pub fn export<S: MessageSink>(
     let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
     let groups = options.groups(&layout);
     let started = Instant::now();
+    let sink = match (options.grouping, options.max_message_bytes) {
+        (Grouping::Packed, Some(limit)) => PayloadBudget::packing(sink, limit, groups.start),
+        (_, Some(limit)) => PayloadBudget::limit(sink, limit, groups.start),
+        (_, None) => PayloadBudget::unlimited(sink),
+    };
     let (sink, spilled_bytes) = match options.strategy {
         Strategy::SingleThread => (
             single_thread::run(dataset, &layout, groups.clone(), options, sink, progress)?,
