@@ -5,9 +5,12 @@
 //! objects are joined into messages of as many consecutive predictions as fit
 //! under the budget (greedy: a message is closed when the next prediction
 //! would not fit). Packing copies bytes once and runs on the writing thread;
-//! the packed messages are then prepared and written by the sink behind it.
+//! the packed messages are then prepared for the sink behind it in parts on
+//! `threads` workers (a Parquet sink compresses there) and written in order.
 
 use std::sync::Mutex;
+
+use rayon::prelude::*;
 
 use super::{MessageSink, SinkSummary};
 use crate::error::{ExportError, Result};
@@ -25,8 +28,13 @@ enum Budget {
     Unlimited,
     /// Fails on the first message over `limit` bytes; `next_group` names it.
     Limit { limit: u64, next_group: Mutex<u64> },
-    /// Joins one-row messages into messages of at most `limit` bytes.
-    Packing { limit: u64, packer: Mutex<Packer> },
+    /// Joins one-row messages into messages of at most `limit` bytes, and
+    /// prepares them for the sink behind in up to `threads` parts at once.
+    Packing {
+        limit: u64,
+        threads: usize,
+        packer: Mutex<Packer>,
+    },
 }
 
 /// A prepared batch: ready for the sink behind (with where the first message
@@ -101,14 +109,16 @@ impl Packer {
         self.open_start = self.batch.bytes.len();
     }
 
-    /// Takes the complete messages, keeping the open one.
+    /// Takes the complete messages, keeping the open one (in a buffer as
+    /// large as the last, so that packing the next batch does not regrow it).
     fn take_complete(&mut self) -> MessageBatch {
         let complete_end = self.batch.ends.last().copied().unwrap_or(0);
-        let open = self.batch.bytes.split_off(complete_end);
+        let mut open = Vec::with_capacity(self.batch.bytes.capacity());
+        open.extend_from_slice(&self.batch.bytes[complete_end..]);
+        self.batch.bytes.truncate(complete_end);
         self.open_start -= complete_end;
-        let mut complete = std::mem::take(&mut self.batch);
+        let complete = std::mem::take(&mut self.batch);
         self.batch.bytes = open;
-        complete.bytes.shrink_to_fit();
         complete
     }
 }
@@ -135,12 +145,14 @@ impl<S: MessageSink> PayloadBudget<S> {
     }
 
     /// `inner` behind a packer that joins one-row messages, the first of
-    /// sequential id `first_row`, into messages of at most `limit` bytes.
-    pub fn packing(inner: S, limit: u64, first_row: u64) -> Self {
+    /// sequential id `first_row`, into messages of at most `limit` bytes,
+    /// prepared for `inner` on `threads` workers.
+    pub fn packing(inner: S, limit: u64, first_row: u64, threads: usize) -> Self {
         PayloadBudget {
             inner,
             budget: Budget::Packing {
                 limit,
+                threads: threads.max(1),
                 packer: Mutex::new(Packer {
                     batch: MessageBatch::default(),
                     open_start: 0,
@@ -151,9 +163,40 @@ impl<S: MessageSink> PayloadBudget<S> {
         }
     }
 
-    fn write_packed(&self, batch: MessageBatch) -> Result<()> {
-        self.inner.write(self.inner.prepare(batch)?)
+    /// Prepares `batch` in up to `threads` parts of whole messages at once
+    /// and writes them in order.
+    fn write_packed(&self, batch: MessageBatch, threads: usize) -> Result<()> {
+        let parts = split(batch, threads);
+        let prepared: Vec<Result<S::Prepared>> = parts
+            .into_par_iter()
+            .map(|part| self.inner.prepare(part))
+            .collect();
+        for part in prepared {
+            self.inner.write(part?)?;
+        }
+        Ok(())
     }
+}
+
+/// `batch` in at most `parts` batches of consecutive whole messages, of about
+/// equal bytes.
+fn split(batch: MessageBatch, parts: usize) -> Vec<MessageBatch> {
+    if parts <= 1 || batch.len() < 2 {
+        return vec![batch];
+    }
+    let share = batch.bytes.len().div_ceil(parts);
+    let mut split = Vec::with_capacity(parts);
+    let mut current = MessageBatch::default();
+    for (message, rows) in batch.messages().zip(&batch.message_rows) {
+        current.push(message, *rows);
+        if current.bytes.len() >= share {
+            split.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        split.push(current);
+    }
+    split
 }
 
 impl<S: MessageSink> MessageSink for PayloadBudget<S> {
@@ -206,7 +249,14 @@ impl<S: MessageSink> MessageSink for PayloadBudget<S> {
                 }
                 self.inner.write(prepared)
             }
-            (Budgeted::Rows(rows), Budget::Packing { limit, packer }) => {
+            (
+                Budgeted::Rows(rows),
+                Budget::Packing {
+                    limit,
+                    threads,
+                    packer,
+                },
+            ) => {
                 let complete = {
                     let mut packer = packer.lock().expect("packer lock poisoned");
                     for message in rows.messages() {
@@ -218,21 +268,24 @@ impl<S: MessageSink> MessageSink for PayloadBudget<S> {
                 if complete.is_empty() {
                     return Ok(());
                 }
-                self.write_packed(complete)
+                self.write_packed(complete, *threads)
             }
             (Budgeted::Rows(_), _) => unreachable!("rows are prepared for packing only"),
         }
     }
 
     fn finish(self) -> Result<SinkSummary> {
-        if let Budget::Packing { packer, .. } = &self.budget {
+        if let Budget::Packing {
+            packer, threads, ..
+        } = &self.budget
+        {
             let last = {
                 let mut packer = packer.lock().expect("packer lock poisoned");
                 packer.close();
                 packer.take_complete()
             };
             if !last.is_empty() {
-                self.write_packed(last)?;
+                self.write_packed(last, *threads)?;
             }
         }
         self.inner.finish()
@@ -278,7 +331,7 @@ mod tests {
 
     fn packed(limit: u64, chunks: &[&[&str]]) -> Result<Vec<String>> {
         let collect = Collect::default();
-        let sink = PayloadBudget::packing(&collect, limit, 0);
+        let sink = PayloadBudget::packing(&collect, limit, 0, 3);
         for chunk in chunks {
             sink.write(sink.prepare(one_row_messages(chunk))?)?;
         }

@@ -266,7 +266,9 @@ pub fn export<S: MessageSink>(
     let groups = options.groups(&layout);
     let started = Instant::now();
     let sink = match (options.grouping, options.max_message_bytes) {
-        (Grouping::Packed, Some(limit)) => PayloadBudget::packing(sink, limit, groups.start),
+        (Grouping::Packed, Some(limit)) => {
+            PayloadBudget::packing(sink, limit, groups.start, options.threads)
+        }
         (_, Some(limit)) => PayloadBudget::limit(sink, limit, groups.start),
         (_, None) => PayloadBudget::unlimited(sink),
     };
