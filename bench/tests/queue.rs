@@ -209,8 +209,6 @@ fn export_to_a_queue_drains_and_verifies_complete() {
 }
 
 #[test]
-#[ignore = "flaky: in about 1 run of 4 the export hung after the restart until closes got a timeout too; \
-            passes alone since, not yet proven over many runs: cargo test -- --ignored"]
 fn a_broker_restart_in_the_middle_loses_nothing() {
     let _broker = hold_broker();
     let dir = tempfile::tempdir().unwrap();
@@ -474,13 +472,15 @@ fn compare_measures_the_queue_beside_its_baseline() {
     ]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let markdown = std::fs::read_to_string(&report).unwrap();
-    assert!(markdown.contains("## Delivery to a queue"), "{markdown}");
+    let (_, section) = markdown
+        .split_once("## Delivery to a queue")
+        .unwrap_or_else(|| panic!("no queue section: {markdown}"));
     for grouping in ["modulo", "packed"] {
         // Each export beside the baseline of the same messages: a ratio in its row.
-        let row = markdown
+        let row = section
             .lines()
             .find(|line| line.starts_with(&format!("| export rayon {grouping} amqp window 256 |")))
-            .unwrap_or_else(|| panic!("no {grouping} row: {markdown}"));
+            .unwrap_or_else(|| panic!("no {grouping} row: {section}"));
         let ratio = row.split('|').nth(7).unwrap().trim();
         assert!(ratio.parse::<f64>().is_ok(), "{row}");
     }

@@ -6,7 +6,8 @@
 //! * [`chunk`] reads whole groups in message order in bounded memory;
 //! * [`message`] writes Spark-compatible JSON (arrow-json, or a fast path);
 //! * [`strategy`] holds `single-thread`, `rayon` and `window-sort`;
-//! * [`sink`] holds the destinations: Parquet, NDJSON, null, RabbitMQ;
+//! * [`sink`] holds the destinations: Parquet, NDJSON, null, RabbitMQ, and
+//!   the payload budget in front of them (where `packed` messages are made);
 //! * [`drain`] reads a queue back into a file, in order, without duplicates;
 //! * [`sharded`] records what each `--shard I/N` of an export saw and wrote;
 //! * [`verify`] proves an export complete and correct.
