@@ -727,35 +727,26 @@ fn export_plans(
                     (SinkKindArg::Amqp, Some((url, _))) => url.clone(),
                     (SinkKindArg::Amqp, None) => unreachable!("a queue per amqp configuration"),
                 };
-                let mut command = vec![
-                    program.to_string(),
-                    "export".into(),
-                    "--input".into(),
-                    dataset.display().to_string(),
-                    "--strategy".into(),
-                    strategy_name.clone(),
-                    "--grouping".into(),
-                    grouping_name.clone(),
-                    "--group-size".into(),
-                    args.group_size.to_string(),
-                    "--sink".into(),
-                    sink_spec,
-                    "--threads".into(),
-                    threads.to_string(),
-                    "--memory-budget".into(),
-                    args.memory_budget.to_string(),
-                    "--spill-dir".into(),
-                    args.data_dir.display().to_string(),
-                    "--force".into(),
-                    "--quiet".into(),
-                ];
+                let mut command = export_command(
+                    program,
+                    dataset,
+                    strategy,
+                    grouping,
+                    args,
+                    threads,
+                    &[
+                        "--sink".into(),
+                        sink_spec,
+                        "--memory-budget".into(),
+                        args.memory_budget.to_string(),
+                        "--spill-dir".into(),
+                        args.data_dir.display().to_string(),
+                    ],
+                );
                 if let Some(window) = window {
                     command.extend(["--confirm-window".to_string(), window.to_string()]);
                 }
                 let budget = packing_budget(args, grouping);
-                if let Some(budget) = budget {
-                    command.extend(["--max-message-bytes".to_string(), budget.to_string()]);
-                }
                 let writes_file = matches!(sink, SinkKindArg::Parquet | SinkKindArg::Ndjson);
                 let mut plan = Planned::new(
                     Configuration {
@@ -885,27 +876,25 @@ fn prepare_baseline_messages(
     args: &CompareArgs,
     session: &Session,
 ) -> anyhow::Result<()> {
-    let mut command = vec![
-        "export".to_string(),
-        "--input".into(),
-        dataset.display().to_string(),
-        "--grouping".into(),
-        arg_name(grouping),
-        "--group-size".into(),
-        args.group_size.to_string(),
-        "--sink".into(),
+    let threads = args.threads.unwrap_or_else(available_cores);
+    let sink = [
+        "--sink".to_string(),
         format!("parquet:{}", output.display()),
-        "--force".into(),
-        "--quiet".into(),
     ];
-    if let Some(budget) = packing_budget(args, grouping) {
-        command.extend(["--max-message-bytes".to_string(), budget.to_string()]);
-    }
+    let command = export_command(
+        &session.program,
+        dataset,
+        StrategyArg::Rayon,
+        grouping,
+        args,
+        threads,
+        &sink,
+    );
     let log = session.log_dir.join(format!(
         "prepare-baseline-messages-{}.log",
         arg_name(grouping)
     ));
-    let measurement = run_measured(&session.program, &command, &log)?;
+    let measurement = run_measured(&session.program, &command[1..], &log)?;
     if !measurement.exit.success() {
         anyhow::bail!(
             "cannot prepare the queue baseline's messages: {}",
@@ -978,24 +967,15 @@ fn scale_out_plans(
 ) -> Vec<Planned> {
     let program = &session.program;
     let export = |extra: &[String], threads: usize| {
-        let mut command = vec![
-            program.to_string(),
-            "export".into(),
-            "--input".into(),
-            dataset.display().to_string(),
-            "--strategy".into(),
-            "rayon".into(),
-            "--grouping".into(),
-            "modulo".into(),
-            "--group-size".into(),
-            args.group_size.to_string(),
-            "--threads".into(),
-            threads.to_string(),
-            "--force".into(),
-            "--quiet".into(),
-        ];
-        command.extend_from_slice(extra);
-        command
+        export_command(
+            program,
+            dataset,
+            StrategyArg::Rayon,
+            GroupingArg::Modulo,
+            args,
+            threads,
+            extra,
+        )
     };
     let configuration = |kind, name: String, threads, sink: &str, command| Configuration {
         kind,
@@ -1106,6 +1086,40 @@ fn verify_command(
     if let Some(budget) = max_message_bytes {
         command.extend(["--max-message-bytes".to_string(), budget.to_string()]);
     }
+    command
+}
+
+/// `predbench export` of `dataset` as every compare run gives it (strategy,
+/// grouping, K, the packing budget, threads, `--force --quiet`), then `extra`.
+fn export_command(
+    program: &str,
+    dataset: &Path,
+    strategy: StrategyArg,
+    grouping: GroupingArg,
+    args: &CompareArgs,
+    threads: usize,
+    extra: &[String],
+) -> Vec<String> {
+    let mut command = vec![
+        program.to_string(),
+        "export".into(),
+        "--input".into(),
+        dataset.display().to_string(),
+        "--strategy".into(),
+        arg_name(strategy),
+        "--grouping".into(),
+        arg_name(grouping),
+        "--group-size".into(),
+        args.group_size.to_string(),
+        "--threads".into(),
+        threads.to_string(),
+        "--force".into(),
+        "--quiet".into(),
+    ];
+    if let Some(budget) = packing_budget(args, grouping) {
+        command.extend(["--max-message-bytes".to_string(), budget.to_string()]);
+    }
+    command.extend_from_slice(extra);
     command
 }
 

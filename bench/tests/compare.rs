@@ -215,6 +215,21 @@ fn compare_records_every_run_and_report_renders_them() {
     }
 }
 
+/// Renders `results`' records with `predbench report` into
+/// `results/REPORT.md` and returns the Markdown.
+pub fn render_report(results: &Path) -> String {
+    let report = results.join("REPORT.md");
+    let output = predbench(&[
+        "report",
+        "--results",
+        path_arg(results),
+        "--out",
+        path_arg(&report),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    fs::read_to_string(&report).unwrap()
+}
+
 #[test]
 fn report_without_records_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -310,16 +325,7 @@ fn compare_scale_out_records_shards_and_the_readers_ceiling() {
     // Shard outputs are removed after each run.
     assert!(!data.join("out-shards-3").exists());
 
-    let report = results.join("REPORT.md");
-    let output = predbench(&[
-        "report",
-        "--results",
-        path_arg(&results),
-        "--out",
-        path_arg(&report),
-    ]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let markdown = fs::read_to_string(&report).unwrap();
+    let markdown = render_report(&results);
     for expected in [
         "## Past one machine",
         "**Shards, simulated**",

@@ -285,16 +285,7 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         "{polars}"
     );
 
-    let report = results.join("REPORT.md");
-    let output = predbench(&[
-        "report",
-        "--results",
-        path_arg(&results),
-        "--out",
-        path_arg(&report),
-    ]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let markdown = std::fs::read_to_string(&report).unwrap();
+    let markdown = crate::compare::render_report(&results);
     for expected in [
         "## 20,000 rows, the seed generator's files",
         "## Why not Spark, DuckDB or Polars",

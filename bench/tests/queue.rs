@@ -462,16 +462,7 @@ fn compare_measures_the_queue_beside_its_baseline() {
             }
         }
     }
-    let report = results.join("REPORT.md");
-    let output = predbench(&[
-        "report",
-        "--results",
-        path_arg(&results),
-        "--out",
-        path_arg(&report),
-    ]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let markdown = std::fs::read_to_string(&report).unwrap();
+    let markdown = crate::compare::render_report(&results);
     let (_, section) = markdown
         .split_once("## Delivery to a queue")
         .unwrap_or_else(|| panic!("no queue section: {markdown}"));

@@ -123,6 +123,15 @@ impl ExportOptions {
         share.start.max(self.resume_from_group).min(share.end)..share.end
     }
 
+    /// Checks the options and lays out `dataset`'s groups: the layout, and
+    /// the groups this run exports.
+    pub fn plan(&self, dataset: &Dataset) -> Result<(GroupLayout, Range<u64>)> {
+        self.validate()?;
+        let layout = GroupLayout::new(self.grouping, dataset.rows, self.group_size)?;
+        let groups = self.groups(&layout);
+        Ok((layout, groups))
+    }
+
     /// Checks the options that do not depend on the dataset, naming the flag.
     pub fn validate(&self) -> Result<()> {
         if self.threads == 0 {
@@ -215,9 +224,7 @@ pub fn decode_only(
     options: &ExportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportSummary> {
-    options.validate()?;
-    let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
-    let groups = options.groups(&layout);
+    let (layout, groups) = options.plan(dataset)?;
     let started = Instant::now();
     let chunks = ChunkReader::for_groups(
         dataset,
@@ -261,9 +268,7 @@ pub fn export<S: MessageSink>(
     sink: S,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportSummary> {
-    options.validate()?;
-    let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
-    let groups = options.groups(&layout);
+    let (layout, groups) = options.plan(dataset)?;
     let started = Instant::now();
     let sink = match (options.grouping, options.max_message_bytes) {
         (Grouping::Packed, Some(limit)) => {
