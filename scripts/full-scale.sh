@@ -11,6 +11,11 @@
 #      predbench on Spark; DuckDB and Polars, which ran out of memory on 24 GiB:
 #      recorded as failures) and --scale-out, 1 run; the PySpark jobs are left
 #      out to keep the run short;
+#   3. delivery to a queue, 1M rows: rayon into a RabbitMQ broker started on
+#      loopback (scripts/rabbitmq.sh, stopped at the end) at confirm windows 64
+#      and 1024, K = 10 (modulo) against packed to 256 KiB, each beside the
+#      baseline publishing the same messages pre-serialized, plus the null and
+#      Parquet sinks of both groupings, 3 runs (about 7 minutes, measured);
 # then `predbench report`. About 50 minutes before --scale-out and
 # predbench-on-spark were added (measured: 21 for 6M, 27 for 60M; they add
 # about 5 minutes at 6M and 8 at 60M, estimated, not measured) and ~60 GB of free disk at peak
@@ -33,5 +38,10 @@ status=0
   --peers seed-generator,spark-jvm,duckdb,polars,predbench-on-spark --scale-out \
   --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
   --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
+bash scripts/rabbitmq.sh start
+trap 'bash scripts/rabbitmq.sh stop' EXIT
+"$bin" compare --rows 1M --runs 3 --dataset seed --skip-generate --skip-disk-floor \
+  --strategies rayon --groupings modulo,packed --sinks null,parquet,amqp --confirm-windows 64,1024 \
+  --clean --data-dir "$data_dir" || status=$?
 "$bin" report
 exit "$status"

@@ -472,9 +472,13 @@ fn compare_measures_the_queue_beside_its_baseline() {
             .lines()
             .find(|line| line.starts_with(&format!("| export rayon {grouping} amqp window 256 |")))
             .unwrap_or_else(|| panic!("no {grouping} row: {section}"));
-        let ratio = row.split('|').nth(7).unwrap().trim();
+        let ratio = row.split('|').nth(8).unwrap().trim();
         assert!(ratio.parse::<f64>().is_ok(), "{row}");
     }
+    assert!(
+        section.contains("Message size: `export rayon packed"),
+        "{section}"
+    );
 
     // Without a broker the queue configurations are recorded as failed with the fix.
     let output = compare_queue(dir.path(), "amqp://guest:guest@127.0.0.1:1/%2f", "1024");
