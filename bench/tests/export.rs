@@ -19,6 +19,24 @@ fn small_dataset(dir: &Path) -> String {
     out.to_str().unwrap().to_string()
 }
 
+/// `predbench verify` of the export `out` of `data` with `extra` flags: its
+/// exit code and what it printed.
+fn verify(data: &str, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec![
+        "verify",
+        "--input",
+        data,
+        "--messages",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = predbench(&args);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
 #[test]
 fn export_then_verify_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -37,30 +55,12 @@ fn export_then_verify_round_trip() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("3000 rows -> 301 messages"), "{stdout}");
-    let output = predbench(&[
-        "verify",
-        "--input",
-        &data,
-        "--messages",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    let (code, stdout) = verify(&data, &out, &[]);
+    assert_eq!(code, Some(0), "{stdout}");
     // Verifying against the wrong grouping fails with a non-zero exit and names problems.
-    let output = predbench(&[
-        "verify",
-        "--input",
-        &data,
-        "--messages",
-        out.to_str().unwrap(),
-        "--grouping",
-        "contiguous",
-    ]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("problem: message 0"));
+    let (code, stdout) = verify(&data, &out, &["--grouping", "contiguous"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("problem: message 0"), "{stdout}");
     // An existing output is not replaced without --force.
     let output = predbench(&["export", "--input", &data, "--sink", &sink]);
     assert!(!output.status.success());
@@ -94,20 +94,10 @@ fn packed_export_then_verify_round_trip() {
         "{stdout}"
     );
     let verify = |budget: &str| {
-        let output = predbench(&[
-            "verify",
-            "--input",
+        verify(
             &data,
-            "--messages",
-            out.to_str().unwrap(),
-            "--grouping",
-            "packed",
-            "--max-message-bytes",
-            budget,
-        ]);
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
+            &out,
+            &["--grouping", "packed", "--max-message-bytes", budget],
         )
     };
     let (code, stdout) = verify("64KiB");
