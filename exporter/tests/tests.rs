@@ -1104,6 +1104,18 @@ fn verify_catches_packed_messages_that_are_too_big_not_full_or_out_of_order() {
         "{:?}",
         report.first_problems
     );
+    // A message that is not JSON is reported once, by the pass that reads rows.
+    let mut messages = lines_of(&path);
+    messages[2] = "[{\"id_client\":".to_string();
+    let broken = dir.path().join("broken.ndjson");
+    std::fs::write(&broken, messages.join("\n") + "\n").unwrap();
+    let report = check(&broken, 3_000);
+    let not_json = report
+        .first_problems
+        .iter()
+        .filter(|problem| problem.contains("message 2") && problem.contains("not valid JSON"))
+        .count();
+    assert_eq!(not_json, 1, "{:?}", report.first_problems);
     // A prediction moved from one message to the next: counts and rows still add up.
     let mut messages = lines_of(&path);
     let mut first = objects_of(&messages[0]);
