@@ -15,7 +15,8 @@
 #      loopback (scripts/rabbitmq.sh, stopped at the end) at confirm windows 64
 #      and 1024, K = 10 (modulo) against packed to 256 KiB, each beside the
 #      baseline publishing the same messages pre-serialized, plus the null and
-#      Parquet sinks of both groupings, 3 runs (about 7 minutes, measured);
+#      Parquet sinks of both groupings, 3 runs (under 6 minutes, measured, the
+#      seed generator's 1M rows included);
 # then `predbench report`. About 50 minutes before --scale-out and
 # predbench-on-spark were added (measured: 21 for 6M, 27 for 60M; they add
 # about 5 minutes at 6M and 8 at 60M, estimated, not measured) and ~60 GB of free disk at peak
