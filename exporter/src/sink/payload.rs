@@ -4,36 +4,42 @@
 //! encode one-row messages in parallel, and here, in message order, their
 //! objects are joined into messages of as many consecutive predictions as fit
 //! under the budget (greedy: a message is closed when the next prediction
-//! would not fit). Packing copies bytes once and runs on the writing thread;
-//! the packed messages are then prepared for the sink behind it in parts on
-//! `threads` workers (a Parquet sink compresses there) and written in order.
+//! would not fit). Packing copies bytes once, on the writing thread, into
+//! parts of about [`PART_BYTES`]; each part is prepared for the sink behind
+//! (a Parquet sink compresses there) on rayon's pool while packing goes on,
+//! and written in order. Memory: at most `2 * threads` parts being prepared,
+//! and the part being packed.
 
-use std::sync::Mutex;
-
-use rayon::prelude::*;
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use super::{MessageSink, SinkSummary};
 use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
 
+/// Bytes of packed messages prepared for the sink at once (a Parquet row group).
+pub const PART_BYTES: usize = 4 << 20;
+
 /// A sink behind a payload budget; see the module comment.
 pub struct PayloadBudget<S: MessageSink> {
-    inner: S,
-    budget: Budget,
+    inner: Arc<S>,
+    budget: Budget<S::Prepared>,
 }
 
-/// What the budget does.
-enum Budget {
+/// What the budget does; `P` is what the sink behind prepares.
+enum Budget<P> {
     /// Nothing: every batch goes through.
     Unlimited,
     /// Fails on the first message over `limit` bytes; `next_group` names it.
     Limit { limit: u64, next_group: Mutex<u64> },
-    /// Joins one-row messages into messages of at most `limit` bytes, and
-    /// prepares them for the sink behind in up to `threads` parts at once.
+    /// Joins one-row messages into messages of at most `limit` bytes; parts
+    /// of them are prepared in the background, at most `max_preparing` at once.
     Packing {
         limit: u64,
-        threads: usize,
+        max_preparing: usize,
         packer: Mutex<Packer>,
+        preparing: Mutex<VecDeque<Receiver<Result<P>>>>,
     },
 }
 
@@ -53,10 +59,13 @@ pub enum Budgeted<P> {
     Rows(MessageBatch),
 }
 
-/// Packed messages under construction. `batch` holds complete messages; the
-/// open one (`[obj,obj` without its `]`) sits in `batch.bytes` after the last
-/// complete message, from `open_start`.
+/// Packed messages under construction. `parts` are full parts; `batch` holds
+/// complete messages, then the open one (`[obj,obj` without its `]`) from
+/// `open_start`.
 struct Packer {
+    /// Bytes at which a batch becomes a part ([`PART_BYTES`]).
+    part_bytes: usize,
+    parts: Vec<MessageBatch>,
     batch: MessageBatch,
     open_start: usize,
     open_rows: u32,
@@ -96,7 +105,7 @@ impl Packer {
         Ok(())
     }
 
-    /// Ends the open message.
+    /// Ends the open message; a batch that reaches [`PART_BYTES`] becomes a part.
     fn close(&mut self) {
         if self.open_rows == 0 {
             return;
@@ -106,28 +115,35 @@ impl Packer {
         self.batch.message_rows.push(self.open_rows);
         self.batch.rows += u64::from(self.open_rows);
         self.open_rows = 0;
+        if self.batch.bytes.len() >= self.part_bytes {
+            let capacity = self.batch.bytes.capacity();
+            self.parts.push(std::mem::take(&mut self.batch));
+            self.batch.bytes.reserve(capacity);
+        }
         self.open_start = self.batch.bytes.len();
     }
 
-    /// Takes the complete messages, keeping the open one (in a buffer as
-    /// large as the last, so that packing the next batch does not regrow it).
-    fn take_complete(&mut self) -> MessageBatch {
-        let complete_end = self.batch.ends.last().copied().unwrap_or(0);
-        let mut open = Vec::with_capacity(self.batch.bytes.capacity());
-        open.extend_from_slice(&self.batch.bytes[complete_end..]);
-        self.batch.bytes.truncate(complete_end);
-        self.open_start -= complete_end;
-        let complete = std::mem::take(&mut self.batch);
-        self.batch.bytes = open;
-        complete
+    /// Takes the full parts, and with `everything` the complete messages of
+    /// the batch too (the open message stays).
+    fn take_parts(&mut self, everything: bool) -> Vec<MessageBatch> {
+        if everything && !self.batch.is_empty() {
+            let complete_end = self.batch.ends.last().copied().unwrap_or(0);
+            let mut open = Vec::with_capacity(self.batch.bytes.capacity());
+            open.extend_from_slice(&self.batch.bytes[complete_end..]);
+            self.batch.bytes.truncate(complete_end);
+            self.open_start -= complete_end;
+            self.parts.push(std::mem::take(&mut self.batch));
+            self.batch.bytes = open;
+        }
+        std::mem::take(&mut self.parts)
     }
 }
 
-impl<S: MessageSink> PayloadBudget<S> {
+impl<S: MessageSink + 'static> PayloadBudget<S> {
     /// `inner` behind no budget.
     pub fn unlimited(inner: S) -> Self {
         PayloadBudget {
-            inner,
+            inner: Arc::new(inner),
             budget: Budget::Unlimited,
         }
     }
@@ -136,7 +152,7 @@ impl<S: MessageSink> PayloadBudget<S> {
     /// written is group `first_group` (named in the error).
     pub fn limit(inner: S, limit: u64, first_group: u64) -> Self {
         PayloadBudget {
-            inner,
+            inner: Arc::new(inner),
             budget: Budget::Limit {
                 limit,
                 next_group: Mutex::new(first_group),
@@ -146,60 +162,90 @@ impl<S: MessageSink> PayloadBudget<S> {
 
     /// `inner` behind a packer that joins one-row messages, the first of
     /// sequential id `first_row`, into messages of at most `limit` bytes,
-    /// prepared for `inner` on `threads` workers.
+    /// prepared for `inner` on rayon's pool, `2 * threads` parts at most at once.
     pub fn packing(inner: S, limit: u64, first_row: u64, threads: usize) -> Self {
+        Self::packing_in_parts(inner, limit, first_row, threads, PART_BYTES)
+    }
+
+    /// [`PayloadBudget::packing`] with parts of `part_bytes`.
+    fn packing_in_parts(
+        inner: S,
+        limit: u64,
+        first_row: u64,
+        threads: usize,
+        part_bytes: usize,
+    ) -> Self {
         PayloadBudget {
-            inner,
+            inner: Arc::new(inner),
             budget: Budget::Packing {
                 limit,
-                threads: threads.max(1),
+                max_preparing: 2 * threads.max(1),
                 packer: Mutex::new(Packer {
+                    part_bytes,
+                    parts: Vec::new(),
                     batch: MessageBatch::default(),
                     open_start: 0,
                     open_rows: 0,
                     next_row: first_row,
                 }),
+                preparing: Mutex::new(VecDeque::new()),
             },
         }
     }
 
-    /// Prepares `batch` in up to `threads` parts of whole messages at once
-    /// and writes them in order.
-    fn write_packed(&self, batch: MessageBatch, threads: usize) -> Result<()> {
-        let parts = split(batch, threads);
-        let prepared: Vec<Result<S::Prepared>> = parts
-            .into_par_iter()
-            .map(|part| self.inner.prepare(part))
-            .collect();
-        for part in prepared {
-            self.inner.write(part?)?;
+    /// Starts preparing `parts` in the background, then writes, in order,
+    /// every part already prepared, waiting for the oldest while more than
+    /// `keep` are in preparation.
+    fn prepare_and_write(
+        &self,
+        parts: Vec<MessageBatch>,
+        preparing: &Mutex<VecDeque<Receiver<Result<S::Prepared>>>>,
+        keep: usize,
+    ) -> Result<()> {
+        let mut preparing = preparing.lock().expect("preparing lock poisoned");
+        for part in parts {
+            let (sender, receiver) = sync_channel(1);
+            let inner = Arc::clone(&self.inner);
+            rayon::spawn(move || {
+                let prepared =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.prepare(part)))
+                        .unwrap_or_else(|_| {
+                            Err(ExportError::invalid(
+                                "--grouping",
+                                "preparing packed messages panicked",
+                            ))
+                        });
+                // Let go of the sink before answering: once every part is
+                // answered, `finish` owns the sink alone.
+                drop(inner);
+                let _ = sender.send(prepared);
+            });
+            preparing.push_back(receiver);
+        }
+        while let Some(oldest) = preparing.front() {
+            let prepared = if preparing.len() > keep {
+                oldest.recv().ok()
+            } else {
+                match oldest.try_recv() {
+                    Ok(prepared) => Some(prepared),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+                }
+            };
+            preparing.pop_front();
+            let prepared = prepared.unwrap_or_else(|| {
+                Err(ExportError::invalid(
+                    "--grouping",
+                    "a part of packed messages was lost in preparation",
+                ))
+            });
+            self.inner.write(prepared?)?;
         }
         Ok(())
     }
 }
 
-/// `batch` in at most `parts` batches of consecutive whole messages, of about
-/// equal bytes.
-fn split(batch: MessageBatch, parts: usize) -> Vec<MessageBatch> {
-    if parts <= 1 || batch.len() < 2 {
-        return vec![batch];
-    }
-    let share = batch.bytes.len().div_ceil(parts);
-    let mut split = Vec::with_capacity(parts);
-    let mut current = MessageBatch::default();
-    for (message, rows) in batch.messages().zip(&batch.message_rows) {
-        current.push(message, *rows);
-        if current.bytes.len() >= share {
-            split.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        split.push(current);
-    }
-    split
-}
-
-impl<S: MessageSink> MessageSink for PayloadBudget<S> {
+impl<S: MessageSink + 'static> MessageSink for PayloadBudget<S> {
     type Prepared = Budgeted<S::Prepared>;
 
     fn prepare(&self, messages: MessageBatch) -> Result<Self::Prepared> {
@@ -253,22 +299,20 @@ impl<S: MessageSink> MessageSink for PayloadBudget<S> {
                 Budgeted::Rows(rows),
                 Budget::Packing {
                     limit,
-                    threads,
+                    max_preparing,
                     packer,
+                    preparing,
                 },
             ) => {
-                let complete = {
+                let parts = {
                     let mut packer = packer.lock().expect("packer lock poisoned");
                     for message in rows.messages() {
                         // A one-row message is `[object]`.
                         packer.add(&message[1..message.len() - 1], *limit)?;
                     }
-                    packer.take_complete()
+                    packer.take_parts(false)
                 };
-                if complete.is_empty() {
-                    return Ok(());
-                }
-                self.write_packed(complete, *threads)
+                self.prepare_and_write(parts, preparing, *max_preparing)
             }
             (Budgeted::Rows(_), _) => unreachable!("rows are prepared for packing only"),
         }
@@ -276,19 +320,19 @@ impl<S: MessageSink> MessageSink for PayloadBudget<S> {
 
     fn finish(self) -> Result<SinkSummary> {
         if let Budget::Packing {
-            packer, threads, ..
+            packer, preparing, ..
         } = &self.budget
         {
             let last = {
                 let mut packer = packer.lock().expect("packer lock poisoned");
                 packer.close();
-                packer.take_complete()
+                packer.take_parts(true)
             };
-            if !last.is_empty() {
-                self.write_packed(last, *threads)?;
-            }
+            self.prepare_and_write(last, preparing, 0)?;
         }
-        self.inner.finish()
+        let inner = Arc::try_unwrap(self.inner)
+            .unwrap_or_else(|_| unreachable!("every part was prepared and let go of the sink"));
+        inner.finish()
     }
 }
 
@@ -303,7 +347,7 @@ mod tests {
         batches: Mutex<Vec<MessageBatch>>,
     }
 
-    impl MessageSink for &Collect {
+    impl MessageSink for Arc<Collect> {
         type Prepared = MessageBatch;
         fn prepare(&self, messages: MessageBatch) -> Result<MessageBatch> {
             Ok(messages)
@@ -330,8 +374,12 @@ mod tests {
     }
 
     fn packed(limit: u64, chunks: &[&[&str]]) -> Result<Vec<String>> {
-        let collect = Collect::default();
-        let sink = PayloadBudget::packing(&collect, limit, 0, 3);
+        packed_in_parts(limit, chunks, PART_BYTES)
+    }
+
+    fn packed_in_parts(limit: u64, chunks: &[&[&str]], part_bytes: usize) -> Result<Vec<String>> {
+        let collect = Arc::new(Collect::default());
+        let sink = PayloadBudget::packing_in_parts(Arc::clone(&collect), limit, 0, 3, part_bytes);
         for chunk in chunks {
             sink.write(sink.prepare(one_row_messages(chunk))?)?;
         }
@@ -382,6 +430,28 @@ mod tests {
     }
 
     #[test]
+    fn parts_prepared_in_the_background_are_written_in_order() {
+        // 200 objects of 7 to 9 bytes, 8 a message, parts of about 3 messages,
+        // handed over in chunks of 7: many parts in preparation at once.
+        let objects: Vec<String> = (0..200).map(|i| format!("{{\"a\":{i}}}")).collect();
+        let objects: Vec<&str> = objects.iter().map(String::as_str).collect();
+        let chunks: Vec<&[&str]> = objects.chunks(7).collect();
+        let in_parts = packed_in_parts(2 + 8 * 10, &chunks, 200).unwrap();
+        let whole = packed(2 + 8 * 10, &[&objects]).unwrap();
+        assert_eq!(in_parts, whole);
+        let joined: Vec<String> = in_parts
+            .iter()
+            .flat_map(|message| {
+                message[1..message.len() - 1]
+                    .split(',')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(joined, objects);
+    }
+
+    #[test]
     fn a_prediction_larger_than_the_limit_is_named() {
         let error = packed(9, &[&["{\"a\":1}", "{\"a\":22}"]]).unwrap_err();
         let text = error.to_string();
@@ -392,8 +462,8 @@ mod tests {
 
     #[test]
     fn the_limit_names_the_group_over_it() {
-        let collect = Collect::default();
-        let sink = PayloadBudget::limit(&collect, 9, 40);
+        let collect = Arc::new(Collect::default());
+        let sink = PayloadBudget::limit(Arc::clone(&collect), 9, 40);
         sink.write(sink.prepare(one_row_messages(&["{\"a\":1}"])).unwrap())
             .unwrap();
         let error = sink

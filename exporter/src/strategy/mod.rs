@@ -262,7 +262,7 @@ pub fn decode_only(
 }
 
 /// Exports `dataset` into `sink` with `options`; `progress` receives the rows done so far.
-pub fn export<S: MessageSink>(
+pub fn export<S: MessageSink + 'static>(
     dataset: &Dataset,
     options: &ExportOptions,
     sink: S,
