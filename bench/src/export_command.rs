@@ -13,8 +13,8 @@ use predbench_exporter::sink::{
 };
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, ExportSummary, GroupLayout, Grouping, MessageOptions,
-    NonFiniteMode, NullMode, Strategy, decode_only, export,
+    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, NonFiniteMode,
+    NullMode, Strategy, decode_only, export,
 };
 use predbench_generator::Shard;
 use predbench_generator::config::format_bytes;
@@ -301,11 +301,11 @@ fn resume_options(
     dataset: &Dataset,
     target: &AmqpTarget,
 ) -> anyhow::Result<Option<(ExportOptions, QueueStart)>> {
-    let layout = GroupLayout::new(options.grouping, dataset.rows, options.group_size)?;
+    let (_, groups) = options.plan(dataset)?;
     let from_the_start = QueueStart {
         first_message: match options.grouping {
             Grouping::Packed => 0,
-            Grouping::Modulo | Grouping::Contiguous => options.groups(&layout).start,
+            Grouping::Modulo | Grouping::Contiguous => groups.start,
         },
         predictions_before: 0,
     };

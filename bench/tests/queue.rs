@@ -399,7 +399,8 @@ fn queue_errors_are_one_clear_line() {
     assert_eq!(std::fs::read(&checkpoint).unwrap(), before);
 }
 
-/// `compare` of 5,000 rows, `rayon` modulo into the queues of `broker` at `windows`.
+/// `compare` of 5,000 rows, `rayon` modulo and packed to 16 KiB into the
+/// queues of `broker` at `windows`.
 fn compare_queue(dir: &Path, broker: &str, windows: &str) -> std::process::Output {
     predbench(&[
         "compare",
