@@ -1,16 +1,13 @@
 //! `predbench`: generate prediction tables, export them as JSON messages, and
 //! benchmark the strategies. `main` only parses, runs and picks the exit code.
 
-mod child;
 mod cli;
-mod compare_command;
-mod export_command;
-mod generate_command;
-mod machine;
-mod peers;
-mod process_stats;
+mod commands;
+mod compare;
+mod progress;
 mod record;
 mod report;
+mod summary;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -55,13 +52,13 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
     keep_freed_memory();
     match cli.command {
-        cli::Command::Generate(args) => generate_command::run(args),
-        cli::Command::Export(args) => export_command::run_export(args),
-        cli::Command::Verify(args) => export_command::run_verify(args),
-        cli::Command::Compare(args) => compare_command::run(args),
+        cli::Command::Generate(args) => commands::generate::run(args),
+        cli::Command::Export(args) => commands::export::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
+        cli::Command::Compare(args) => compare::run(args),
         cli::Command::Report(args) => report::run(args),
-        cli::Command::Drain(args) => export_command::run_drain(args),
-        cli::Command::Publish(args) => export_command::run_publish(args),
+        cli::Command::Drain(args) => commands::drain::run(args),
+        cli::Command::Publish(args) => commands::publish::run(args),
     }
 }
 

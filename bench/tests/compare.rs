@@ -15,7 +15,26 @@ pub fn newest_records(results: &Path) -> Vec<Value> {
     sessions.retain(|name| name.starts_with("compare-"));
     let newest = sessions.last().expect("a session directory");
     let text = fs::read_to_string(results.join(newest).join("records.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    let file: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(file["format_version"], 2);
+    file["runs"].as_array().unwrap().clone()
+}
+
+/// The session part of the newest records file under `results`.
+pub fn newest_session(results: &Path) -> Value {
+    let mut sessions = entries(results);
+    sessions.retain(|name| name.starts_with("compare-"));
+    let text =
+        fs::read_to_string(results.join(sessions.last().unwrap()).join("records.json")).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    file["session"].clone()
+}
+
+/// Why a recorded run failed.
+pub fn failure_detail(record: &Value) -> &str {
+    record["failure"]["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no failure in {record}"))
 }
 
 pub fn named<'a>(records: &'a [Value], name: &str) -> &'a Value {
@@ -66,12 +85,21 @@ fn compare_records_every_run_and_report_renders_them() {
 
     let records = newest_records(&results);
     assert_eq!(records.len(), 7, "2 disk floors, generate and 4 exports");
+    let session = newest_session(&results);
+    assert!(session["machine"]["logical_cores"].as_u64().unwrap() >= 1);
+    assert!(session["software"]["rustc"].is_string(), "{session}");
+    // The dataset's fingerprint.
+    assert_eq!(session["datasets"][0]["rows"], 20_000, "{session}");
+    assert!(
+        session["datasets"][0]["files"][0]["bytes"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     for record in &records {
-        assert_eq!(record["format_version"], 1);
         assert_eq!(record["configuration"]["rows"], 20_000);
         assert!(record["wall_seconds"].as_f64().unwrap() > 0.0);
         assert!(record["peak_rss_bytes"].as_u64().unwrap() > 0);
-        assert!(record["machine"]["logical_cores"].as_u64().unwrap() >= 1);
         let log = results
             .join(entries(&results).last().unwrap())
             .join(record["log"].as_str().unwrap());
@@ -95,12 +123,10 @@ fn compare_records_every_run_and_report_renders_them() {
     assert_eq!(failed["status"], "failed");
     assert_ne!(failed["exit_code"], 0);
     assert!(
-        failed["error"]
-            .as_str()
-            .unwrap()
-            .contains("out-single-thread-contiguous.parquet"),
+        failure_detail(failed).contains("out-single-thread-contiguous.parquet"),
         "{failed}"
     );
+    assert_eq!(failed["failure"]["cause"], "exit");
 
     let null = named(&records, "export rayon contiguous null");
     let parquet = named(&records, "export rayon contiguous parquet");
@@ -177,46 +203,51 @@ fn compare_records_every_run_and_report_renders_them() {
     assert_eq!(second[0]["run"], 1);
     assert_eq!(second[1]["run"], 2);
 
-    // An unusable record file is named in the report, never a panic.
-    let old = results.join("compare-old");
-    fs::create_dir_all(&old).unwrap();
-    fs::write(old.join("records.json"), r#"[{"format_version": 0}]"#).unwrap();
-
-    let report = results.join("REPORT.md");
-    let output = predbench(&[
-        "report",
-        "--results",
-        path_arg(&results),
-        "--out",
-        path_arg(&report),
-        "--criterion",
-        path_arg(&dir.path().join("no-criterion")),
-    ]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let markdown = fs::read_to_string(&report).unwrap();
-    assert!(markdown.contains("## 20,000 rows"), "{markdown}");
-    // The configuration the second session re-measured comes from it (2 runs);
-    // the others still come from the first, and the table says which session.
+    let appendix = render_report(&results);
+    // Each session's table at the size: the second session's (2 runs of
+    // rayon) and the first's, which holds configurations the second lacks.
+    let second = &session_ids(&results)[1];
+    let first = &session_ids(&results)[0];
+    let (_, newer) = appendix
+        .split_once(&format!("### Session {second}"))
+        .expect("the second session's table");
+    let newer = newer.split("### Session").next().unwrap();
+    assert!(
+        newer.contains("| export rayon contiguous null | 2 |"),
+        "{newer}"
+    );
+    assert!(!newer.contains("single-thread"), "{newer}");
+    let (_, older) = appendix
+        .split_once(&format!("### Session {first}"))
+        .expect("the first session's table");
     for expected in [
-        "| export rayon contiguous null | 2 |",
+        "| export rayon contiguous null | 1 |",
         "| export single-thread contiguous null | 1 |",
-        " session |",
-        "| export single-thread contiguous parquet | 0 of 1 ok | failed |",
+        "| export single-thread contiguous parquet | 0 of 1 ok |",
         "Failed runs and outputs that did not verify:",
     ] {
-        assert!(markdown.contains(expected), "{expected}: {markdown}");
-    }
-    assert!(markdown.contains("format version 0"), "{markdown}");
-    assert!(markdown.contains("No criterion estimates"), "{markdown}");
-    for chart in ["time-20000.svg", "memory-20000.svg"] {
-        let svg = fs::read_to_string(results.join("charts").join(chart)).unwrap();
-        assert!(svg.starts_with("<svg"), "{chart}");
-        assert!(svg.contains("export rayon contiguous null"), "{chart}");
+        assert!(older.contains(expected), "{expected}: {older}");
     }
 }
 
+/// The ids of the sessions under `results`, oldest first.
+fn session_ids(results: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = entries(results)
+        .into_iter()
+        .filter(|name| name.starts_with("compare-"))
+        .map(|name| {
+            let text = fs::read_to_string(results.join(name).join("records.json")).unwrap();
+            let file: Value = serde_json::from_str(&text).unwrap();
+            file["session"]["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// Renders `results`' records with `predbench report` into
-/// `results/REPORT.md` and returns the Markdown.
+/// `results/REPORT.md` and `results/APPENDIX.md` and returns both, one
+/// after the other.
 pub fn render_report(results: &Path) -> String {
     let report = results.join("REPORT.md");
     let output = predbench(&[
@@ -225,9 +256,11 @@ pub fn render_report(results: &Path) -> String {
         path_arg(results),
         "--out",
         path_arg(&report),
+        "--readme",
+        path_arg(&results.join("no-readme.md")),
     ]);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    fs::read_to_string(&report).unwrap()
+    fs::read_to_string(&report).unwrap() + &fs::read_to_string(results.join("APPENDIX.md")).unwrap()
 }
 
 #[test]
@@ -242,7 +275,7 @@ fn report_without_records_is_a_clear_error() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("no usable run records"), "{stderr}");
+    assert!(stderr.contains("no sessions"), "{stderr}");
     assert!(!dir.path().join("REPORT.md").exists());
 
     let output = predbench(&["report", "--results", path_arg(&dir.path().join("missing"))]);
@@ -256,6 +289,7 @@ fn compare_refuses_bad_arguments() {
         (vec!["compare", "--rows", "0"], "--rows"),
         (vec!["compare", "--rows", "12x"], "not a count"),
         (vec!["compare", "--runs", "0"], "--runs"),
+        (vec!["compare", "--peer-timeout", "0"], "--peer-timeout"),
         (
             vec!["compare", "--strategies", "fast"],
             "invalid value 'fast'",
@@ -341,4 +375,51 @@ fn compare_scale_out_records_shards_and_the_readers_ceiling() {
     let bad = predbench(&["compare", "--scale-out-shards", "0"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr_of(&bad).contains("--scale-out-shards"));
+}
+
+#[test]
+fn the_dry_run_prints_every_configuration_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let results = dir.path().join("results");
+    let output = predbench(&[
+        "compare",
+        "--dry-run",
+        "--rows",
+        "10k",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo,packed",
+        "--sinks",
+        "null,parquet",
+        "--scale-out",
+        "--scale-out-shards",
+        "2",
+        "--data-dir",
+        path_arg(&data),
+        "--results",
+        path_arg(&results),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "10000 rows of predbench",
+        "  generate: ",
+        "  export rayon modulo parquet: ",
+        " export --input ",
+        "--sink parquet:",
+        "  export rayon packed null: ",
+        "--max-message-bytes 262144",
+        "      verified by: ",
+        "  decode only modulo, 1 thread: ",
+        "  shard 1/2 export rayon modulo parquet: ",
+        "--shard 1/2",
+    ] {
+        assert!(stdout.contains(expected), "{expected}: {stdout}");
+    }
+    assert!(
+        !data.exists() && !results.exists(),
+        "a dry run makes nothing"
+    );
 }

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::compare::{named, newest_records, path_arg};
+use crate::compare::{failure_detail, named, newest_records, path_arg};
 use crate::{predbench, stderr_of};
 
 pub fn repository() -> PathBuf {
@@ -81,11 +81,15 @@ fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
     for name in ["peer seed-generator", "peer polars modulo parquet"] {
         let record = named(&records, name);
         assert_eq!(record["status"], "failed", "{record}");
-        let error = record["error"].as_str().unwrap();
+        let error = failure_detail(record);
         assert!(error.contains("scripts/setup-peers.sh"), "{error}");
+        assert_eq!(record["failure"]["cause"], "unavailable");
         assert!(record["configuration"]["peer"].is_string());
     }
-    assert!(stderr.contains("FAILED (no peers venv"), "{stderr}");
+    assert!(
+        stderr.contains("FAILED, could not run here (no peers venv"),
+        "{stderr}"
+    );
 
     let bad = predbench(&["compare", "--peers", "spark"]);
     assert_eq!(bad.status.code(), Some(1));
@@ -113,7 +117,7 @@ fn a_spark_peer_without_java_is_recorded_as_failed_with_the_fix() {
     assert_eq!(named(&records, "export rayon modulo null")["status"], "ok");
     let spark = named(&records, "peer spark-jvm modulo parquet");
     assert_eq!(spark["status"], "failed");
-    let error = spark["error"].as_str().unwrap();
+    let error = failure_detail(spark);
     assert!(error.contains("no java on PATH"), "{error}");
     assert!(error.contains("Java 17"), "{error}");
 }
@@ -229,14 +233,14 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
             .iter()
             .any(|argument| argument == "--any-grouping")
     );
-    // predbench run by Spark numbers rows as predbench does: checked against the exact grouping.
+    // predbench run by Spark numbers rows as predbench does: checked against
+    // the exact grouping (verify's default, modulo).
     let on_spark = named(&records, "peer predbench-on-spark modulo parquet");
     let check = on_spark["verification"]["command"].as_array().unwrap();
     assert!(
-        check.iter().any(|argument| argument == "--grouping"),
+        !check.iter().any(|argument| argument == "--any-grouping"),
         "{on_spark}"
     );
-    assert!(!check.iter().any(|argument| argument == "--any-grouping"));
     let rayon = named(&records, "export rayon modulo parquet");
     let observation = rayon["observations"][0].as_str().unwrap();
     assert!(observation.contains("repeat"), "{observation}");
@@ -272,9 +276,10 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         duckdb["findings"][0]
             .as_str()
             .unwrap()
-            .contains("not valid JSON"),
+            .contains("writes a bare NaN (not JSON)"),
         "{duckdb}"
     );
+    assert_eq!(duckdb["reason"], "NaN written bare: invalid JSON");
     let polars = verdict("peer polars modulo parquet");
     assert_eq!(polars["ok"], false);
     assert!(
@@ -284,15 +289,33 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
             .contains("expected NaN, the export has null"),
         "{polars}"
     );
+    assert_eq!(polars["reason"], "NaN → null");
+    // Every exporting peer says what it ran with.
+    for name in [
+        "peer polars modulo parquet",
+        "peer duckdb modulo parquet",
+        "peer spark-jvm modulo parquet",
+    ] {
+        let settings = &named(&records, name)["settings"];
+        assert!(
+            settings
+                .as_object()
+                .is_some_and(|settings| !settings.is_empty()),
+            "{name}: {settings}"
+        );
+    }
 
     let markdown = crate::compare::render_report(&results);
     for expected in [
+        "**Build the export as one process",
+        "**20,000 rows, the seed generator's files** — session",
+        "| predbench `rayon` (divisor) | 1 |",
+        "| Spark done right (JVM) | 1 |",
+        "| DuckDB | 1 |",
+        "NaN written bare: invalid JSON",
+        "NaN → null",
+        "Making the table (20,000 rows): `predbench generate`",
         "## 20,000 rows, the seed generator's files",
-        "## Why not Spark, DuckDB or Polars",
-        "| peer spark-jvm modulo parquet | Spark (JVM expressions) |",
-        "### 20,000 rows, the seed generator's files",
-        ", the fastest peer, ",
-        "Generating the table (20,000 rows, the seed generator's files): `predbench generate`",
         "Noticed: ",
         "## Past one machine",
         "**Through Spark on this machine**",

@@ -5,6 +5,7 @@ mod export;
 mod generate;
 mod peers;
 mod queue;
+mod report;
 mod shard;
 
 use std::path::Path;

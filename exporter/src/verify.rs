@@ -615,6 +615,18 @@ fn row_difference(
         .map(|key| format!("unexpected field {key}"))
 }
 
+/// `NaN`, `Infinity` or `-Infinity` where serde_json stopped (1-based line
+/// and column of the character it could not take): what DuckDB writes for a
+/// non-finite double, and JSON has no such token.
+fn bare_non_finite_at(text: &str, line: usize, column: usize) -> Option<&'static str> {
+    let line_text = text.lines().nth(line.checked_sub(1)?)?;
+    let start = line_text.char_indices().nth(column.checked_sub(1)?)?.0;
+    let rest = &line_text[start..];
+    ["NaN", "-Infinity", "Infinity"].into_iter().find(|token| {
+        rest.starts_with(token) || rest.get(1..).is_some_and(|r| r.starts_with(token))
+    })
+}
+
 /// Parses a message: a JSON array of objects.
 fn parse_message<'a>(
     path: &Path,
@@ -622,7 +634,14 @@ fn parse_message<'a>(
     text: &'a str,
 ) -> std::result::Result<Vec<Prediction<'a>>, String> {
     serde_json::from_str::<Vec<Prediction<'a>>>(text).map_err(|e| {
-        if text.trim_start().starts_with('[') {
+        if let Some(token) = bare_non_finite_at(text, e.line(), e.column()) {
+            format!(
+                "message {index} of {} writes a bare {token} (not JSON) at line {} column {}",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        } else if text.trim_start().starts_with('[') {
             format!(
                 "message {index} of {} is not valid JSON or not an array of objects: {e}",
                 path.display()

@@ -4,7 +4,9 @@ first row from its footer, so the sequential id is offset + row in file. Then
 row s in group s mod G, `to_json(list(struct ORDER BY sequential id))` per
 group, `COPY ... (FORMAT parquet)`, with `preserve_insertion_order = false`
 (DuckDB's advice after the defaults ran out of memory at 60M rows). DuckDB
-writes NaN as a bare `NaN` (not JSON) and null fields explicitly.
+writes NaN as a bare `NaN` (not JSON) and null fields explicitly. Settings as
+DuckDB's performance guide has them: threads = the cores, the default memory
+limit (80% of RAM), a spill directory beside the output.
 
     duckdb_export.py --input DIR --output FILE [--group-size K] [--threads N] [--memory-limit 80%]
 """
@@ -59,8 +61,13 @@ def main() -> None:
                 GROUP BY sequential_id % {groups}
             ) TO {quote(str(temporary))} (FORMAT parquet)
         """)
+    settings = {
+        name: connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+        for name in ("threads", "memory_limit", "preserve_insertion_order")
+    }
+    settings["parquet_compression"] = "snappy (DuckDB's default)"
     connection.close()
-    write_summary(arguments, rows, started, files)
+    write_summary(arguments, rows, started, files, settings)
 
 
 if __name__ == "__main__":

@@ -119,8 +119,10 @@ def message_count(path: Path) -> int:
     return sum(pq.ParquetFile(part).metadata.num_rows for part in parts)
 
 
-def write_summary(arguments: argparse.Namespace, rows: int, started: float, files: list[str]) -> None:
-    """Prints one line about the run and writes --summary-json if asked."""
+def write_summary(arguments: argparse.Namespace, rows: int, started: float, files: list[str],
+                  settings: dict | None = None) -> None:
+    """Prints one line about the run and writes --summary-json if asked, with
+    the `settings` the run used (threads, memory, partitions, compression)."""
     elapsed = time.monotonic() - started
     if is_url(arguments.output):
         print(f"{rows} rows -> {arguments.output} in {elapsed:.2f} s", file=sys.stderr)
@@ -139,6 +141,7 @@ def write_summary(arguments: argparse.Namespace, rows: int, started: float, file
             "spilled_bytes": None,
             "elapsed_seconds": elapsed,
             "peak_rss_bytes": None,
+            "settings": settings or {},
         }
         arguments.summary_json.write_text(json.dumps(summary, indent=2))
 
@@ -183,11 +186,27 @@ def stop_spark(spark) -> None:
         process.wait(timeout=120)
 
 
+def spark_settings(spark) -> dict:
+    """The settings that shape a Spark job's speed and memory, as the session has them."""
+    conf = spark.conf
+    names = {
+        "master": "spark.master",
+        "driver_memory": "spark.driver.memory",
+        "shuffle_partitions": "spark.sql.shuffle.partitions",
+        "adaptive_query_execution": "spark.sql.adaptive.enabled",
+        "parquet_compression": "spark.sql.parquet.compression.codec",
+        "max_partition_bytes": "spark.sql.files.maxPartitionBytes",
+    }
+    return {key: conf.get(name, None) for key, name in names.items()}
+
+
 def run_spark_job(description: str, app_name: str, build) -> None:
     """The frame every Spark peer shares: parse the command line, start Spark,
     read the dataset, `build(spark, table, group_size)` -> (messages DataFrame
     with one column `predicts`, rows), write it atomically, stop Spark
-    (reaping its JVM), report."""
+    (reaping its JVM), report with the session's settings. Spark's defaults
+    are the documented ones for a local job: adaptive query execution
+    coalesces the 200 shuffle partitions to what the data needs."""
     arguments = exporter_arguments(description, spark=True)
     started = time.monotonic()
     files = dataset_files(arguments.input)
@@ -196,5 +215,6 @@ def run_spark_job(description: str, app_name: str, build) -> None:
     messages, rows = build(spark, table, arguments.group_size)
     with atomic_output(arguments.output) as temporary:
         messages.write.parquet(str(temporary))
+    settings = spark_settings(spark)
     stop_spark(spark)
-    write_summary(arguments, rows, started, files)
+    write_summary(arguments, rows, started, files, settings)

@@ -202,6 +202,12 @@ def main():
         "slowest_shard_seconds": max(seconds),
         "median_shard_seconds": median,
         "retried_shards": [summary["shard"] for summary in summaries if summary["attempt"] > 0],
+        "settings": {
+            "master": parsed.master or "spark-submit's",
+            "shards": parsed.shards,
+            "threads_per_shard": parsed.threads_per_shard,
+            "driver_memory": parsed.driver_memory,
+        },
     }
     retried = totals["retried_shards"]
     print(f"{parsed.job}: {parsed.shards} shards on {parsed.master or 'spark-submit master'}: "

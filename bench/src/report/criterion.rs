@@ -1,15 +1,25 @@
-//! A small adapter over criterion's output directory (`target/criterion`):
-//! its files are not a stable format, so every field is read loosely and a
-//! benchmark whose files do not have the expected shape is listed as not used.
+//! `cargo bench` results in the report. `predbench report --import-criterion
+//! target/criterion` reads criterion's output directory (not a stable format,
+//! so every field is read loosely and a benchmark whose files do not have the
+//! expected shape is named) and records its latest estimates under
+//! `results/criterion-<time>/criterion.json` with the commit, the date and the
+//! machine; the report renders the newest such record, never `target/`.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::markdown::{Align, Table, commit_text, count, machine_text};
+use crate::record::SessionInfo;
+
+/// File name of a criterion record inside its directory.
+pub const CRITERION_FILE: &str = "criterion.json";
+
 /// One criterion benchmark's latest estimates.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Benchmark {
     /// `group/function/parameter`.
     pub id: String,
@@ -106,44 +116,117 @@ fn read_benchmark(directory: &Path) -> Result<Benchmark, String> {
     })
 }
 
-/// Appends the criterion section to the report.
-pub fn render(out: &mut String, benchmarks: &[Benchmark], dir: &Path) {
-    let _ = writeln!(out, "## `cargo bench` (criterion)\n");
-    if benchmarks.is_empty() {
-        let _ = writeln!(
-            out,
-            "No criterion estimates under `{}`: run `cargo bench` to include them.\n",
-            dir.display()
-        );
-        return;
+/// A recorded `cargo bench` run: where and when, and its estimates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionRecord {
+    /// Layout version of this file (1).
+    pub format_version: u32,
+    /// The commit, machine and software it ran on (`id` is when it was recorded).
+    pub session: SessionInfo,
+    /// `PREDBENCH_BENCH_ROWS` of the export benches, when it was set.
+    pub bench_rows: Option<u64>,
+    /// The estimates, sorted by id.
+    pub benchmarks: Vec<Benchmark>,
+}
+
+/// Records the estimates found under `criterion` as a new
+/// `criterion-<time>/criterion.json` under `results`; fails when there are
+/// none or one cannot be read (naming it).
+pub fn import(criterion: &Path, results: &Path, session: SessionInfo) -> anyhow::Result<PathBuf> {
+    let estimates = load_estimates(criterion);
+    if let Some(problem) = estimates.not_used.first() {
+        anyhow::bail!("cannot import {}: {problem}", criterion.display());
     }
-    let _ = writeln!(
-        out,
-        "Latest estimates from `{}` (time per iteration; the export benches run at \
-         PREDBENCH_BENCH_ROWS rows, 1,000,000 by default).\n",
-        dir.display()
-    );
-    let _ = writeln!(
-        out,
-        "| benchmark | mean s | 95% interval of the mean s | median s | elements/s |"
-    );
-    let _ = writeln!(out, "|---|---:|---|---:|---:|");
-    for benchmark in benchmarks {
+    if estimates.benchmarks.is_empty() {
+        anyhow::bail!(
+            "no criterion estimates under {}: run `cargo bench` first",
+            criterion.display()
+        );
+    }
+    let directory = results.join(format!("criterion-{}", session.id.replace(':', "-")));
+    fs::create_dir_all(&directory)
+        .with_context(|| format!("cannot create {}", directory.display()))?;
+    let record = CriterionRecord {
+        format_version: 1,
+        session,
+        bench_rows: std::env::var("PREDBENCH_BENCH_ROWS")
+            .ok()
+            .and_then(|rows| rows.parse().ok()),
+        benchmarks: estimates.benchmarks,
+    };
+    let path = directory.join(CRITERION_FILE);
+    let text = serde_json::to_string_pretty(&record).expect("records always serialize");
+    crate::record::write_atomically(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// The newest criterion record under `results`, if any; a file that is not
+/// one is an error naming it.
+pub fn newest_record(results: &Path) -> anyhow::Result<Option<CriterionRecord>> {
+    let mut newest: Option<CriterionRecord> = None;
+    for entry in
+        fs::read_dir(results).with_context(|| format!("cannot list {}", results.display()))?
+    {
+        let path = entry?.path().join(CRITERION_FILE);
+        if !path.is_file() {
+            continue;
+        }
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let record: CriterionRecord = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a criterion record", path.display()))?;
+        if newest
+            .as_ref()
+            .is_none_or(|known| known.session.id < record.session.id)
+        {
+            newest = Some(record);
+        }
+    }
+    Ok(newest)
+}
+
+/// The criterion section of the appendix.
+pub fn render(record: Option<&CriterionRecord>) -> String {
+    let mut out = String::from("## `cargo bench` (criterion)\n\n");
+    let Some(record) = record else {
+        out.push_str(
+            "No criterion record under `results/`: run `cargo bench`, then \
+             `predbench report --import-criterion target/criterion`.\n\n",
+        );
+        return out;
+    };
+    out.push_str(&format!(
+        "Recorded {} (commit {}; {}); time per iteration, the export benches at {} rows.\n\n",
+        record.session.id,
+        commit_text(&record.session),
+        machine_text(&record.session),
+        count(record.bench_rows.unwrap_or(1_000_000))
+    ));
+    let mut table = Table::new(&[
+        ("benchmark", Align::Left),
+        ("mean s", Align::Right),
+        ("95% interval of the mean s", Align::Left),
+        ("median s", Align::Right),
+        ("elements/s", Align::Right),
+    ]);
+    for benchmark in &record.benchmarks {
         let seconds = benchmark.mean_ns / 1e9;
-        let _ = writeln!(
-            out,
-            "| {} | {:.4} | {:.4} – {:.4} | {:.4} | {} |",
-            benchmark.id,
-            seconds,
-            benchmark.mean_interval_ns.0 / 1e9,
-            benchmark.mean_interval_ns.1 / 1e9,
-            benchmark.median_ns / 1e9,
+        table.row(vec![
+            benchmark.id.clone(),
+            format!("{seconds:.4}"),
+            format!(
+                "{:.4} – {:.4}",
+                benchmark.mean_interval_ns.0 / 1e9,
+                benchmark.mean_interval_ns.1 / 1e9
+            ),
+            format!("{:.4}", benchmark.median_ns / 1e9),
             benchmark.elements.map_or_else(String::new, |elements| {
-                super::count((elements as f64 / seconds) as u64)
+                count((elements as f64 / seconds) as u64)
             }),
-        );
+        ]);
     }
-    out.push('\n');
+    out.push_str(&table.render());
+    out
 }
 
 #[cfg(test)]
@@ -189,14 +272,20 @@ mod tests {
         assert_eq!(estimates.not_used.len(), 1);
         assert!(estimates.not_used[0].contains("mean.point_estimate"));
 
-        let mut out = String::new();
-        render(&mut out, &estimates.benchmarks, dir.path());
+        let record = CriterionRecord {
+            format_version: 1,
+            session: crate::record::session_info_for_tests("2026-01-01T00:00:00Z"),
+            bench_rows: None,
+            benchmarks: estimates.benchmarks,
+        };
+        let out = render(Some(&record));
         assert!(
             out.contains(
                 "| export/rayon/modulo/null | 2.0000 | 1.9000 – 2.1000 | 1.9500 | 500,000 |"
             ),
             "{out}"
         );
+        assert!(render(None).contains("--import-criterion"));
     }
 
     #[test]

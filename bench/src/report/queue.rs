@@ -1,144 +1,193 @@
-//! "Delivery to a queue": exports into RabbitMQ against `predbench publish` of
-//! the same messages already serialized, with the same client settings, in
-//! one session: how much of the time is predbench's and how much the broker's.
+//! "Delivery to a queue": exports into RabbitMQ beside `predbench publish` of
+//! the same messages already serialized with the same client and settings
+//! (the broker's ceiling on this machine), one session per table.
 
-use std::fmt::Write as _;
+use predbench_exporter::Grouping;
 
-use predbench_generator::config::format_bytes;
+use super::markdown::{Align, Table, bytes, count, ratio, seconds, short_count, size_title};
+use super::model::{Model, SessionModel, Stats};
+use crate::record::{DATASET_EDGE_CASES, RunKind};
 
-use super::{ConfigurationStats, Scale};
-use crate::record::{DATASET_EDGE_CASES, Kind};
-
-/// Renders the section when any scale measured the queue sink.
-pub fn render(out: &mut String, scales: &[Scale]) {
-    let scales: Vec<&Scale> = scales
-        .iter()
-        .filter(|scale| scale.dataset != DATASET_EDGE_CASES)
-        .filter(|scale| scale.configurations.iter().any(is_queue))
-        .collect();
-    if scales.is_empty() {
-        return;
+/// Sizes with queue runs, each with the newest session that measured them.
+fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
+    let mut found: Vec<(String, u64, &SessionModel)> = Vec::new();
+    for session in model.newest_first() {
+        for (dataset, rows) in session.sizes() {
+            let has_queue = session
+                .at(&dataset, rows)
+                .any(|stats| stats.configuration.is_queue());
+            let known = found
+                .iter()
+                .any(|(known, size, _)| *known == dataset && *size == rows);
+            if has_queue && !known && dataset != DATASET_EDGE_CASES {
+                found.push((dataset, rows, session));
+            }
+        }
     }
-    let _ = writeln!(out, "## Delivery to a queue\n");
-    let _ = writeln!(
-        out,
-        "Exports into a RabbitMQ queue on this machine (durable queue, persistent messages, \
-         publisher confirms, `message_id` = the group) beside `predbench publish`, which sends the \
-         same messages already serialized with the same client and settings: its rate is the \
-         broker's ceiling here, and \"× baseline\" is what predbench's own work adds. `packed` \
-         messages hold as many predictions as fit under the budget given to `compare \
-         --max-message-bytes` (256 KiB, SQS's limit, by default). Every output was drained back \
-         and checked by `predbench verify` where \"verified\" says so.\n"
+    found.sort_by_key(|(dataset, rows, _)| (dataset.clone(), *rows));
+    found
+}
+
+/// The baseline publishing the same messages (grouping) with the same window.
+fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> {
+    let configuration = &export.configuration;
+    session.find(&configuration.dataset, configuration.rows, |other| {
+        other.kind == RunKind::Publish
+            && other.grouping == configuration.grouping
+            && other.confirm_window == configuration.confirm_window
+    })
+}
+
+fn queue_exports<'a>(session: &'a SessionModel, dataset: &'a str, rows: u64) -> Vec<&'a Stats> {
+    let mut exports: Vec<&Stats> = session
+        .at(dataset, rows)
+        .filter(|stats| {
+            stats.configuration.is_queue() && stats.configuration.kind == RunKind::Export
+        })
+        .collect();
+    exports.sort_by_key(|stats| stats.display_order());
+    exports
+}
+
+/// The section, for the appendix.
+pub fn render(model: &Model, used: &mut super::Used) -> String {
+    let sessions = queue_sessions(model);
+    if sessions.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "## Delivery to a queue\n\nExports into a RabbitMQ queue on this machine (durable queue, persistent \
+         messages, publisher confirms, `message_id` = the group) beside `predbench publish`, which \
+         sends the same messages already serialized with the same client and settings: its rate \
+         is the broker's ceiling here, and \"× baseline\" is what predbench's own work adds. \
+         Every export was drained back and checked by `predbench verify` where \"verified\" says so.\n\n",
     );
-    for scale in scales {
-        let _ = writeln!(out, "### {}\n", scale.title());
-        let _ = writeln!(
-            out,
-            "| configuration | session | median s | predictions/s | messages/s | bytes a message | MB/s of JSON | × baseline (same messages, window) | peak RSS | verified |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
-        );
-        let baseline_of = |stats: &ConfigurationStats| {
-            window_of(&stats.name).and_then(|window| {
-                scale.configurations.iter().find(|other| {
-                    other.kind == Kind::Publish
-                        && other.session == stats.session
-                        && window_of(&other.name) == Some(window)
-                        && grouping_of(other) == grouping_of(stats)
-                })
-            })
-        };
-        let exports: Vec<&ConfigurationStats> = scale
-            .configurations
-            .iter()
-            .filter(|stats| is_queue(stats) && stats.kind != Kind::Publish)
-            .collect();
-        // A baseline is shown beside the exports it measures: one that only
-        // an older session's exports used (since re-measured) is left out.
-        let shown = scale.configurations.iter().filter(|stats| {
-            is_queue(stats)
-                && (stats.kind != Kind::Publish
-                    || exports.iter().any(|export| {
-                        baseline_of(export).is_some_and(|base| std::ptr::eq(base, *stats))
-                    }))
-        });
-        for stats in shown {
-            let Some(seconds) = stats.median_wall() else {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | failed | | | | | | | |",
-                    stats.name, stats.session
-                );
+    for (dataset, rows, session) in sessions {
+        used.note(session.id(), "delivery to a queue");
+        out.push_str(&format!(
+            "### {}\n\nSession {} (commit {}; broker {}).\n\n",
+            size_title(&dataset, rows),
+            session.id(),
+            super::markdown::commit_text(&session.info),
+            session
+                .info
+                .software
+                .get("rabbitmq")
+                .map_or("version not recorded".to_string(), |version| format!(
+                    "RabbitMQ {version}"
+                ))
+        ));
+        let mut table = Table::new(&[
+            ("messages", Align::Left),
+            ("confirm window", Align::Right),
+            ("export s", Align::Right),
+            ("baseline s", Align::Right),
+            ("× baseline", Align::Right),
+            ("predictions/s", Align::Right),
+            ("messages/s", Align::Right),
+            ("bytes a message", Align::Right),
+            ("peak RSS", Align::Right),
+            ("verified", Align::Left),
+        ]);
+        for export in queue_exports(session, &dataset, rows) {
+            let configuration = &export.configuration;
+            let baseline = baseline_of(session, export).and_then(Stats::median_wall);
+            let messages = grouping_text(export);
+            let window = configuration
+                .confirm_window
+                .map_or_else(String::new, |window| window.to_string());
+            let Some(wall) = export.median_wall() else {
+                let failure = export
+                    .failures
+                    .first()
+                    .map_or_else(String::new, |failure| failure.describe());
+                table.row(vec![
+                    messages,
+                    window,
+                    "✗".to_string(),
+                    baseline.map_or_else(String::new, seconds),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    failure,
+                ]);
                 continue;
             };
-            let baseline = baseline_of(stats);
-            let ratio = match baseline.and_then(ConfigurationStats::median_wall) {
-                Some(base) if stats.kind != Kind::Publish => format!("{:.2}", seconds / base),
-                _ => String::new(),
-            };
-            let verified = match (&stats.verification, stats.kind) {
-                (_, Kind::Publish) => "",
-                (Some(check), _) if check.ok => "yes",
-                (Some(_), _) => "NO",
-                (None, _) => "not checked",
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {seconds:.2} | {:.0} | {:.0} | {} | {:.1} | {ratio} | {} | {verified} |",
-                stats.name,
-                stats.session,
-                scale.rows as f64 / seconds,
-                stats.messages as f64 / seconds,
-                format_bytes(stats.produced_bytes / stats.messages.max(1)),
-                stats.produced_bytes as f64 / seconds / 1e6,
-                format_bytes(stats.peak_rss)
-            );
+            table.row(vec![
+                messages,
+                window,
+                seconds(wall),
+                baseline.map_or_else(String::new, seconds),
+                baseline.map_or_else(String::new, |baseline| ratio(wall / baseline)),
+                count((configuration.rows as f64 / wall) as u64),
+                count((export.messages as f64 / wall) as u64),
+                bytes(export.produced_bytes / export.messages.max(1)),
+                bytes(export.peak_rss),
+                super::decision::verified_cell(export),
+            ]);
         }
-        out.push('\n');
-        render_message_size(out, &exports);
+        out.push_str(&table.render());
+    }
+    out
+}
+
+/// `K = 10 (modulo)` or `packed to 256.0 KiB`.
+fn grouping_text(stats: &Stats) -> String {
+    let configuration = &stats.configuration;
+    match (configuration.grouping, configuration.max_message_bytes) {
+        (Some(Grouping::Packed), Some(budget)) => format!("packed to {}", bytes(budget)),
+        (Some(grouping), _) => format!(
+            "K = {} ({})",
+            configuration.group_size.unwrap_or(10),
+            grouping.name()
+        ),
+        (None, _) => String::new(),
     }
 }
 
-/// One line on what the message size does: the fastest export of each
-/// grouping at its best window, when `packed` was measured beside another.
-fn render_message_size(out: &mut String, exports: &[&ConfigurationStats]) {
-    let fastest = |packed: bool| {
+/// The verdict's line: the best delivery rate of each message size in the
+/// newest queue session, against the broker's ceiling.
+pub fn verdict(model: &Model) -> Option<String> {
+    let (dataset, rows, session) = queue_sessions(model)
+        .into_iter()
+        .max_by_key(|(_, _, session)| session.id().to_string())?;
+    let exports = queue_exports(session, &dataset, rows);
+    let best = |packed: bool| {
         exports
             .iter()
-            .filter(|stats| (grouping_of(stats) == "packed") == packed)
+            .filter(|stats| (stats.configuration.grouping == Some(Grouping::Packed)) == packed)
             .filter_map(|stats| Some((stats.median_wall()?, *stats)))
             .min_by(|a, b| a.0.total_cmp(&b.0))
     };
-    let (Some((packed, packed_stats)), Some((grouped, grouped_stats))) =
-        (fastest(true), fastest(false))
-    else {
-        return;
-    };
-    if packed_stats.session != grouped_stats.session {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "Message size: `{}` ({} a message) delivers the same predictions in {packed:.2} s, \
-         against {grouped:.2} s for `{}` ({} a message): {:.1}x faster, each at its fastest \
-         confirm window.\n",
-        packed_stats.name,
-        format_bytes(packed_stats.produced_bytes / packed_stats.messages.max(1)),
-        grouped_stats.name,
-        format_bytes(grouped_stats.produced_bytes / grouped_stats.messages.max(1)),
-        grouped / packed
-    );
-}
-
-fn is_queue(stats: &ConfigurationStats) -> bool {
-    stats.name.contains(" amqp window ")
-}
-
-/// The grouping of the messages: a baseline recorded before baselines
-/// named theirs published modulo messages.
-fn grouping_of(stats: &ConfigurationStats) -> &str {
-    stats.grouping.as_deref().unwrap_or("modulo")
-}
-
-/// The confirm window in a configuration's name (`... amqp window 1024`).
-fn window_of(name: &str) -> Option<&str> {
-    name.rsplit_once(" window ").map(|(_, window)| window)
+    let parts: Vec<String> = [false, true]
+        .into_iter()
+        .filter_map(|packed| {
+            let (wall, stats) = best(packed)?;
+            let baseline = baseline_of(session, stats).and_then(Stats::median_wall)?;
+            let messages = match (
+                stats.configuration.grouping,
+                stats.configuration.max_message_bytes,
+            ) {
+                (Some(Grouping::Packed), Some(budget)) => format!("packed to {}", bytes(budget)),
+                _ => format!("of K = {}", stats.configuration.group_size.unwrap_or(10)),
+            };
+            Some(format!(
+                "{} predictions/s as messages {messages} ({}x the time of publishing the same \
+                 messages pre-serialized)",
+                count((rows as f64 / wall) as u64),
+                ratio(wall / baseline)
+            ))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "**Into RabbitMQ** (durable queue, persistent messages, publisher confirms, nothing \
+             lost): {} at {} rows (session {}); the broker, not predbench, sets that pace.",
+            parts.join(", and "),
+            short_count(rows),
+            session.id()
+        )
+    })
 }

@@ -13,7 +13,9 @@ mod payload;
 
 use std::path::PathBuf;
 
-pub use amqp::{AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, delete_queue};
+pub use amqp::{
+    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, broker_version, delete_queue,
+};
 pub(crate) use amqp::{client_runtime, within};
 pub use atomic_file::AtomicFile;
 pub use ndjson::NdjsonSink;

@@ -3,6 +3,7 @@
 //! resource usage of the child's tree from `wait4`.
 
 use std::fs::File;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,6 +13,12 @@ use anyhow::Context;
 /// What a finished child cost and how it ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChildMeasurement {
+    /// Whether it ran past its time limit and was killed.
+    pub timed_out: bool,
+    /// Processes the kernel's out-of-memory killer ended while it ran
+    /// (`oom_kill` of `/proc/vmstat`; on a machine running one benchmark at a
+    /// time, its own tree).
+    pub oom_kills: u64,
     /// Spawn to reap.
     pub wall: Duration,
     /// User CPU time of the child and the descendants it waited for.
@@ -50,26 +57,47 @@ impl std::fmt::Display for ChildExit {
 }
 
 /// Runs `program args...` with standard output and error appended to `log`,
-/// waits for it and measures it. Errors only when the child cannot be started.
+/// waits for it and measures it. With a `time_limit` the child runs in a
+/// process group of its own, and the whole group (a Spark job's JVM too) is
+/// killed when the limit passes. Errors only when the child cannot be started.
 pub fn run_measured(
     program: &str,
     args: &[String],
     log: &Path,
+    time_limit: Option<Duration>,
 ) -> anyhow::Result<ChildMeasurement> {
     let log_file =
         File::create(log).with_context(|| format!("cannot create log {}", log.display()))?;
     let error_file = log_file
         .try_clone()
         .with_context(|| format!("cannot reopen log {}", log.display()))?;
+    let oom_kills_before = oom_kill_count();
     let started = Instant::now();
-    let child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(log_file)
-        .stderr(error_file)
+        .stderr(error_file);
+    if time_limit.is_some() {
+        command.process_group(0);
+    }
+    let child = command
         .spawn()
         .with_context(|| format!("cannot start {program}"))?;
     let pid = child.id() as libc::pid_t;
+    let (reaped_sender, reaped_receiver) = std::sync::mpsc::channel::<()>();
+    let watchdog = time_limit.map(|limit| {
+        std::thread::spawn(move || {
+            let expired = reaped_receiver.recv_timeout(limit)
+                == Err(std::sync::mpsc::RecvTimeoutError::Timeout);
+            if expired {
+                // SAFETY: signalling the child's own process group, made above.
+                unsafe { libc::kill(-pid, libc::SIGKILL) };
+            }
+            expired
+        })
+    });
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is plain old data that the kernel fills in; zeroed is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -84,6 +112,8 @@ pub fn run_measured(
         break result;
     };
     let wall = started.elapsed();
+    drop(reaped_sender);
+    let timed_out = watchdog.is_some_and(|watchdog| watchdog.join().unwrap_or(false));
     if reaped != pid {
         return Err(std::io::Error::last_os_error())
             .with_context(|| format!("cannot wait for {program} (pid {pid})"));
@@ -94,6 +124,8 @@ pub fn run_measured(
         ChildExit::Signal(libc::WTERMSIG(status))
     };
     Ok(ChildMeasurement {
+        timed_out,
+        oom_kills: oom_kill_count().saturating_sub(oom_kills_before),
         wall,
         user: timeval(usage.ru_utime),
         system: timeval(usage.ru_stime),
@@ -101,6 +133,18 @@ pub fn run_measured(
         peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
         exit,
     })
+}
+
+/// The kernel's count of processes its out-of-memory killer ended (0 where unknown).
+fn oom_kill_count() -> u64 {
+    std::fs::read_to_string("/proc/vmstat")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("oom_kill "))
+                .and_then(|count| count.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn timeval(value: libc::timeval) -> Duration {
@@ -155,9 +199,11 @@ mod tests {
             "sh",
             &["-c".into(), "echo hello; echo oops >&2; exit 3".into()],
             &log,
+            None,
         )
         .unwrap();
         assert_eq!(measurement.exit, ChildExit::Code(3));
+        assert!(!measurement.timed_out);
         assert!(!measurement.exit.success());
         assert!(measurement.peak_rss_bytes > 0);
         assert_eq!(log_tail(&log, 1), "oops");
@@ -175,6 +221,7 @@ mod tests {
                 "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done".into(),
             ],
             &log,
+            None,
         )
         .unwrap();
         assert!(measurement.exit.success());
@@ -186,10 +233,29 @@ mod tests {
     #[test]
     fn a_missing_program_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let error = run_measured("/nonexistent/program", &[], &dir.path().join("log"))
+        let error = run_measured("/nonexistent/program", &[], &dir.path().join("log"), None)
             .unwrap_err()
             .to_string();
         assert!(error.contains("/nonexistent/program"), "{error}");
+    }
+
+    #[test]
+    fn a_child_past_its_time_limit_is_killed_with_its_own_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let started = Instant::now();
+        // The shell and its background `sleep` are killed together.
+        let measurement = run_measured(
+            "sh",
+            &["-c".into(), "sleep 30 & sleep 30; echo never".into()],
+            &log,
+            Some(Duration::from_millis(300)),
+        )
+        .unwrap();
+        assert!(measurement.timed_out);
+        assert_eq!(measurement.exit, ChildExit::Signal(libc::SIGKILL));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(!std::fs::read_to_string(&log).unwrap().contains("never"));
     }
 
     #[test]

@@ -5,13 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use predbench_generator::config::{batch_rows_for_budget, format_bytes};
-use predbench_generator::{Distribution, FloatEncoding, GeneratorConfig, RunOptions};
+use predbench_generator::{GeneratorConfig, RunOptions};
 
-use crate::cli::{DistributionArg, FloatEncodingArg, GenerateArgs};
-use crate::process_stats::{
-    available_cores, available_memory_bytes, peak_rss_bytes, rows_progress_bar,
-};
-use crate::record::CommandSummary;
+use crate::cli::GenerateArgs;
+use crate::cli::convert::{compression, distribution, float_encoding};
+use crate::progress::{available_cores, available_memory_bytes, peak_rss_bytes, rows_progress_bar};
+use crate::summary::CommandSummary;
 
 /// The default memory budget: 1.5 GiB, or half the available memory if that is less.
 fn default_memory_budget() -> u64 {
@@ -43,10 +42,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("invalid argument --threads: must be at least 1");
     }
     let memory_budget = args.memory_budget.unwrap_or_else(default_memory_budget);
-    let distribution = match args.distribution {
-        DistributionArg::Uniform => Distribution::Uniform,
-        DistributionArg::Dirichlet => Distribution::Dirichlet { alpha: args.alpha },
-    };
+    let distribution = distribution(args.distribution, args.alpha);
     let (batch_rows, batch_reason) = match args.batch_rows {
         Some(rows) => (rows, "given by --batch-rows".to_string()),
         None => {
@@ -64,11 +60,8 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         batch_rows,
         row_group_rows: args.row_group_rows.unwrap_or(batch_rows),
         file_rows: args.file_rows,
-        compression: args.compression.into(),
-        float_encoding: match args.float_encoding {
-            FloatEncodingArg::Plain => FloatEncoding::Plain,
-            FloatEncodingArg::ByteStreamSplit => FloatEncoding::ByteStreamSplit,
-        },
+        compression: compression(args.compression),
+        float_encoding: float_encoding(args.float_encoding),
     };
     config.validate()?;
     if !args.quiet {

@@ -1,45 +1,13 @@
-//! Command-line flags as the user types them (parsed by clap); each command
-//! validates them into the library's settings.
+//! The flags of every subcommand as the user types them (parsed by clap).
+//! `convert` turns them into the library's settings and `argv` turns them
+//! back into command lines for child processes.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-/// Generate ML prediction tables, export them as JSON messages with competing
-/// strategies, and measure the trade-offs.
-#[derive(Debug, Parser)]
-#[command(name = "predbench", version, about, max_term_width = 100)]
-pub struct Cli {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Generate a prediction table as a directory of Parquet part files.
-    Generate(GenerateArgs),
-    /// Turn a prediction table into JSON messages of K predictions.
-    Export(ExportArgs),
-    /// Prove an export complete and correct against its dataset.
-    Verify(VerifyArgs),
-    /// Measure every strategy, grouping and sink as child processes, next to the
-    /// generator and the disk's write speed; record each run as JSON under --results.
-    Compare(CompareArgs),
-    /// Render results/REPORT.md and its SVG charts from the recorded runs alone.
-    Report(ReportArgs),
-    /// Publish messages already serialized (a Parquet file of messages, as
-    /// `export --sink parquet:` writes) to a queue with the queue sink's
-    /// settings: the baseline an export to the queue is measured against.
-    Publish(PublishArgs),
-    /// Consume a queue predbench filled into a file, in message_id order,
-    /// dropping duplicates; messages are acknowledged once the file is written.
-    Drain(DrainArgs),
-}
+use clap::{Args, ValueEnum};
 
 /// Flags of `predbench publish`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct PublishArgs {
     /// A Parquet file (or directory of parts) whose first column holds the messages.
     #[arg(long)]
@@ -59,7 +27,7 @@ pub struct PublishArgs {
 }
 
 /// Flags of `predbench drain`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct DrainArgs {
     /// The queue: amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME.
     #[arg(long)]
@@ -79,7 +47,7 @@ pub struct DrainArgs {
 }
 
 /// Flags of `predbench compare`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct CompareArgs {
     /// Dataset sizes, comma-separated; k, M and G multiply by 1e3, 1e6, 1e9 (e.g. 1M,6M,60M).
     #[arg(long, value_delimiter = ',', value_parser = parse_count_arg, default_value = "1M,3M")]
@@ -187,6 +155,13 @@ pub struct CompareArgs {
     /// writes a file is checked with `predbench verify`).
     #[arg(long)]
     pub no_verify: bool,
+    /// Kill a peer's run after this many seconds and record it as timed out
+    /// (e.g. 1800); predbench's own runs are never cut short.
+    #[arg(long, value_name = "SECONDS")]
+    pub peer_timeout: Option<u64>,
+    /// Print every planned configuration and its command line, run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -207,21 +182,30 @@ pub enum SinkKindArg {
 }
 
 /// Flags of `predbench report`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct ReportArgs {
-    /// Directory searched for records.json files written by `compare`.
+    /// Directory searched for records.json files written by `compare` (and
+    /// criterion.json files written by --import-criterion).
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// The Markdown report; its charts go to a `charts` directory beside it.
+    /// The Markdown report; its appendix (APPENDIX.md) and charts (charts/)
+    /// go beside it.
     #[arg(long, default_value = "results/REPORT.md")]
     pub out: PathBuf,
-    /// Criterion's output directory, whose estimates are included when present.
-    #[arg(long, default_value = "target/criterion")]
-    pub criterion: PathBuf,
+    /// A Markdown file whose block between `<!-- predbench report: begin -->`
+    /// and `<!-- predbench report: end -->` is replaced by the verdict and
+    /// the decision tables; left alone when it has no such block.
+    #[arg(long, default_value = "README.md")]
+    pub readme: PathBuf,
+    /// First record the latest `cargo bench` estimates found in this criterion
+    /// directory (e.g. target/criterion) under --results, with the commit and
+    /// the machine, so the report can show them.
+    #[arg(long, value_name = "DIR")]
+    pub import_criterion: Option<PathBuf>,
 }
 
 /// Flags of `predbench export`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct ExportArgs {
     /// A Parquet file or a directory of them (files named _* or .* are skipped).
     #[arg(long)]
@@ -313,7 +297,7 @@ pub struct ExportArgs {
 }
 
 /// Flags of `predbench verify`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct VerifyArgs {
     /// The dataset that was exported.
     #[arg(long)]
@@ -385,7 +369,7 @@ pub enum GroupingArg {
 }
 
 /// `--nulls`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NullsArg {
     /// Leave null fields out.
     Omit,
@@ -394,7 +378,7 @@ pub enum NullsArg {
 }
 
 /// `--non-finite`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NonFiniteArg {
     /// "NaN", "Infinity", "-Infinity".
     String,
@@ -405,7 +389,7 @@ pub enum NonFiniteArg {
 }
 
 /// `--encoder`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EncoderArg {
     /// The fast path where it applies.
     Auto,
@@ -414,7 +398,7 @@ pub enum EncoderArg {
 }
 
 /// Flags of `predbench generate`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct GenerateArgs {
     /// Output directory; it appears only when complete (with --shard: the
     /// directory every shard writes into, shared storage on a cluster).
@@ -484,7 +468,7 @@ pub struct GenerateArgs {
 }
 
 /// `--distribution`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DistributionArg {
     /// Independent uniform [0, 1) values, as the seed's numpy script.
     Uniform,
@@ -493,7 +477,7 @@ pub enum DistributionArg {
 }
 
 /// `--compression`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CompressionArg {
     /// Snappy (pandas' and Spark's default).
     Snappy,
@@ -506,7 +490,7 @@ pub enum CompressionArg {
 }
 
 /// `--float-encoding`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FloatEncodingArg {
     /// Plain doubles.
     Plain,
@@ -533,15 +517,4 @@ pub fn parse_count_arg(text: &str) -> Result<u64, String> {
 /// Parses sizes such as `512MB` for clap.
 pub fn parse_size_arg(text: &str) -> Result<u64, String> {
     predbench_generator::config::parse_size(text)
-}
-
-impl From<CompressionArg> for predbench_generator::Compression {
-    fn from(arg: CompressionArg) -> Self {
-        match arg {
-            CompressionArg::Snappy => predbench_generator::Compression::Snappy,
-            CompressionArg::Zstd => predbench_generator::Compression::Zstd,
-            CompressionArg::Lz4 => predbench_generator::Compression::Lz4,
-            CompressionArg::None => predbench_generator::Compression::None,
-        }
-    }
 }

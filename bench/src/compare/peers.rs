@@ -24,6 +24,8 @@ pub struct Peer {
     pub script: &'static str,
     /// Generator or exporter.
     pub role: PeerRole,
+    /// What the report calls it in a table: a few words.
+    pub label: &'static str,
     /// The engine it runs on, for the report.
     pub engine: &'static str,
     /// What it does, in one line, for the report.
@@ -40,6 +42,7 @@ pub struct Peer {
 pub const PEERS: &[Peer] = &[
     Peer {
         name: "seed-generator",
+        label: "the seed's generator (pandas, numpy)",
         script: "seed_generator.py",
         role: PeerRole::Generator,
         engine: "pandas + numpy + multiprocessing",
@@ -49,6 +52,7 @@ pub const PEERS: &[Peer] = &[
     },
     Peer {
         name: "pyspark-seed",
+        label: "PySpark, the seed's job",
         script: "pyspark_seed.py",
         role: PeerRole::Exporter,
         engine: "PySpark",
@@ -58,6 +62,7 @@ pub const PEERS: &[Peer] = &[
     },
     Peer {
         name: "pyspark-window",
+        label: "PySpark, knowledge-base window",
         script: "pyspark_window.py",
         role: PeerRole::Exporter,
         engine: "PySpark",
@@ -67,6 +72,7 @@ pub const PEERS: &[Peer] = &[
     },
     Peer {
         name: "spark-jvm",
+        label: "Spark done right (JVM)",
         script: "spark_jvm.py",
         role: PeerRole::Exporter,
         engine: "Spark (JVM expressions)",
@@ -76,6 +82,7 @@ pub const PEERS: &[Peer] = &[
     },
     Peer {
         name: "duckdb",
+        label: "DuckDB",
         script: "duckdb_export.py",
         role: PeerRole::Exporter,
         engine: "DuckDB SQL",
@@ -85,6 +92,7 @@ pub const PEERS: &[Peer] = &[
     },
     Peer {
         name: "polars",
+        label: "Polars",
         script: "polars_export.py",
         role: PeerRole::Exporter,
         engine: "Polars (lazy, streaming sink)",
@@ -94,6 +102,7 @@ pub const PEERS: &[Peer] = &[
     },
     Peer {
         name: "predbench-on-spark",
+        label: "predbench's shards on Spark",
         script: "../spark/predbench_on_spark.py",
         role: PeerRole::Exporter,
         engine: "predbench shards on Spark (local-cluster)",

@@ -1,116 +1,32 @@
-//! `predbench export` and `predbench verify`: validate flags into the
-//! exporter's settings, run with a progress bar, print what it cost.
+//! `predbench export`: the flags into the exporter's options, the sink
+//! opened (a file, a shard's part, a queue resumed from its checkpoint), the
+//! export run with a progress bar, one line of what it cost.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use predbench_exporter::drain::{DrainSummary, drain};
 use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
 use predbench_exporter::sink::{
-    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, MessageSink, NdjsonSink,
-    NullSink, ParquetSink,
+    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, NdjsonSink, NullSink, ParquetSink,
 };
-use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, NonFiniteMode,
-    NullMode, Strategy, decode_only, export,
+    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, decode_only,
+    export,
 };
-use predbench_generator::Shard;
 use predbench_generator::config::format_bytes;
 
-use crate::cli::{
-    DecodeAheadArg, DrainArgs, EncoderArg, ExportArgs, GroupingArg, NonFiniteArg, NullsArg,
-    PublishArgs, StrategyArg, VerifyArgs,
-};
-use crate::process_stats::{available_cores, peak_rss_bytes, rows_progress_bar};
-use crate::record::CommandSummary;
-
-/// Where `--sink` sends messages.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SinkSpec {
-    /// Discard, count.
-    Null,
-    /// A Parquet file with a `predicts` column.
-    Parquet(PathBuf),
-    /// One message per line.
-    Ndjson(PathBuf),
-    /// A RabbitMQ queue or exchange.
-    Amqp(AmqpTarget),
-}
-
-impl SinkSpec {
-    /// Parses `null`, `parquet:PATH`, `ndjson:PATH` or `amqp://...`.
-    pub fn parse(text: &str) -> anyhow::Result<SinkSpec> {
-        if text.starts_with("amqp://") {
-            return Ok(SinkSpec::Amqp(AmqpTarget::parse(text)?));
-        }
-        match text.split_once(':') {
-            None if text == "null" => Ok(SinkSpec::Null),
-            Some(("parquet", path)) if !path.is_empty() => Ok(SinkSpec::Parquet(path.into())),
-            Some(("ndjson", path)) if !path.is_empty() => Ok(SinkSpec::Ndjson(path.into())),
-            _ => {
-                bail!(
-                    "invalid argument --sink: '{text}' is not null, parquet:PATH, ndjson:PATH \
-                     or amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME"
-                )
-            }
-        }
-    }
-}
-
-pub fn grouping(arg: GroupingArg) -> Grouping {
-    match arg {
-        GroupingArg::Modulo => Grouping::Modulo,
-        GroupingArg::Contiguous => Grouping::Contiguous,
-        GroupingArg::Packed => Grouping::Packed,
-    }
-}
-
-fn non_finite(arg: NonFiniteArg) -> NonFiniteMode {
-    match arg {
-        NonFiniteArg::String => NonFiniteMode::String,
-        NonFiniteArg::Null => NonFiniteMode::Null,
-        NonFiniteArg::Error => NonFiniteMode::Error,
-    }
-}
+use crate::cli::ExportArgs;
+use crate::cli::argv::spelling;
+use crate::cli::convert::{SinkSpec, compression, export_options};
+use crate::progress::{available_cores, peak_rss_bytes, rows_progress_bar};
+use crate::summary::CommandSummary;
 
 /// Runs `predbench export`.
-pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let sink = SinkSpec::parse(&args.sink)?;
     let threads = args.threads.unwrap_or_else(available_cores);
-    let options = ExportOptions {
-        strategy: match args.strategy {
-            StrategyArg::SingleThread => Strategy::SingleThread,
-            StrategyArg::Rayon => Strategy::Rayon,
-            StrategyArg::WindowSort => Strategy::WindowSort,
-        },
-        grouping: grouping(args.grouping),
-        group_size: args.group_size,
-        threads,
-        chunk_rows: args.chunk_rows,
-        memory_budget: args.memory_budget,
-        spill_directory: args.spill_dir.clone(),
-        message: MessageOptions {
-            nulls: match args.nulls {
-                NullsArg::Omit => NullMode::Omit,
-                NullsArg::Explicit => NullMode::Explicit,
-            },
-            non_finite: non_finite(args.non_finite),
-            encoder: match args.encoder {
-                EncoderArg::Auto => EncoderChoice::Auto,
-                EncoderArg::ArrowJson => EncoderChoice::ArrowJson,
-            },
-        },
-        shard: args.shard.unwrap_or(Shard::WHOLE),
-        max_message_bytes: args.max_message_bytes,
-        resume_from_group: 0,
-        decode_ahead: match args.decode_ahead {
-            DecodeAheadArg::Auto => None,
-            DecodeAheadArg::On => Some(true),
-            DecodeAheadArg::Off => Some(false),
-        },
-    };
+    let options = export_options(&args, threads);
     options.validate()?;
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
@@ -137,7 +53,7 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             };
             let sink = ParquetSink::create(
                 &path,
-                predbench_generator::parquet_output::parquet_codec(args.compression.into()),
+                predbench_generator::parquet_output::parquet_codec(compression(args.compression)),
                 args.force,
             )?;
             export(&dataset, &options, sink, &mut progress)
@@ -197,6 +113,14 @@ fn report_export(
             spilled_bytes: Some(summary.spilled_bytes),
             elapsed_seconds: summary.elapsed.as_secs_f64(),
             peak_rss_bytes: peak_rss_bytes(),
+            settings: [
+                ("threads", serde_json::json!(options.threads)),
+                ("chunk_rows", serde_json::json!(options.chunk_rows)),
+                ("compression", serde_json::json!(spelling(args.compression))),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
         }
         .write(path)?;
     }
@@ -251,7 +175,7 @@ fn report_export(
 }
 
 /// `modulo grouping, K=10` or `packed grouping, at most 262144 bytes a message`.
-fn describe_grouping(
+pub fn describe_grouping(
     grouping: Grouping,
     group_size: u64,
     max_message_bytes: Option<u64>,
@@ -366,138 +290,6 @@ fn resume_options(
     )))
 }
 
-/// Runs `predbench drain`.
-pub fn run_drain(args: DrainArgs) -> anyhow::Result<ExitCode> {
-    let target = AmqpTarget::parse(&args.from)?;
-    let output = match SinkSpec::parse(&args.messages) {
-        Ok(SinkSpec::Parquet(path)) => SinkSpec::Parquet(path),
-        Ok(SinkSpec::Ndjson(path)) => SinkSpec::Ndjson(path),
-        _ => SinkSpec::Parquet(PathBuf::from(&args.messages)),
-    };
-    let summary = drain_into(&target, &output, args.first_group, args.force)?;
-    if !args.quiet {
-        println!(
-            "drained {} messages from {} into {}: {} written ({} predictions), {} duplicates dropped{}",
-            summary.received,
-            target.describe(),
-            summary
-                .sink
-                .path
-                .as_ref()
-                .map_or_else(String::new, |path| path.display().to_string()),
-            summary.sink.messages,
-            summary.sink.rows,
-            summary.duplicates,
-            if summary.missing > 0 {
-                format!(", {} groups MISSING", summary.missing)
-            } else {
-                String::new()
-            }
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Bytes of messages `predbench publish` reads and hands the sink at once.
-const PUBLISH_BATCH_BYTES: u64 = 8 << 20;
-
-/// Runs `predbench publish`: the messages of a file, read in batches and
-/// handed to the same queue sink an export uses.
-pub fn run_publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
-    let target = AmqpTarget::parse(&args.sink)?;
-    let messages = Dataset::open(&args.messages)
-        .with_context(|| format!("cannot read messages {}", args.messages.display()))?;
-    let started = std::time::Instant::now();
-    let sink = AmqpSink::connect(
-        target.clone(),
-        AmqpOptions {
-            confirm_window: args.confirm_window,
-            ..AmqpOptions::default()
-        },
-    )?;
-    // About 8 MiB of messages a batch, as an export hands the sink (1,024
-    // messages of K = 10, a few dozen packed to 256 KiB), judged by the file's size.
-    let average_bytes = (messages.bytes / messages.rows.max(1)).max(1);
-    let batch_messages = (PUBLISH_BATCH_BYTES / average_bytes).clamp(1, 1024) as usize;
-    let mut cursor = messages.cursor(0..messages.rows, batch_messages);
-    let mut done = 0;
-    while done < messages.rows {
-        let read = cursor.take(batch_messages)?;
-        if read.num_rows() == 0 {
-            break;
-        }
-        done += read.num_rows() as u64;
-        let column = read.column(0);
-        let strings = column
-            .as_any()
-            .downcast_ref::<arrow_array::StringArray>()
-            .with_context(|| {
-                format!(
-                    "{}: the first column is not Utf8 messages",
-                    args.messages.display()
-                )
-            })?;
-        // The baseline does nothing an export would not: messages are not
-        // parsed, so their predictions are not counted (nothing needs them).
-        let mut batch = predbench_exporter::message::MessageBatch::default();
-        for message in strings.iter().flatten() {
-            batch.push(message.as_bytes(), 0);
-        }
-        sink.write(sink.prepare(batch)?)?;
-    }
-    let summary = sink.finish()?;
-    let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.summary_json {
-        CommandSummary {
-            // Messages are not parsed, so predictions are not counted.
-            rows: 0,
-            input_bytes: messages.bytes,
-            output_bytes: 0,
-            message_bytes: Some(summary.message_bytes),
-            messages: Some(summary.messages),
-            spilled_bytes: None,
-            elapsed_seconds: elapsed,
-            peak_rss_bytes: peak_rss_bytes(),
-        }
-        .write(path)?;
-    }
-    if !args.quiet {
-        println!(
-            "published {} messages ({}) to {} in {elapsed:.2} s: {:.0} messages/s, {:.1} MB/s",
-            summary.messages,
-            format_bytes(summary.message_bytes),
-            target.describe(),
-            summary.messages as f64 / elapsed,
-            summary.message_bytes as f64 / elapsed / 1e6
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn drain_into(
-    target: &AmqpTarget,
-    output: &SinkSpec,
-    first_group: u64,
-    force: bool,
-) -> anyhow::Result<DrainSummary> {
-    let summary = match output {
-        SinkSpec::Parquet(path) => drain(
-            target,
-            ParquetSink::create(
-                path,
-                predbench_generator::parquet_output::parquet_codec(
-                    predbench_generator::Compression::Lz4,
-                ),
-                force,
-            )?,
-            first_group,
-        ),
-        SinkSpec::Ndjson(path) => drain(target, NdjsonSink::create(path, force)?, first_group),
-        _ => bail!("drain writes parquet:PATH or ndjson:PATH"),
-    };
-    Ok(summary?)
-}
-
 /// For a shard writing files: checks the dataset against its manifest and
 /// against the other shards' records, makes the output directory, and returns
 /// it with what the shards share. `None` for the whole export or the null sink.
@@ -539,81 +331,4 @@ fn prepare_shard(
     std::fs::create_dir_all(directory)
         .with_context(|| format!("cannot create {}", directory.display()))?;
     Ok(Some((directory.clone(), export)))
-}
-
-/// Runs `predbench verify`: exit code 0 when the export is complete and correct, 1 otherwise.
-pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let dataset = Dataset::open(&args.input)
-        .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
-    let text = args.messages.to_string_lossy().into_owned();
-    // A queue is drained into a temporary file first, then verified.
-    let drained = if text.starts_with("amqp://") {
-        let target = AmqpTarget::parse(&text)?;
-        let directory = tempfile::tempdir().context("cannot make a temporary directory")?;
-        let path = directory.path().join("drained.parquet");
-        let summary = drain_into(&target, &SinkSpec::Parquet(path.clone()), 0, false)?;
-        println!(
-            "drained {} messages from {} ({} duplicates dropped)",
-            summary.received,
-            target.describe(),
-            summary.duplicates
-        );
-        Some((directory, path))
-    } else {
-        None
-    };
-    let args = VerifyArgs {
-        messages: drained
-            .as_ref()
-            .map_or_else(|| args.messages.clone(), |(_, path)| path.clone()),
-        ..args
-    };
-    if !args.messages.exists() {
-        bail!("messages file {} does not exist", args.messages.display());
-    }
-    let options = VerifyOptions {
-        layout_grouping: grouping(args.grouping),
-        group_size: args.group_size,
-        any_grouping: args.any_grouping,
-        id_column: args.id_column.clone(),
-        non_finite: non_finite(args.non_finite),
-        max_message_bytes: args.max_message_bytes,
-        max_reported: args.max_problems,
-        threads: args.threads.unwrap_or_else(available_cores),
-    };
-    let report = verify(&dataset, &args.messages, &options)
-        .with_context(|| format!("cannot verify {}", args.messages.display()))?;
-    for problem in &report.first_problems {
-        println!("problem: {problem}");
-    }
-    let what = if args.any_grouping {
-        "every id once, values equal".to_string()
-    } else {
-        let full = if options.layout_grouping == Grouping::Packed {
-            ", every message full"
-        } else {
-            ""
-        };
-        format!(
-            "{}, every id once, values equal{full}",
-            describe_grouping(
-                options.layout_grouping,
-                args.group_size,
-                args.max_message_bytes
-            )
-        )
-    };
-    if report.is_ok() {
-        println!(
-            "ok: {} messages, {} predictions, {} dataset rows ({what})",
-            report.messages, report.predictions, report.dataset_rows
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "FAILED: {} problems in {} messages, {} predictions, {} dataset rows ({what})",
-            report.problems, report.messages, report.predictions, report.dataset_rows
-        );
-        Ok(ExitCode::FAILURE)
-    }
 }

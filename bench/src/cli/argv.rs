@@ -1,0 +1,376 @@
+//! Command lines for child processes, built from the same structures clap
+//! parses: `compare` fills an [`ExportArgs`] (or [`GenerateArgs`], ...) and
+//! asks it for its flags, so a child's command line cannot name a flag that
+//! does not exist or spell a value clap would not read back. Every struct is
+//! destructured whole, so a new flag that is not handled here does not compile;
+//! the tests parse each command line back into the struct it came from.
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, ValueEnum};
+
+use super::args::{ExportArgs, GenerateArgs, PublishArgs, VerifyArgs};
+use super::{Cli, Command};
+
+/// A flag value as the command line spells it (`single-thread`, `modulo`, ...).
+pub fn spelling<T: ValueEnum>(value: T) -> String {
+    value
+        .to_possible_value()
+        .expect("no variant is skipped")
+        .get_name()
+        .to_string()
+}
+
+/// Flags being written: each one only where it differs from clap's default.
+struct Flags(Vec<String>);
+
+impl Flags {
+    fn value(&mut self, flag: &str, value: impl Display) {
+        self.0.push(format!("--{flag}"));
+        self.0.push(value.to_string());
+    }
+
+    fn changed<T: PartialEq + Display>(&mut self, flag: &str, value: &T, default: &T) {
+        if value != default {
+            self.value(flag, value);
+        }
+    }
+
+    fn choice<T: ValueEnum + PartialEq + Copy>(&mut self, flag: &str, value: T, default: T) {
+        if value != default {
+            self.value(flag, spelling(value));
+        }
+    }
+
+    fn optional<T: Display>(&mut self, flag: &str, value: &Option<T>) {
+        if let Some(value) = value {
+            self.value(flag, value);
+        }
+    }
+
+    fn path(&mut self, flag: &str, path: &Path) {
+        self.value(flag, path.display());
+    }
+
+    fn optional_path(&mut self, flag: &str, path: &Option<PathBuf>) {
+        if let Some(path) = path {
+            self.path(flag, path);
+        }
+    }
+
+    fn switch(&mut self, flag: &str, on: bool) {
+        if on {
+            self.0.push(format!("--{flag}"));
+        }
+    }
+}
+
+/// Parses `predbench <words>` (for clap's defaults and the round-trip tests).
+pub fn parse(words: &[&str]) -> Result<Command, clap::Error> {
+    let mut argv = vec!["predbench"];
+    argv.extend_from_slice(words);
+    Cli::try_parse_from(argv).map(|cli| cli.command)
+}
+
+impl ExportArgs {
+    /// `predbench export --input INPUT` with every other flag at its default.
+    pub fn with_input(input: &Path) -> ExportArgs {
+        let input = input.display().to_string();
+        match parse(&["export", "--input", &input]) {
+            Ok(Command::Export(args)) => args,
+            other => unreachable!("export's defaults parse: {other:?}"),
+        }
+    }
+
+    /// `export` and its flags, defaults left out.
+    pub fn to_argv(&self) -> Vec<String> {
+        let default = ExportArgs::with_input(&self.input);
+        let ExportArgs {
+            input,
+            strategy,
+            grouping,
+            group_size,
+            sink,
+            confirm_window,
+            max_message_bytes,
+            checkpoint,
+            resume,
+            retry_seconds,
+            compression,
+            nulls,
+            non_finite,
+            encoder,
+            threads,
+            chunk_rows,
+            memory_budget,
+            spill_dir,
+            decode_ahead,
+            decode_only,
+            shard,
+            force,
+            summary_json,
+            quiet,
+        } = self;
+        let mut flags = Flags(vec!["export".to_string()]);
+        flags.path("input", input);
+        flags.choice("strategy", *strategy, default.strategy);
+        flags.choice("grouping", *grouping, default.grouping);
+        flags.changed("group-size", group_size, &default.group_size);
+        flags.changed("sink", sink, &default.sink);
+        flags.changed("confirm-window", confirm_window, &default.confirm_window);
+        flags.optional("max-message-bytes", max_message_bytes);
+        flags.optional_path("checkpoint", checkpoint);
+        flags.switch("resume", *resume);
+        flags.changed("retry-seconds", retry_seconds, &default.retry_seconds);
+        flags.choice("compression", *compression, default.compression);
+        flags.choice("nulls", *nulls, default.nulls);
+        flags.choice("non-finite", *non_finite, default.non_finite);
+        flags.choice("encoder", *encoder, default.encoder);
+        flags.optional("threads", threads);
+        flags.changed("chunk-rows", chunk_rows, &default.chunk_rows);
+        flags.changed("memory-budget", memory_budget, &default.memory_budget);
+        flags.optional_path("spill-dir", spill_dir);
+        flags.choice("decode-ahead", *decode_ahead, default.decode_ahead);
+        flags.switch("decode-only", *decode_only);
+        flags.optional("shard", shard);
+        flags.switch("force", *force);
+        flags.optional_path("summary-json", summary_json);
+        flags.switch("quiet", *quiet);
+        flags.0
+    }
+}
+
+impl GenerateArgs {
+    /// `predbench generate --out OUT` with every other flag at its default.
+    pub fn with_out(out: &Path) -> GenerateArgs {
+        let out = out.display().to_string();
+        match parse(&["generate", "--out", &out]) {
+            Ok(Command::Generate(args)) => args,
+            other => unreachable!("generate's defaults parse: {other:?}"),
+        }
+    }
+
+    /// `generate` and its flags, defaults left out.
+    pub fn to_argv(&self) -> Vec<String> {
+        let default = GenerateArgs::with_out(Path::new("out"));
+        let GenerateArgs {
+            out,
+            shard,
+            merge_manifests,
+            rows,
+            classes,
+            seed,
+            distribution,
+            alpha,
+            null_rate,
+            nan_rate,
+            threads,
+            batch_rows,
+            row_group_rows,
+            file_rows,
+            memory_budget,
+            compression,
+            float_encoding,
+            force,
+            summary_json,
+            quiet,
+        } = self;
+        let mut flags = Flags(vec!["generate".to_string()]);
+        flags.optional_path("out", out);
+        flags.optional("shard", shard);
+        flags.optional_path("merge-manifests", merge_manifests);
+        flags.changed("rows", rows, &default.rows);
+        flags.changed("classes", classes, &default.classes);
+        flags.changed("seed", seed, &default.seed);
+        flags.choice("distribution", *distribution, default.distribution);
+        flags.changed("alpha", alpha, &default.alpha);
+        flags.changed("null-rate", null_rate, &default.null_rate);
+        flags.changed("nan-rate", nan_rate, &default.nan_rate);
+        flags.optional("threads", threads);
+        flags.optional("batch-rows", batch_rows);
+        flags.optional("row-group-rows", row_group_rows);
+        flags.changed("file-rows", file_rows, &default.file_rows);
+        flags.optional("memory-budget", memory_budget);
+        flags.choice("compression", *compression, default.compression);
+        flags.choice("float-encoding", *float_encoding, default.float_encoding);
+        flags.switch("force", *force);
+        flags.optional_path("summary-json", summary_json);
+        flags.switch("quiet", *quiet);
+        flags.0
+    }
+}
+
+impl VerifyArgs {
+    /// `predbench verify --input INPUT --messages MESSAGES`, other flags at their defaults.
+    pub fn with_paths(input: &Path, messages: &Path) -> VerifyArgs {
+        let input = input.display().to_string();
+        let messages = messages.display().to_string();
+        match parse(&["verify", "--input", &input, "--messages", &messages]) {
+            Ok(Command::Verify(args)) => args,
+            other => unreachable!("verify's defaults parse: {other:?}"),
+        }
+    }
+
+    /// `verify` and its flags, defaults left out.
+    pub fn to_argv(&self) -> Vec<String> {
+        let default = VerifyArgs::with_paths(&self.input, &self.messages);
+        let VerifyArgs {
+            input,
+            messages,
+            grouping,
+            group_size,
+            max_message_bytes,
+            any_grouping,
+            id_column,
+            non_finite,
+            max_problems,
+            threads,
+        } = self;
+        let mut flags = Flags(vec!["verify".to_string()]);
+        flags.path("input", input);
+        flags.path("messages", messages);
+        flags.choice("grouping", *grouping, default.grouping);
+        flags.changed("group-size", group_size, &default.group_size);
+        flags.optional("max-message-bytes", max_message_bytes);
+        flags.switch("any-grouping", *any_grouping);
+        flags.changed("id-column", id_column, &default.id_column);
+        flags.choice("non-finite", *non_finite, default.non_finite);
+        flags.changed("max-problems", max_problems, &default.max_problems);
+        flags.optional("threads", threads);
+        flags.0
+    }
+}
+
+impl PublishArgs {
+    /// `predbench publish --messages MESSAGES --sink SINK`, other flags at their defaults.
+    pub fn with_paths(messages: &Path, sink: &str) -> PublishArgs {
+        let messages = messages.display().to_string();
+        match parse(&["publish", "--messages", &messages, "--sink", sink]) {
+            Ok(Command::Publish(args)) => args,
+            other => unreachable!("publish's defaults parse: {other:?}"),
+        }
+    }
+
+    /// `publish` and its flags, defaults left out.
+    pub fn to_argv(&self) -> Vec<String> {
+        let default = PublishArgs::with_paths(&self.messages, &self.sink);
+        let PublishArgs {
+            messages,
+            sink,
+            confirm_window,
+            summary_json,
+            quiet,
+        } = self;
+        let mut flags = Flags(vec!["publish".to_string()]);
+        flags.path("messages", messages);
+        flags.value("sink", sink);
+        flags.changed("confirm-window", confirm_window, &default.confirm_window);
+        flags.optional_path("summary-json", summary_json);
+        flags.switch("quiet", *quiet);
+        flags.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::*;
+
+    fn parsed(argv: &[String]) -> Command {
+        let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+        parse(&words).unwrap_or_else(|error| panic!("{argv:?}: {error}"))
+    }
+
+    #[test]
+    fn export_round_trips_with_every_flag_changed() {
+        let args = ExportArgs {
+            strategy: StrategyArg::WindowSort,
+            grouping: GroupingArg::Packed,
+            group_size: 7,
+            sink: "parquet:out dir/messages.parquet".to_string(),
+            confirm_window: 64,
+            max_message_bytes: Some(262_144),
+            checkpoint: Some(PathBuf::from("checkpoint.json")),
+            resume: true,
+            retry_seconds: 5,
+            compression: CompressionArg::Zstd,
+            nulls: NullsArg::Explicit,
+            non_finite: NonFiniteArg::Null,
+            encoder: EncoderArg::ArrowJson,
+            threads: Some(3),
+            chunk_rows: 4096,
+            memory_budget: 123_456_789,
+            spill_dir: Some(PathBuf::from("spill")),
+            decode_ahead: DecodeAheadArg::On,
+            decode_only: true,
+            shard: Some("1/4".parse().unwrap()),
+            force: true,
+            summary_json: Some(PathBuf::from("summary.json")),
+            quiet: true,
+            ..ExportArgs::with_input(Path::new("data/some table"))
+        };
+        assert_eq!(parsed(&args.to_argv()), Command::Export(args.clone()));
+        let plain = ExportArgs::with_input(Path::new("data"));
+        assert_eq!(plain.to_argv(), ["export", "--input", "data"]);
+        assert_eq!(parsed(&plain.to_argv()), Command::Export(plain));
+    }
+
+    #[test]
+    fn generate_round_trips_with_every_flag_changed() {
+        let args = GenerateArgs {
+            shard: Some("0/2".parse().unwrap()),
+            rows: 12_345,
+            classes: 3,
+            seed: 7,
+            distribution: DistributionArg::Dirichlet,
+            alpha: 0.25,
+            null_rate: 0.01,
+            nan_rate: 0.001,
+            threads: Some(1),
+            batch_rows: Some(8192),
+            row_group_rows: Some(4096),
+            file_rows: 10_000,
+            memory_budget: Some(1 << 30),
+            compression: CompressionArg::None,
+            float_encoding: FloatEncodingArg::ByteStreamSplit,
+            force: true,
+            summary_json: Some(PathBuf::from("s.json")),
+            quiet: true,
+            ..GenerateArgs::with_out(Path::new("out"))
+        };
+        assert_eq!(parsed(&args.to_argv()), Command::Generate(args.clone()));
+        let merge = GenerateArgs {
+            out: None,
+            merge_manifests: Some(PathBuf::from("dir")),
+            ..GenerateArgs::with_out(Path::new("out"))
+        };
+        assert_eq!(parsed(&merge.to_argv()), Command::Generate(merge.clone()));
+    }
+
+    #[test]
+    fn verify_and_publish_round_trip() {
+        let verify = VerifyArgs {
+            grouping: GroupingArg::Contiguous,
+            group_size: 3,
+            max_message_bytes: Some(1000),
+            any_grouping: true,
+            id_column: "id".to_string(),
+            non_finite: NonFiniteArg::Error,
+            max_problems: 3,
+            threads: Some(2),
+            ..VerifyArgs::with_paths(Path::new("in"), Path::new("out.parquet"))
+        };
+        assert_eq!(parsed(&verify.to_argv()), Command::Verify(verify.clone()));
+        let publish = PublishArgs {
+            confirm_window: 64,
+            summary_json: Some(PathBuf::from("s.json")),
+            quiet: true,
+            ..PublishArgs::with_paths(Path::new("m.parquet"), "amqp://h/%2f?queue=q")
+        };
+        assert_eq!(
+            parsed(&publish.to_argv()),
+            Command::Publish(publish.clone())
+        );
+    }
+}

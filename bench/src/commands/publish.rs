@@ -1,0 +1,93 @@
+//! `predbench publish`: messages already serialized, sent with the queue
+//! sink's settings; the broker's ceiling an export to a queue is judged by.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use predbench_exporter::Dataset;
+use predbench_exporter::sink::{AmqpOptions, AmqpSink, AmqpTarget, MessageSink};
+use predbench_generator::config::format_bytes;
+
+use crate::cli::PublishArgs;
+use crate::progress::peak_rss_bytes;
+use crate::summary::CommandSummary;
+
+/// Bytes of messages `predbench publish` reads and hands the sink at once.
+const PUBLISH_BATCH_BYTES: u64 = 8 << 20;
+
+/// Runs `predbench publish`: the messages of a file, read in batches and
+/// handed to the same queue sink an export uses.
+pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let target = AmqpTarget::parse(&args.sink)?;
+    let messages = Dataset::open(&args.messages)
+        .with_context(|| format!("cannot read messages {}", args.messages.display()))?;
+    let started = std::time::Instant::now();
+    let sink = AmqpSink::connect(
+        target.clone(),
+        AmqpOptions {
+            confirm_window: args.confirm_window,
+            ..AmqpOptions::default()
+        },
+    )?;
+    // About 8 MiB of messages a batch, as an export hands the sink (1,024
+    // messages of K = 10, a few dozen packed to 256 KiB), judged by the file's size.
+    let average_bytes = (messages.bytes / messages.rows.max(1)).max(1);
+    let batch_messages = (PUBLISH_BATCH_BYTES / average_bytes).clamp(1, 1024) as usize;
+    let mut cursor = messages.cursor(0..messages.rows, batch_messages);
+    let mut done = 0;
+    while done < messages.rows {
+        let read = cursor.take(batch_messages)?;
+        if read.num_rows() == 0 {
+            break;
+        }
+        done += read.num_rows() as u64;
+        let column = read.column(0);
+        let strings = column
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .with_context(|| {
+                format!(
+                    "{}: the first column is not Utf8 messages",
+                    args.messages.display()
+                )
+            })?;
+        // The baseline does nothing an export would not: messages are not
+        // parsed, so their predictions are not counted (nothing needs them).
+        let mut batch = predbench_exporter::message::MessageBatch::default();
+        for message in strings.iter().flatten() {
+            batch.push(message.as_bytes(), 0);
+        }
+        sink.write(sink.prepare(batch)?)?;
+    }
+    let summary = sink.finish()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.summary_json {
+        CommandSummary {
+            // Messages are not parsed, so predictions are not counted.
+            rows: 0,
+            input_bytes: messages.bytes,
+            output_bytes: 0,
+            message_bytes: Some(summary.message_bytes),
+            messages: Some(summary.messages),
+            spilled_bytes: None,
+            elapsed_seconds: elapsed,
+            peak_rss_bytes: peak_rss_bytes(),
+            settings: [("confirm_window", serde_json::json!(args.confirm_window))]
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect(),
+        }
+        .write(path)?;
+    }
+    if !args.quiet {
+        println!(
+            "published {} messages ({}) to {} in {elapsed:.2} s: {:.0} messages/s, {:.1} MB/s",
+            summary.messages,
+            format_bytes(summary.message_bytes),
+            target.describe(),
+            summary.messages as f64 / elapsed,
+            summary.message_bytes as f64 / elapsed / 1e6
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,197 @@
+//! Describes where a measurement was taken: the machine (sysinfo), the disk
+//! under the data directory, the git commit of the code, and the versions of
+//! the software involved (rustc, Python and the peers' packages, Java, the
+//! broker).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::record::{DiskRecord, Machine};
+
+/// The machine as sysinfo sees it; `data_dir` picks the disk.
+pub fn describe_machine(data_dir: &Path) -> Machine {
+    let (cpu_model, memory_bytes) = match sysinfo::System::new() {
+        Ok(mut system) => {
+            system.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
+            system.refresh_memory();
+            let model = system
+                .cpus()
+                .first()
+                .map_or_else(String::new, |cpu| cpu.brand().trim().to_string());
+            (model, system.total_memory())
+        }
+        Err(_) => (String::new(), 0),
+    };
+    Machine {
+        cpu_model: if cpu_model.is_empty() {
+            "unknown".to_string()
+        } else {
+            cpu_model
+        },
+        logical_cores: crate::progress::available_cores(),
+        physical_cores: sysinfo::System::physical_core_count().ok(),
+        memory_bytes,
+        os: sysinfo::System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into()),
+        kernel: sysinfo::System::kernel_version().unwrap_or_else(|_| "unknown".into()),
+        disk: describe_disk(data_dir),
+    }
+}
+
+/// The mounted disk whose mount point is the longest prefix of `path`.
+fn describe_disk(path: &Path) -> Option<DiskRecord> {
+    let path = path.canonicalize().ok()?;
+    let disks = sysinfo::Disks::new_with_refreshed_list().ok()?;
+    disks
+        .iter()
+        .filter(|disk| path.starts_with(disk.mount_point()))
+        .max_by_key(|disk| disk.mount_point().as_os_str().len())
+        .map(|disk| DiskRecord {
+            device: disk.name().to_string_lossy().into_owned(),
+            mount_point: disk.mount_point().display().to_string(),
+            file_system: disk.file_system().to_string_lossy().into_owned(),
+            kind: crate::record::known_disk_kind(
+                &disk.name().to_string_lossy(),
+                &disk.kind().to_string(),
+            ),
+            total_bytes: disk.total_space(),
+            available_bytes: disk.available_space(),
+        })
+}
+
+/// `git rev-parse HEAD` and whether tracked files have changes, if this is a checkout.
+pub fn git_state() -> (Option<String>, Option<bool>) {
+    let commit = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string());
+    let dirty = commit.as_ref().and_then(|_| {
+        Command::new("git")
+            .args(["status", "--porcelain", "--untracked-files=no"])
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| !output.stdout.is_empty())
+    });
+    (commit, dirty)
+}
+
+/// Now, RFC 3339 in UTC with whole seconds.
+pub fn utc_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// The rustc that built this binary (recorded by build.rs).
+const RUSTC_VERSION: &str = env!("PREDBENCH_RUSTC_VERSION");
+
+/// Versions of the software a session involves: rustc always; Python, the
+/// peers' packages and Java when `peers_python` is given; the broker's when
+/// `broker` is. A version that cannot be asked is left out.
+pub fn software_versions(
+    peers_python: Option<&Path>,
+    broker: Option<&predbench_exporter::sink::AmqpTarget>,
+) -> BTreeMap<String, String> {
+    let mut versions = BTreeMap::new();
+    versions.insert(
+        "rustc".to_string(),
+        RUSTC_VERSION
+            .trim_start_matches("rustc ")
+            .split(' ')
+            .next()
+            .unwrap_or(RUSTC_VERSION)
+            .to_string(),
+    );
+    if let Some(python) = peers_python {
+        versions.extend(python_versions(python));
+        if let Some(java) = java_version() {
+            versions.insert("java".to_string(), java);
+        }
+    }
+    if let Some(version) =
+        broker.and_then(|target| predbench_exporter::sink::broker_version(target).ok())
+    {
+        versions.insert("rabbitmq".to_string(), version);
+    }
+    versions
+}
+
+/// Python's own version and the peers' packages in the venv of `python`.
+fn python_versions(python: &Path) -> BTreeMap<String, String> {
+    const SCRIPT: &str = r#"
+import importlib.metadata as m, json, platform
+found = {"python": platform.python_version()}
+for name in ["pyspark", "duckdb", "polars", "pyarrow", "pandas", "numpy", "pika"]:
+    try:
+        found[name] = m.version(name)
+    except m.PackageNotFoundError:
+        pass
+print(json.dumps(found))
+"#;
+    Command::new(python)
+        .args(["-c", SCRIPT])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .and_then(|output| serde_json::from_slice(&output.stdout).ok())
+        .unwrap_or_default()
+}
+
+/// `java -version`'s version, e.g. `17.0.15`.
+fn java_version() -> Option<String> {
+    let output = Command::new("java").arg("-version").output().ok()?;
+    let text = String::from_utf8_lossy(&output.stderr);
+    let quoted = text.lines().next()?.split('"').nth(1)?;
+    Some(quoted.to_string())
+}
+
+/// The repository's top directory (where `compare` runs from, by its
+/// defaults): `git rev-parse --show-toplevel`, or the current directory.
+pub fn repository_root() -> PathBuf {
+    Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default()
+}
+
+/// `argument` with the repository's path taken off where it starts with it,
+/// so that records name no machine's directories.
+pub fn relative_to(root: &Path, argument: &str) -> String {
+    if root.as_os_str().is_empty() {
+        return argument.to_string();
+    }
+    // Arguments such as `parquet:/repo/data/x` or `of=/repo/data/x` carry a path after a prefix.
+    let root_text = format!("{}/", root.display());
+    argument.replacen(&root_text, "", 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_inside_the_repository_become_relative() {
+        let root = Path::new("/work/main");
+        assert_eq!(
+            relative_to(root, "/work/main/target/release/predbench"),
+            "target/release/predbench"
+        );
+        assert_eq!(
+            relative_to(root, "parquet:/work/main/data/out.parquet"),
+            "parquet:data/out.parquet"
+        );
+        assert_eq!(relative_to(root, "/tmp/elsewhere"), "/tmp/elsewhere");
+        assert_eq!(relative_to(root, "--threads"), "--threads");
+    }
+
+    #[test]
+    fn the_rustc_version_is_recorded() {
+        let versions = software_versions(None, None);
+        assert!(versions["rustc"].starts_with("1."), "{versions:?}");
+    }
+}

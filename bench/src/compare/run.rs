@@ -1,0 +1,225 @@
+//! Running a [`SessionPlan`]: per dataset size the generators first (one of
+//! them makes the dataset when it is missing), then the disk floors, the queue
+//! baselines' messages and every export, R times interleaved (run 1 of every
+//! configuration, then run 2, ...) so a slow spell of this shared machine does
+//! not land on one configuration; then the edge cases.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::Context;
+use predbench_exporter::Dataset;
+use predbench_exporter::sink::{AmqpTarget, delete_queue};
+
+use super::child::{log_tail, run_measured};
+use super::datasets::{DatasetChoice, dataset_record, remove_dataset, remove_output};
+use super::measure::measure;
+use super::peers::PeerEnvironment;
+use super::plan::{EdgeCasePlan, Plan, Planner, ScalePlan};
+use super::session::Session;
+use crate::cli::CompareArgs;
+use crate::progress::progress_bar;
+use crate::record::{DATASET_SEED, RunStatus};
+
+/// Everything a run of the plan needs besides the plan.
+pub struct Runner<'a> {
+    /// `compare`'s flags.
+    pub args: &'a CompareArgs,
+    /// What `--dataset` asked for.
+    pub choice: &'a DatasetChoice,
+    /// Makes the plans only known once a dataset exists (the disk floors).
+    pub planner: &'a Planner<'a>,
+    /// Where the peers run (for the seed generator's files check).
+    pub peer_environment: &'a PeerEnvironment,
+}
+
+const BAR_TEMPLATE: &str = "{bar:30} {pos}/{len} runs, {elapsed_precise} {msg}";
+
+impl Runner<'_> {
+    /// Measures one dataset size.
+    pub fn scale(&self, scale: &ScalePlan, session: &mut Session) -> anyhow::Result<()> {
+        let args = self.args;
+        let runs = args.runs as usize;
+        let floors = if scale.disk_floors { 2 } else { 0 };
+        session.bar = progress_bar(
+            ((scale.generators.len() + scale.exports.len() + floors) * runs) as u64,
+            BAR_TEMPLATE,
+            session.quiet,
+        );
+        let mut ready = self.choice.is_ready(&scale.dataset, scale.rows, args.seed);
+        if ready && !matches!(self.choice, DatasetChoice::Existing(_)) {
+            session.say(&format!("reusing {} (it matches)", scale.dataset.display()));
+        }
+        // The measured generator runs double as the preparation.
+        for run in 1..=args.runs {
+            for plan in &scale.generators {
+                let record = measure(session, plan, run)?;
+                let scratch = plan.scratch.as_ref().expect("a generator writes a dataset");
+                let makes_dataset = self.choice.made_by(plan.configuration.peer.as_deref());
+                if makes_dataset && !ready && record.status == RunStatus::Ok {
+                    remove_dataset(&scale.dataset);
+                    fs::rename(scratch, &scale.dataset).with_context(|| {
+                        format!(
+                            "cannot move {} to {}",
+                            scratch.display(),
+                            scale.dataset.display()
+                        )
+                    })?;
+                    ready = true;
+                } else {
+                    remove_dataset(scratch);
+                }
+            }
+        }
+        if !ready {
+            self.prepare_dataset(scale, session)?;
+        }
+        let dataset = Dataset::open(&scale.dataset)
+            .with_context(|| format!("cannot read dataset {}", scale.dataset.display()))?;
+        session.note_dataset(dataset_record(&scale.label, &dataset))?;
+        let mut exports = Vec::new();
+        if scale.disk_floors {
+            exports.extend(
+                self.planner
+                    .disk_floors(scale.rows, dataset.bytes, &scale.label),
+            );
+        }
+        exports.extend(scale.exports.iter().cloned());
+        if *self.choice == DatasetChoice::Seed {
+            let observation = repeated_files_observation(&scale.dataset, self.peer_environment);
+            for plan in &mut exports {
+                plan.observations.push(observation.clone());
+            }
+        }
+        for baseline in &scale.baselines {
+            let log = session.log_dir.join(format!(
+                "prepare-baseline-messages-{}.log",
+                baseline.grouping.name()
+            ));
+            run_unmeasured(&baseline.prepare, &log)
+                .context("cannot prepare the queue baseline's messages")?;
+        }
+        mark_missing_broker(&mut exports);
+        for run in 1..=args.runs {
+            for plan in &exports {
+                run_once(session, plan, run)?;
+            }
+        }
+        for baseline in &scale.baselines {
+            remove_output(&baseline.messages, false);
+        }
+        if args.clean && !matches!(self.choice, DatasetChoice::Existing(_)) {
+            remove_dataset(&scale.dataset);
+        }
+        Ok(())
+    }
+
+    /// Makes a missing dataset without measuring it (with `--skip-generate`).
+    fn prepare_dataset(&self, scale: &ScalePlan, session: &Session) -> anyhow::Result<()> {
+        session.say(&format!("generating {}", scale.dataset.display()));
+        let log = session.log_dir.join(format!("prepare-{}.log", scale.rows));
+        if *self.choice == DatasetChoice::Seed {
+            let plan = self.planner.seed_generator(scale.rows, DATASET_SEED);
+            if let Some(why) = plan.unavailable {
+                anyhow::bail!("cannot make the seed's dataset: {why}");
+            }
+            let scratch = plan.scratch.expect("a generator writes a dataset");
+            remove_dataset(&scratch);
+            run_unmeasured(&plan.configuration.command, &log)
+                .context("the seed's generator failed")?;
+            remove_dataset(&scale.dataset);
+            fs::rename(&scratch, &scale.dataset).with_context(|| {
+                format!(
+                    "cannot move {} to {}",
+                    scratch.display(),
+                    scale.dataset.display()
+                )
+            })
+        } else {
+            let command = self.planner.prepare_command(&scale.dataset, scale.rows);
+            run_unmeasured(&command, &log)
+                .with_context(|| format!("cannot generate {}", scale.dataset.display()))
+        }
+    }
+
+    /// Runs every exporting peer and `rayon` once on a small table with NaN
+    /// and nulls, each output verified the Spark way: records which
+    /// conventions each one follows instead of hiding them.
+    pub fn edge_cases(&self, edge: &EdgeCasePlan, session: &mut Session) -> anyhow::Result<()> {
+        session.say("edge cases: NaN and nulls in a small table");
+        run_unmeasured(
+            &edge.generate,
+            &session.log_dir.join("prepare-edge-cases.log"),
+        )
+        .with_context(|| format!("cannot generate {}", edge.dataset.display()))?;
+        let dataset = Dataset::open(&edge.dataset)
+            .with_context(|| format!("cannot read dataset {}", edge.dataset.display()))?;
+        session.note_dataset(dataset_record(crate::record::DATASET_EDGE_CASES, &dataset))?;
+        session.bar = progress_bar(edge.exports.len() as u64, BAR_TEMPLATE, session.quiet);
+        for plan in &edge.exports {
+            run_once(session, plan, 1)?;
+        }
+        remove_dataset(&edge.dataset);
+        Ok(())
+    }
+}
+
+/// One run of a plan with its queue cleared before and after and its output deleted.
+fn run_once(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<()> {
+    if let Some(queue) = &plan.queue {
+        let _ = delete_queue(queue);
+    }
+    measure(session, plan, run)?;
+    if let Some(scratch) = &plan.scratch {
+        remove_output(scratch, plan.scratch_may_be_directory);
+    }
+    if let Some(queue) = &plan.queue {
+        let _ = delete_queue(queue);
+    }
+    Ok(())
+}
+
+/// Marks the queue plans whose broker does not answer, with what to do.
+fn mark_missing_broker(plans: &mut [Plan]) {
+    for plan in plans.iter_mut() {
+        if let Some(target) = &plan.queue {
+            plan.unavailable = broker_missing(target);
+        }
+    }
+}
+
+/// Why the broker of `target` cannot be used, with what to do; `None` when it answers.
+fn broker_missing(target: &AmqpTarget) -> Option<String> {
+    delete_queue(target).err().map(|error| {
+        format!("{error}; start a broker with `bash scripts/rabbitmq.sh start` or give --amqp")
+    })
+}
+
+/// Runs a command that prepares something without being measured; its
+/// failure ends the comparison.
+fn run_unmeasured(command: &[String], log: &Path) -> anyhow::Result<()> {
+    let measurement = run_measured(&command[0], &command[1..], log, None)?;
+    if !measurement.exit.success() {
+        anyhow::bail!("{}: {}", measurement.exit, log_tail(log, 5));
+    }
+    Ok(())
+}
+
+/// What the seed generator's unseeded workers did to `dataset`, in one sentence.
+fn repeated_files_observation(dataset: &Path, environment: &PeerEnvironment) -> String {
+    let command = environment.repeated_files_command(dataset);
+    let output = std::process::Command::new(&command[0])
+        .args(&command[1..])
+        .output();
+    let parsed = output
+        .ok()
+        .filter(|output| output.status.success())
+        .and_then(|output| serde_json::from_slice::<serde_json::Value>(&output.stdout).ok());
+    match parsed {
+        Some(found) => format!(
+            "{} of the {} files of the seed generator's dataset repeat the class columns of another file (only the ids differ): its forked workers start from the same unseeded numpy state",
+            found["repeating"], found["files"]
+        ),
+        None => "could not check the seed generator's files for repeated values (scripts/peers/repeated_files.py failed)".to_string(),
+    }
+}

@@ -1,0 +1,224 @@
+//! A configuration's identity as typed fields: what kind of work, which
+//! strategy, grouping, sink, peer, confirm window, budget, shard. Its name is
+//! rendered here, in one place, and nothing ever parses it back.
+
+use predbench_exporter::{Grouping, Strategy};
+use predbench_generator::Shard;
+use serde::{Deserialize, Serialize};
+
+/// What kind of work a configuration measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunKind {
+    /// `dd` writing zeros: the physical floor of writing bytes.
+    DiskFloor,
+    /// A generator: `predbench generate` or the seed's.
+    Generate,
+    /// `predbench export`, or a peer doing the same job.
+    Export,
+    /// `predbench export --decode-only`: reading and decoding alone, the
+    /// ceiling of every strategy.
+    DecodeOnly,
+    /// One shard (`--shard I/N`) of an export; the shards of a count run one
+    /// after another on this machine to simulate N machines.
+    ExportShard,
+    /// `predbench publish`: messages already serialized, published to a queue
+    /// with the queue sink's settings (the baseline of an export to a queue).
+    Publish,
+}
+
+/// Where an export's messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SinkKind {
+    /// Discarded, counted.
+    Null,
+    /// A Parquet file (or a directory of parts).
+    Parquet,
+    /// An NDJSON file.
+    Ndjson,
+    /// A RabbitMQ queue.
+    Amqp,
+}
+
+impl SinkKind {
+    /// As the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::Null => "null",
+            SinkKind::Parquet => "parquet",
+            SinkKind::Ndjson => "ndjson",
+            SinkKind::Amqp => "amqp",
+        }
+    }
+
+    /// Whether the messages end up in a file the harness can verify.
+    pub fn writes_file(self) -> bool {
+        matches!(self, SinkKind::Parquet | SinkKind::Ndjson)
+    }
+}
+
+/// How a disk floor writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskFloor {
+    /// Through the page cache, then `fsync`: as most programs write.
+    Buffered,
+    /// `oflag=direct`: the device's own speed.
+    Direct,
+}
+
+/// Everything that determines what a run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Configuration {
+    /// What kind of work.
+    pub kind: RunKind,
+    /// Rendered from the other fields by [`Configuration::rendered_name`]; for
+    /// people reading the JSON and for log file names.
+    pub name: String,
+    /// Which dataset it ran on: `predbench`, `seed`, `edge-cases`, or the path
+    /// given to `compare --dataset`.
+    pub dataset: String,
+    /// Rows of the dataset.
+    pub rows: u64,
+    /// Seed of the dataset.
+    pub seed: u64,
+    /// The strategy of a predbench export.
+    pub strategy: Option<Strategy>,
+    /// The grouping of an export (or of the messages a baseline publishes).
+    pub grouping: Option<Grouping>,
+    /// Where an export's messages go.
+    pub sink: Option<SinkKind>,
+    /// Predictions per message, K, of an export.
+    pub group_size: Option<u64>,
+    /// `--max-message-bytes` of a `packed` export or its baseline.
+    pub max_message_bytes: Option<u64>,
+    /// Publisher-confirm window of a queue export or its baseline.
+    pub confirm_window: Option<usize>,
+    /// The peer (scripts/peers/) this configuration runs, if it is not predbench.
+    pub peer: Option<String>,
+    /// The shard of an export shard.
+    pub shard: Option<Shard>,
+    /// How a disk floor writes.
+    pub disk_floor: Option<DiskFloor>,
+    /// Worker threads the child was given.
+    pub threads: usize,
+    /// Whether `threads` is pinned below the session's (a per-core probe of
+    /// `--scale-out`): part of the identity, and of the name.
+    #[serde(default)]
+    pub pinned_threads: bool,
+    /// `--memory-budget` given to the child, in bytes.
+    pub memory_budget: Option<u64>,
+    /// The command line, program first, paths relative to the repository
+    /// where they are inside it.
+    pub command: Vec<String>,
+}
+
+impl Configuration {
+    /// A configuration of `kind` on `rows` rows of `dataset`, with no export
+    /// parameters yet; the constructors below and the planner fill them in.
+    pub fn new(kind: RunKind, dataset: &str, rows: u64, seed: u64, threads: usize) -> Self {
+        Configuration {
+            kind,
+            name: String::new(),
+            dataset: dataset.to_string(),
+            rows,
+            seed,
+            strategy: None,
+            grouping: None,
+            sink: None,
+            group_size: None,
+            max_message_bytes: None,
+            confirm_window: None,
+            peer: None,
+            shard: None,
+            disk_floor: None,
+            threads,
+            pinned_threads: false,
+            memory_budget: None,
+            command: Vec::new(),
+        }
+    }
+
+    /// Sets the name from the fields and the command; the last step of building one.
+    pub fn finish(mut self, command: Vec<String>) -> Self {
+        self.command = command;
+        self.name = self.rendered_name();
+        self
+    }
+
+    /// The name: `export rayon modulo parquet`, `peer duckdb modulo parquet`,
+    /// `export rayon packed amqp window 64`, `shard 1/4 export rayon modulo
+    /// parquet`, `decode only modulo, 1 thread`, `disk floor (dd, O_DIRECT)`.
+    pub fn rendered_name(&self) -> String {
+        let grouping = self.grouping.as_ref().map_or("", Grouping::name);
+        let sink = self.sink.map_or("", SinkKind::name);
+        let window = self
+            .confirm_window
+            .map_or(String::new(), |window| format!(" window {window}"));
+        let pinned = if self.pinned_threads {
+            format!(
+                ", {} thread{}",
+                self.threads,
+                if self.threads == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        let strategy = self.strategy.as_ref().map_or("", Strategy::name);
+        match self.kind {
+            RunKind::DiskFloor => match self.disk_floor {
+                Some(DiskFloor::Direct) => "disk floor (dd, O_DIRECT)".to_string(),
+                _ => "disk floor (dd, fsync)".to_string(),
+            },
+            RunKind::Generate => match &self.peer {
+                Some(peer) => format!("peer {peer}"),
+                None => "generate".to_string(),
+            },
+            RunKind::Export => match &self.peer {
+                Some(peer) => format!("peer {peer} {grouping} {sink}{window}"),
+                None => format!("export {strategy} {grouping} {sink}{window}{pinned}"),
+            },
+            RunKind::DecodeOnly => format!("decode only {grouping}{pinned}"),
+            RunKind::ExportShard => {
+                let shard = self
+                    .shard
+                    .map_or_else(String::new, |shard| shard.to_string());
+                format!("shard {shard} export {strategy} {grouping} {sink}")
+            }
+            RunKind::Publish => format!("publish pre-serialized {grouping} {sink}{window}"),
+        }
+    }
+
+    /// Whether this is the configuration every peer is divided by: predbench's
+    /// `rayon` doing the seed's job (modulo grouping into a Parquet file) on
+    /// all the session's threads.
+    pub fn is_reference_export(&self) -> bool {
+        self.kind == RunKind::Export
+            && self.peer.is_none()
+            && self.strategy == Some(Strategy::Rayon)
+            && self.grouping == Some(Grouping::Modulo)
+            && self.sink == Some(SinkKind::Parquet)
+            && !self.pinned_threads
+    }
+
+    /// Whether it delivers to a queue (an export or its baseline).
+    pub fn is_queue(&self) -> bool {
+        self.sink == Some(SinkKind::Amqp)
+    }
+
+    /// Whether it is a peer's export (not a generator).
+    pub fn is_peer_export(&self) -> bool {
+        self.kind == RunKind::Export && self.peer.is_some()
+    }
+
+    /// The same configuration, whatever the session and dataset: what the
+    /// report matches runs by. Everything but the command line and the name.
+    pub fn identity(&self) -> Configuration {
+        Configuration {
+            name: String::new(),
+            command: Vec::new(),
+            ..self.clone()
+        }
+    }
+}

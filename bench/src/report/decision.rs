@@ -1,0 +1,282 @@
+//! The decision tables: per dataset size, predbench's `rayon` doing the seed's
+//! job beside every exporting peer, all from ONE session (the one that ran
+//! the most peers at that size, the newest of those), the divisor printed in
+//! the table, failures as rows with their time, memory and cause, and each
+//! exporter's handling of NaN and nulls from the newest edge-case session.
+
+use predbench_exporter::{Grouping, Strategy};
+
+use super::markdown::{Align, Table, bytes, count, ratio, seconds, size_title};
+use super::model::{Model, SessionModel, Stats};
+use crate::compare::peers::peer_named;
+use crate::record::{Configuration, DATASET_EDGE_CASES, DATASET_SEED, RunKind, SinkKind};
+
+/// A size with a decision table, and the session it comes from.
+pub struct Decision<'a> {
+    /// Which dataset.
+    pub dataset: String,
+    /// Its rows.
+    pub rows: u64,
+    /// The one session every figure of the table comes from.
+    pub session: &'a SessionModel,
+}
+
+impl Decision<'_> {
+    /// `rayon` doing the seed's job in the session: the divisor.
+    pub fn reference(&self) -> &Stats {
+        self.session
+            .reference(&self.dataset, self.rows)
+            .expect("a decision session has the reference export")
+    }
+
+    /// The table's rows: `rayon`, `single-thread` (same job), then every
+    /// exporting peer in the peers' order.
+    pub fn rows(&self) -> Vec<&Stats> {
+        let mut rows = vec![self.reference()];
+        rows.extend(
+            self.session
+                .find(&self.dataset, self.rows, |configuration| {
+                    configuration.kind == RunKind::Export
+                        && configuration.peer.is_none()
+                        && configuration.strategy == Some(Strategy::SingleThread)
+                        && configuration.grouping == Some(Grouping::Modulo)
+                        && configuration.sink == Some(SinkKind::Parquet)
+                        && !configuration.pinned_threads
+                }),
+        );
+        let mut peers: Vec<&Stats> = self
+            .session
+            .at(&self.dataset, self.rows)
+            .filter(|stats| stats.configuration.is_peer_export())
+            .collect();
+        peers.sort_by_key(|stats| stats.display_order());
+        rows.extend(peers);
+        rows
+    }
+
+    /// The exporting peers' rows only.
+    pub fn peers(&self) -> Vec<&Stats> {
+        self.rows()
+            .into_iter()
+            .filter(|stats| stats.configuration.is_peer_export())
+            .collect()
+    }
+
+    /// `6,000,000 rows, the seed generator's files`.
+    pub fn title(&self) -> String {
+        size_title(&self.dataset, self.rows)
+    }
+}
+
+/// The sizes with a decision table: those where a session ran `rayon` and at
+/// least one exporting peer; on the seed's files when any such size is.
+pub fn decisions(model: &Model) -> Vec<Decision<'_>> {
+    let mut sizes: Vec<(String, u64)> = model
+        .sessions
+        .iter()
+        .flat_map(|session| session.sizes())
+        .filter(|(dataset, _)| dataset != DATASET_EDGE_CASES)
+        .collect();
+    sizes.sort();
+    sizes.dedup();
+    let mut decisions: Vec<Decision> = sizes
+        .into_iter()
+        .filter_map(|(dataset, rows)| {
+            let session = model
+                .sessions
+                .iter()
+                .filter(|session| session.reference(&dataset, rows).is_some())
+                .filter(|session| session.peer_exports(&dataset, rows) > 0)
+                .max_by_key(|session| (session.peer_exports(&dataset, rows), session.id()))?;
+            Some(Decision {
+                dataset,
+                rows,
+                session,
+            })
+        })
+        .collect();
+    if decisions
+        .iter()
+        .any(|decision| decision.dataset == DATASET_SEED)
+    {
+        decisions.retain(|decision| decision.dataset == DATASET_SEED);
+    }
+    decisions.sort_by_key(|decision| decision.rows);
+    decisions
+}
+
+/// How each exporter writes NaN and nulls, from the newest session that ran
+/// the small table with NaN and nulls.
+pub struct Conventions<'a> {
+    /// That session, if any.
+    pub session: Option<&'a SessionModel>,
+}
+
+impl<'a> Conventions<'a> {
+    /// From the newest edge-case session of `model`.
+    pub fn of(model: &'a Model) -> Conventions<'a> {
+        Conventions {
+            session: model.newest_first().find(|session| {
+                session
+                    .sizes()
+                    .iter()
+                    .any(|(dataset, _)| dataset == DATASET_EDGE_CASES)
+            }),
+        }
+    }
+
+    /// What `configuration`'s exporter did with NaN and nulls, in a few words.
+    pub fn describe(&self, configuration: &Configuration) -> String {
+        let Some(session) = self.session else {
+            return String::new();
+        };
+        let Some((_, rows)) = session
+            .sizes()
+            .into_iter()
+            .find(|(dataset, _)| dataset == DATASET_EDGE_CASES)
+        else {
+            return String::new();
+        };
+        let found = match &configuration.peer {
+            Some(peer) => session.peer(DATASET_EDGE_CASES, rows, peer),
+            None if configuration.is_reference_export() => {
+                session.reference(DATASET_EDGE_CASES, rows)
+            }
+            None => None,
+        };
+        match found {
+            None => String::new(),
+            Some(stats) if stats.failed() => "did not run".to_string(),
+            Some(stats) => match &stats.verification {
+                Some(check) if check.ok => "as Spark".to_string(),
+                Some(check) => check
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "not as Spark".to_string()),
+                None => String::new(),
+            },
+        }
+    }
+}
+
+/// What the table calls an exporter.
+pub fn exporter_label(configuration: &Configuration) -> String {
+    match (&configuration.peer, configuration.strategy) {
+        (Some(peer), _) => {
+            peer_named(peer).map_or_else(|| peer.clone(), |peer| peer.label.to_string())
+        }
+        (None, Some(strategy)) => format!("predbench `{}`", strategy.name()),
+        (None, None) => configuration.name.clone(),
+    }
+}
+
+/// "✓", or the first problem in a few words.
+pub fn verified_cell(stats: &Stats) -> String {
+    match &stats.verification {
+        Some(check) if check.ok => "✓".to_string(),
+        Some(check) => check
+            .reason
+            .clone()
+            .unwrap_or_else(|| "not verified".to_string()),
+        None if stats.failed() => String::new(),
+        None => "not checked".to_string(),
+    }
+}
+
+/// The decision table of one size, with the line naming its session and divisor.
+pub fn render(decision: &Decision, conventions: &Conventions) -> String {
+    let reference = decision.reference();
+    let divisor = reference.median_wall();
+    let mut table = Table::new(&[
+        ("exporter", Align::Left),
+        ("runs", Align::Right),
+        ("wall s", Align::Right),
+        (
+            &match divisor {
+                Some(divisor) => format!("× rayon ({} s)", seconds(divisor)),
+                None => "× rayon".to_string(),
+            },
+            Align::Right,
+        ),
+        ("CPU user s", Align::Right),
+        ("CPU sys s", Align::Right),
+        ("peak RSS", Align::Right),
+        ("output", Align::Left),
+        ("NaN and nulls", Align::Left),
+    ]);
+    for stats in decision.rows() {
+        let configuration = &stats.configuration;
+        let mut label = exporter_label(configuration);
+        if configuration.is_reference_export() {
+            label.push_str(" (divisor)");
+        }
+        let cells = match (stats.median_wall(), stats.failures.first()) {
+            (Some(wall), _) => vec![
+                if stats.failures.is_empty() {
+                    stats.runs().to_string()
+                } else {
+                    format!("{} of {} ok", stats.walls.len(), stats.runs())
+                },
+                seconds(wall),
+                divisor.map_or_else(String::new, |divisor| ratio(wall / divisor)),
+                format!("{:.1}", stats.user),
+                format!("{:.1}", stats.system),
+                bytes(stats.peak_rss),
+                verified_cell(stats),
+            ],
+            (None, Some(failure)) => vec![
+                stats.runs().to_string(),
+                format!("{} ✗", seconds(failure.wall)),
+                "—".to_string(),
+                format!("{:.1}", failure.user),
+                format!("{:.1}", failure.system),
+                bytes(failure.peak_rss),
+                failure.describe(),
+            ],
+            (None, None) => unreachable!("a configuration has runs"),
+        };
+        let mut row = vec![label];
+        row.extend(cells);
+        row.push(conventions.describe(configuration));
+        table.row(row);
+    }
+    let session = decision.session;
+    let mut out = format!(
+        "**{}** — session {} (commit {}, {} run{} each{}):\n\n",
+        decision.title(),
+        session.id(),
+        super::markdown::commit_text(&session.info),
+        reference.runs(),
+        if reference.runs() == 1 { "" } else { "s" },
+        if reference.runs() > 1 { ", median" } else { "" },
+    );
+    out.push_str(&table.render());
+    if let Some(line) = generators_line(decision) {
+        out.push_str(&line);
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// Both generators of the same session, side by side.
+fn generators_line(decision: &Decision) -> Option<String> {
+    let generator = |peer: bool| {
+        decision
+            .session
+            .find(&decision.dataset, decision.rows, |configuration| {
+                configuration.kind == RunKind::Generate && configuration.peer.is_some() == peer
+            })
+    };
+    let (ours, theirs) = (generator(false)?, generator(true)?);
+    let (ours_wall, theirs_wall) = (ours.median_wall()?, theirs.median_wall()?);
+    Some(format!(
+        "Making the table ({} rows): `predbench generate` {} s ({}), the seed's generator {} s \
+         ({}): {:.1}x faster, same session.",
+        count(decision.rows),
+        seconds(ours_wall),
+        bytes(ours.peak_rss),
+        seconds(theirs_wall),
+        bytes(theirs.peak_rss),
+        theirs_wall / ours_wall
+    ))
+}

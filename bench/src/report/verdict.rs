@@ -1,0 +1,235 @@
+//! The verdict on the report's first screen: what to build at each size, how
+//! much faster and leaner than each peer, which peers fail and how, what the
+//! peers write for NaN, the queue's delivery rate, the cost of going through
+//! Spark, and which machine said so. Every sentence is rendered from the
+//! decision tables' sessions (or, for the queue, the newest queue session)
+//! and names them.
+
+use super::decision::{Conventions, Decision, exporter_label};
+use super::markdown::{bytes, count, machine_text, ratio, seconds, short_count};
+use super::model::{Model, Stats};
+use super::queue;
+use crate::record::RunKind;
+
+/// The peer that is predbench run by Spark: not a competitor but a way to deploy.
+const ON_SPARK: &str = "predbench-on-spark";
+
+/// The verdict as a Markdown list.
+pub fn render(model: &Model, decisions: &[Decision], conventions: &Conventions) -> String {
+    let mut bullets = Vec::new();
+    if let Some(build) = build(decisions) {
+        bullets.push(build);
+    }
+    bullets.extend(failures(decisions));
+    if let Some(nan) = nan(decisions, conventions) {
+        bullets.push(nan);
+    }
+    if let Some(queue) = queue::verdict(model) {
+        bullets.push(queue);
+    }
+    if let Some(spark) = through_spark(decisions) {
+        bullets.push(spark);
+    }
+    if let Some(machine) = machine(decisions) {
+        bullets.push(machine);
+    }
+    let mut out = String::new();
+    for bullet in bullets {
+        out.push_str(&format!("- {bullet}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+/// Peers that compete (predbench run by Spark is predbench).
+fn competitors<'a>(decision: &'a Decision) -> Vec<&'a Stats> {
+    decision
+        .peers()
+        .into_iter()
+        .filter(|stats| stats.configuration.peer.as_deref() != Some(ON_SPARK))
+        .collect()
+}
+
+fn build(decisions: &[Decision]) -> Option<String> {
+    let sizes: Vec<String> = decisions
+        .iter()
+        .filter_map(|decision| {
+            let reference = decision.reference();
+            let wall = reference.median_wall()?;
+            let finished: Vec<&Stats> = competitors(decision)
+                .into_iter()
+                .filter(|stats| !stats.failed())
+                .collect();
+            let fastest = finished
+                .iter()
+                .filter_map(|stats| Some((stats.median_wall()?, *stats)))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let leanest = finished.iter().map(|stats| stats.peak_rss).min();
+            let against = match (fastest, leanest) {
+                (Some((peer_wall, fastest)), Some(leanest)) => format!(
+                    "; the fastest peer, {}, {} s ({}x); the leanest peer that finished, {} ({:.0}x)",
+                    exporter_label(&fastest.configuration),
+                    seconds(peer_wall),
+                    ratio(peer_wall / wall),
+                    bytes(leanest),
+                    leanest as f64 / reference.peak_rss.max(1) as f64
+                ),
+                _ => "; no peer finished".to_string(),
+            };
+            Some(format!(
+                "  - {} rows (session {}): {} s in {}{against}.",
+                short_count(decision.rows),
+                decision.session.id(),
+                seconds(wall),
+                bytes(reference.peak_rss),
+            ))
+        })
+        .collect();
+    let beats = |better: &dyn Fn(&Stats, &Stats) -> bool| {
+        decisions.iter().all(|decision| {
+            competitors(decision)
+                .into_iter()
+                .all(|peer| better(decision.reference(), peer))
+        })
+    };
+    let faster = beats(
+        &|rayon, peer| match (rayon.median_wall(), peer.median_wall()) {
+            (Some(ours), Some(theirs)) => ours < theirs,
+            (Some(_), None) => true,
+            (None, _) => false,
+        },
+    );
+    let leaner = beats(&|rayon, peer| peer.failed() || rayon.peak_rss < peer.peak_rss);
+    let claim = match (faster, leaner) {
+        (true, true) => {
+            "faster than every peer and in less memory than any that finished, at every size measured"
+        }
+        (true, false) => "faster than every peer at every size measured",
+        _ => "as below, beside the fastest and the leanest peer at each size",
+    };
+    (!sizes.is_empty()).then(|| {
+        format!(
+            "**Build the export as one process with predbench's `rayon` strategy**: it does the \
+             seed's job (modulo grouping into Parquet, on the seed generator's files) {claim}:\n{}",
+            sizes.join("\n")
+        )
+    })
+}
+
+fn failures(decisions: &[Decision]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for decision in decisions {
+        let mut failed: Vec<String> = Vec::new();
+        for stats in decision.peers() {
+            if let (true, Some(failure)) = (stats.failed(), stats.failures.first()) {
+                failed.push(format!(
+                    "{} {}",
+                    exporter_label(&stats.configuration),
+                    failure.describe()
+                ));
+            } else if stats.not_verified() {
+                failed.push(format!(
+                    "{} wrote output that does not verify ({})",
+                    exporter_label(&stats.configuration),
+                    super::decision::verified_cell(stats)
+                ));
+            }
+        }
+        if !failed.is_empty() {
+            lines.push(format!(
+                "**At {} rows on this {} machine**: {} (session {}).",
+                short_count(decision.rows),
+                bytes(decision.session.info.machine.memory_bytes),
+                failed.join("; "),
+                decision.session.id()
+            ));
+        }
+    }
+    lines
+}
+
+fn nan(decisions: &[Decision], conventions: &Conventions) -> Option<String> {
+    let session = conventions.session?;
+    let decision = decisions.last()?;
+    let odd: Vec<String> = decision
+        .rows()
+        .into_iter()
+        .filter_map(|stats| {
+            let convention = conventions.describe(&stats.configuration);
+            (!convention.is_empty() && convention != "as Spark")
+                .then(|| format!("{}: {convention}", exporter_label(&stats.configuration)))
+        })
+        .collect();
+    (!odd.is_empty()).then(|| {
+        format!(
+            "**JSON for NaN**: Spark writes `\"NaN\"` and so does predbench; {} (session {}, a \
+             table with NaN and nulls).",
+            odd.join("; "),
+            session.id()
+        )
+    })
+}
+
+fn through_spark(decisions: &[Decision]) -> Option<String> {
+    let sizes: Vec<String> = decisions
+        .iter()
+        .filter_map(|decision| {
+            let on_spark = decision
+                .session
+                .peer(&decision.dataset, decision.rows, ON_SPARK)?
+                .median_wall()?;
+            let rayon = decision.reference().median_wall()?;
+            Some(format!(
+                "{} s against {} s at {} rows ({}x, {:+.1} s)",
+                seconds(on_spark),
+                seconds(rayon),
+                short_count(decision.rows),
+                ratio(on_spark / rayon),
+                on_spark - rayon
+            ))
+        })
+        .collect();
+    (!sizes.is_empty()).then(|| {
+        format!(
+            "**Past one machine**, predbench's shards run as Spark tasks \
+             (`local-cluster`, same cores): {}; Spark's start-up is a fixed cost, so it matters \
+             less as the data grows.",
+            sizes.join(", ")
+        )
+    })
+}
+
+fn machine(decisions: &[Decision]) -> Option<String> {
+    let decision = decisions
+        .iter()
+        .max_by_key(|decision| competitors(decision).len())?;
+    let reference = decision.reference();
+    let kernel_heavy = competitors(decision)
+        .into_iter()
+        .filter(|stats| !stats.failed() && stats.configuration.kind == RunKind::Export)
+        .max_by(|a, b| (a.system / a.user.max(0.01)).total_cmp(&(b.system / b.user.max(0.01))))?;
+    Some(format!(
+        "**Machine**: {} (session {}). A ratio is a property of the machine too: at {} rows \
+         predbench's time is user-mode CPU ({:.1} s user, {:.1} s system) while {} time is largely \
+         the kernel's ({:.1} s user, {:.1} s system, page faults for its {}); on a machine whose \
+         user-mode CPU is slower the ratios shrink, so compare them within one session only.",
+        machine_text(&decision.session.info),
+        decision.session.id(),
+        count(decision.rows),
+        reference.user,
+        reference.system,
+        possessive(&exporter_label(&kernel_heavy.configuration)),
+        kernel_heavy.user,
+        kernel_heavy.system,
+        bytes(kernel_heavy.peak_rss),
+    ))
+}
+
+/// `Polars'`, `DuckDB's`.
+fn possessive(name: &str) -> String {
+    if name.ends_with('s') {
+        format!("{name}'")
+    } else {
+        format!("{name}'s")
+    }
+}

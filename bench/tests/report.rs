@@ -1,0 +1,327 @@
+//! `predbench report` on records it did not make: the committed ones (the
+//! committed report must re-render byte for byte), hand-made sessions (the
+//! tables must use one session, failed peers must show their time, memory
+//! and cause) and broken files (named, nothing written).
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::compare::path_arg;
+use crate::{predbench, stderr_of};
+
+fn repository() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// Renders `results` into `out` (REPORT.md, APPENDIX.md, charts/) with
+/// `readme` as the README; returns the output.
+fn report(results: &Path, out: &Path, readme: &Path) -> std::process::Output {
+    predbench(&[
+        "report",
+        "--results",
+        path_arg(results),
+        "--out",
+        path_arg(&out.join("REPORT.md")),
+        "--readme",
+        path_arg(readme),
+    ])
+}
+
+#[test]
+fn the_committed_report_renders_byte_for_byte_from_the_committed_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let committed = repository().join("results");
+    let readme = dir.path().join("README.md");
+    fs::copy(repository().join("README.md"), &readme).unwrap();
+    let output = report(&committed, dir.path(), &readme);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    for file in ["REPORT.md", "APPENDIX.md"] {
+        let rendered = fs::read_to_string(dir.path().join(file)).unwrap();
+        let expected = fs::read_to_string(committed.join(file)).unwrap();
+        assert!(
+            rendered == expected,
+            "{file} differs from a fresh render: run `predbench report` and commit it"
+        );
+    }
+    let charts = |directory: &Path| {
+        let mut names: Vec<String> = fs::read_dir(directory)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        charts(&dir.path().join("charts")),
+        charts(&committed.join("charts"))
+    );
+    for name in charts(&committed.join("charts")) {
+        assert_eq!(
+            fs::read(dir.path().join("charts").join(&name)).unwrap(),
+            fs::read(committed.join("charts").join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(&readme).unwrap(),
+        fs::read_to_string(repository().join("README.md")).unwrap(),
+        "README.md's results block differs from a fresh render"
+    );
+}
+
+/// A run record of format 2.
+fn run(name_parts: (&str, Option<&str>, Option<&str>), rows: u64, wall: f64, rss: u64) -> Value {
+    let (kind, strategy, peer) = name_parts;
+    let name = match (strategy, peer) {
+        (_, Some(peer)) => format!("peer {peer} modulo parquet"),
+        (Some(strategy), None) => format!("export {strategy} modulo parquet"),
+        (None, None) => "generate".to_string(),
+    };
+    json!({
+        "configuration": {
+            "kind": kind, "name": name, "dataset": "seed", "rows": rows, "seed": 42,
+            "strategy": strategy, "grouping": "modulo", "sink": "parquet", "group_size": 10,
+            "max_message_bytes": null, "confirm_window": null, "peer": peer, "shard": null,
+            "disk_floor": null, "threads": 2, "pinned_threads": false, "memory_budget": null,
+            "command": ["predbench"]
+        },
+        "run": 1, "started_at": "2026-01-01T00:00:00Z", "status": "ok", "failure": null,
+        "exit_code": 0, "wall_seconds": wall, "user_seconds": wall * 1.5,
+        "system_seconds": 0.5, "peak_rss_bytes": rss, "time_v_wall_seconds": null,
+        "rows": rows, "input_bytes": 1, "output_bytes": 1, "message_bytes": 1, "messages": 1,
+        "spilled_bytes": null, "log": "logs/x.log",
+        "verification": {"ok": true, "command": ["predbench", "verify"], "wall_seconds": 1.0,
+            "user_seconds": 1.0, "system_seconds": 0.1, "peak_rss_bytes": 1, "findings": [],
+            "reason": null},
+        "observations": [], "settings": {}
+    })
+}
+
+/// Writes a session of format 2 with `runs` under `results`.
+fn session(results: &Path, id: &str, runs: Vec<Value>) {
+    let directory = results.join(format!("compare-{}", id.replace(':', "-")));
+    fs::create_dir_all(&directory).unwrap();
+    let file = json!({
+        "format_version": 2,
+        "session": {
+            "id": id, "predbench_version": "0.1.0", "git_commit": "abcdef0123456789",
+            "git_dirty": false,
+            "machine": {"cpu_model": "Test CPU", "logical_cores": 2, "physical_cores": 2,
+                "memory_bytes": 25_000_000_000u64, "os": "Linux", "kernel": "6", "disk": null},
+            "software": {"rustc": "1.95.0"}, "datasets": [], "command": ["predbench", "compare"]
+        },
+        "runs": runs
+    });
+    fs::write(
+        directory.join("records.json"),
+        serde_json::to_string_pretty(&file).unwrap(),
+    )
+    .unwrap();
+}
+
+fn rayon(rows: u64, wall: f64) -> Value {
+    run(("export", Some("rayon"), None), rows, wall, 500 << 20)
+}
+
+fn peer(name: &str, rows: u64, wall: f64, rss: u64) -> Value {
+    run(("export", None, Some(name)), rows, wall, rss)
+}
+
+/// The decision table of `report` (the lines between its title and the blank line).
+fn decision_table<'a>(report: &'a str, title: &str) -> &'a str {
+    let start = report
+        .find(title)
+        .unwrap_or_else(|| panic!("no {title}: {report}"));
+    let table = &report[start..];
+    let end = table.find("\n\n|").map_or(table.len(), |at| {
+        at + 2 + table[at + 2..].find("\n\n").unwrap_or(table.len() - at - 2)
+    });
+    &table[..end]
+}
+
+#[test]
+fn a_decision_table_takes_every_row_from_one_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    // The older session has a faster rayon and one peer; the newer has rayon and two peers.
+    session(
+        &results,
+        "2026-01-01T00:00:00Z",
+        vec![
+            rayon(6_000_000, 5.0),
+            peer("duckdb", 6_000_000, 20.0, 8 << 30),
+        ],
+    );
+    session(
+        &results,
+        "2026-01-02T00:00:00Z",
+        vec![
+            rayon(6_000_000, 8.0),
+            peer("duckdb", 6_000_000, 40.0, 8 << 30),
+            peer("polars", 6_000_000, 48.0, 16 << 30),
+        ],
+    );
+    let out = dir.path().join("out");
+    let output = report(&results, &out, &dir.path().join("no-readme.md"));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let table = decision_table(&markdown, "**6,000,000 rows, the seed generator's files**");
+    assert!(table.contains("session 2026-01-02T00:00:00Z"), "{table}");
+    assert!(table.contains("× rayon (8.00 s)"), "{table}");
+    assert!(
+        table.contains("| predbench `rayon` (divisor) | 1 | 8.00 | 1.00 |"),
+        "{table}"
+    );
+    // 40 / 8, never 40 / 5 (the older session's rayon), nor 20 s (its DuckDB).
+    assert!(table.contains("| DuckDB | 1 | 40.00 | 5.00 |"), "{table}");
+    assert!(table.contains("| Polars | 1 | 48.00 | 6.00 |"), "{table}");
+    assert!(!table.contains("5.00 | 1.00"), "{table}");
+    assert!(!table.contains("20.00"), "{table}");
+    // Every ratio of the table recomputes from the wall times it prints.
+    let rows = table
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| exporter"))
+        .filter(|line| !line.starts_with("| ---"));
+    for line in rows {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (wall, ratio) = (
+            cells[3].parse::<f64>().unwrap(),
+            cells[4].parse::<f64>().unwrap(),
+        );
+        assert!((wall / 8.0 - ratio).abs() < 0.006, "{line}");
+    }
+    // The older session re-measured nothing the newer lacks: it is listed as
+    // superseded, and no table of the appendix draws on it.
+    let appendix = fs::read_to_string(out.join("APPENDIX.md")).unwrap();
+    assert!(
+        !appendix.contains("### Session 2026-01-01T00:00:00Z"),
+        "{appendix}"
+    );
+    let listed = appendix
+        .lines()
+        .find(|line| line.starts_with("| [2026-01-01T00:00:00Z]"))
+        .unwrap_or_else(|| panic!("not in the sessions list: {appendix}"));
+    assert!(listed.ends_with("| superseded |"), "{listed}");
+}
+
+#[test]
+fn a_failed_peer_is_a_row_with_its_time_memory_and_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let mut duckdb = peer("duckdb", 60_000_000, 252.86, 19 << 30);
+    duckdb["status"] = json!("failed");
+    duckdb["exit_code"] = json!(1);
+    duckdb["verification"] = Value::Null;
+    duckdb["failure"] =
+        json!({"cause": "out-of-memory", "detail": "exit code 1: Out of Memory Error"});
+    let mut polars = peer("polars", 60_000_000, 129.4, 23 << 30);
+    polars["status"] = json!("failed");
+    polars["exit_code"] = json!(137);
+    polars["verification"] = Value::Null;
+    polars["failure"] = json!({"cause": "oom-killed", "detail": "exit code 137: "});
+    session(
+        &results,
+        "2026-01-03T00:00:00Z",
+        vec![rayon(60_000_000, 68.0), duckdb, polars],
+    );
+    let out = dir.path().join("out");
+    let output = report(&results, &out, &dir.path().join("no-readme.md"));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let table = decision_table(&markdown, "**60,000,000 rows, the seed generator's files**");
+    assert!(
+        table.contains("| DuckDB | 1 | 252.86 ✗ | — | 379.3 | 0.5 | 19.0 GiB | out of memory after 252.9 s at 19.0 GiB |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("killed by the kernel's out-of-memory killer after 129.4 s at 23.0 GiB"),
+        "{table}"
+    );
+    // The verdict says who fails and how; the charts draw them where they stopped.
+    assert!(
+        markdown.contains("DuckDB out of memory after 252.9 s at 19.0 GiB"),
+        "{markdown}"
+    );
+    let chart = fs::read_to_string(out.join("charts/time-seed-60000000.svg")).unwrap();
+    assert!(
+        chart.contains("out of memory after 252.9 s at 19.0 GiB"),
+        "{chart}"
+    );
+}
+
+#[test]
+fn broken_records_files_are_named_and_nothing_is_written() {
+    let cases: [(&str, &str); 4] = [
+        (
+            r#"{"format_version": 7, "session": {}, "runs": []}"#,
+            "format version 7",
+        ),
+        (r#"{"format_version": 2, "session": {"id": "x"#, "not JSON"),
+        (
+            r#"{"format_version": 2, "session": {"id": "x"}, "runs": []}"#,
+            "does not parse",
+        ),
+        (
+            r#"[{"format_version": 1, "session": "x"}]"#,
+            "format version 1",
+        ),
+    ];
+    for (text, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let results = dir.path().join("results");
+        session(&results, "2026-01-01T00:00:00Z", vec![rayon(1_000, 1.0)]);
+        let broken = results.join("compare-broken");
+        fs::create_dir_all(&broken).unwrap();
+        fs::write(broken.join("records.json"), text).unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("REPORT.md"), "the old report").unwrap();
+        let output = report(&results, &out, &dir.path().join("no-readme.md"));
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("compare-broken/records.json"), "{stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        assert_eq!(
+            fs::read_to_string(out.join("REPORT.md")).unwrap(),
+            "the old report"
+        );
+        assert!(!out.join("APPENDIX.md").exists());
+    }
+}
+
+#[test]
+fn the_readme_block_is_replaced_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    session(
+        &results,
+        "2026-01-01T00:00:00Z",
+        vec![
+            rayon(1_000_000, 1.2),
+            peer("duckdb", 1_000_000, 6.7, 3 << 30),
+        ],
+    );
+    let readme = dir.path().join("README.md");
+    fs::write(
+        &readme,
+        "# Title\n\nbefore\n<!-- predbench report: begin -->\nstale figures\n<!-- predbench report: end -->\nafter\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = report(&results, &out, &readme);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = fs::read_to_string(&readme).unwrap();
+    assert!(
+        text.starts_with("# Title\n\nbefore\n<!-- predbench report: begin -->"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("<!-- predbench report: end -->\nafter\n"),
+        "{text}"
+    );
+    assert!(!text.contains("stale figures"), "{text}");
+    assert!(text.contains("| DuckDB | 1 | 6.70 | 5.58 |"), "{text}");
+    assert!(text.contains("(results/REPORT.md)"), "{text}");
+}
