@@ -42,7 +42,8 @@ def main() -> None:
     # defaults (18.7 of 18.8 GiB used): the output's order is not needed, the
     # sequential id is computed from file offsets.
     connection.execute("SET preserve_insertion_order = false")
-    connection.execute(f"SET temp_directory = {quote(str(arguments.output.parent / '.duckdb-spill'))}")
+    spill = arguments.local_dir or arguments.output.parent / ".duckdb-spill"
+    connection.execute(f"SET temp_directory = {quote(str(spill))}")
     columns = [row[0] for row in connection.execute(
         f"DESCRIBE SELECT * FROM read_parquet({quote(files[0])})").fetchall()]
     members = ", ".join(f'"{name}" := "{name}"' for name in columns)

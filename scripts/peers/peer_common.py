@@ -24,6 +24,10 @@ def exporter_arguments(description: str, spark: bool = False) -> argparse.Namesp
     parser.add_argument("--group-size", type=int, default=10, help="predictions per message, K")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="cores to use")
     parser.add_argument("--summary-json", type=Path, help="also write the run's counts here")
+    parser.add_argument("--local-dir", type=Path,
+                        help="where the job keeps its scratch files (Spark's shuffle and spill, "
+                             "DuckDB's and Polars' spill) [default: the tool's own]; the caller "
+                             "deletes it after a killed run")
     if spark:
         parser.add_argument("--driver-memory", default="12g",
                             help="spark.driver.memory (local mode: all the JVM's heap); the seed gave 12G")
@@ -159,6 +163,8 @@ def spark_session(app_name: str, arguments: argparse.Namespace, extra_config: di
     # spark-submit's --master and --driver-memory apply.
     if arguments.master or "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.master(arguments.master or f"local[{arguments.threads}]")
+    if getattr(arguments, "local_dir", None):
+        builder = builder.config("spark.local.dir", str(arguments.local_dir))
     spark = (builder
              .config("spark.driver.memory", arguments.driver_memory)
              .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")

@@ -27,8 +27,10 @@ WRAPPER = "predicts"
 
 def main() -> None:
     arguments = exporter_arguments(__doc__.split("\n\n")[0])
-    # Polars sizes its thread pool when imported.
+    # Polars sizes its thread pool and finds its spill directory when imported.
     os.environ["POLARS_MAX_THREADS"] = str(arguments.threads)
+    if arguments.local_dir:
+        os.environ["POLARS_TEMP_DIR"] = str(arguments.local_dir)
     import polars as pl
 
     started = time.monotonic()

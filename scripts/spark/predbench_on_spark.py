@@ -53,6 +53,7 @@ def arguments():
     parser.add_argument("--threads-per-shard", type=int, default=1,
                         help="--threads of every shard's predbench (the cores of one executor)")
     parser.add_argument("--driver-memory", default="1g", help="spark.driver.memory")
+    parser.add_argument("--local-dir", type=Path, help="spark.local.dir [default: Spark's own]")
     parser.add_argument("--max-attempts", type=int, default=4, help="spark.task.maxFailures")
     parser.add_argument("--force", action="store_true", help="write into a --output that holds files")
     parser.add_argument("--summary-json", type=Path, help="also write the totals and every shard here")

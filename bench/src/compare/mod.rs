@@ -50,6 +50,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         scripts: args.peers_dir.clone(),
         spark_driver_memory: args.spark_driver_memory.clone(),
         predbench: program.clone(),
+        scratch: args.data_dir.clone(),
     };
     let planner = Planner {
         args: &args,

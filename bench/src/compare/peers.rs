@@ -149,6 +149,8 @@ pub struct PeerEnvironment {
     pub spark_driver_memory: String,
     /// The predbench binary, for the peers that run it.
     pub predbench: String,
+    /// Where the exporting peers keep their scratch files (`--data-dir`).
+    pub scratch: PathBuf,
 }
 
 impl PeerEnvironment {
@@ -195,7 +197,18 @@ impl PeerEnvironment {
         if peer.runs_predbench {
             command.extend(["--predbench".to_string(), self.predbench.clone()]);
         }
+        if let Some(local) = self.local_dir(peer) {
+            command.extend(["--local-dir".to_string(), local.display().to_string()]);
+        }
         command
+    }
+
+    /// The scratch directory of an exporting peer (Spark's shuffle files,
+    /// DuckDB's and Polars' spill): the harness deletes it after every run,
+    /// since a peer killed for its time or memory cannot.
+    pub fn local_dir(&self, peer: &Peer) -> Option<PathBuf> {
+        (peer.role == PeerRole::Exporter)
+            .then(|| self.scratch.join(format!("scratch-{}", peer.name)))
     }
 
     /// The command that lists files repeating another file's class columns.
@@ -251,6 +264,7 @@ mod tests {
             scripts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peers"),
             spark_driver_memory: "1g".to_string(),
             predbench: "predbench".to_string(),
+            scratch: PathBuf::from("data"),
         };
         let why = environment.missing(&PEERS[0]).unwrap();
         assert!(why.contains("scripts/setup-peers.sh"), "{why}");

@@ -65,6 +65,8 @@ pub struct Plan {
     pub observations: Vec<String>,
     /// A queue the run publishes to, deleted before and after every run.
     pub queue: Option<AmqpTarget>,
+    /// A peer's scratch directory, deleted after every run (a killed peer leaves it).
+    pub leftovers: Option<PathBuf>,
     /// Killed past this (`--peer-timeout`, peers only).
     pub time_limit: Option<Duration>,
 }
@@ -80,6 +82,7 @@ impl Plan {
             unavailable: None,
             observations: Vec::new(),
             queue: None,
+            leftovers: None,
             time_limit: None,
         }
     }
@@ -501,6 +504,7 @@ impl Planner<'_> {
         let mut plan = Plan::new(configuration.finish(command), Some(output.clone()));
         plan.unavailable = self.peer_environment.missing(peer);
         plan.scratch_may_be_directory = true;
+        plan.leftovers = self.peer_environment.local_dir(peer);
         plan.time_limit = args.peer_timeout.map(Duration::from_secs);
         if !args.no_verify {
             // Peers number rows their own way; predbench on Spark numbers them as predbench does.
@@ -782,6 +786,7 @@ mod tests {
             scripts: PathBuf::from("scripts/peers"),
             spark_driver_memory: "1g".to_string(),
             predbench: "predbench".to_string(),
+            scratch: PathBuf::from("data"),
         };
         let planner = Planner {
             args: &args,

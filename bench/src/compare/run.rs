@@ -173,6 +173,9 @@ fn run_once(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<()> 
     if let Some(scratch) = &plan.scratch {
         remove_output(scratch, plan.scratch_may_be_directory);
     }
+    if let Some(leftovers) = &plan.leftovers {
+        let _ = fs::remove_dir_all(leftovers);
+    }
     if let Some(queue) = &plan.queue {
         let _ = delete_queue(queue);
     }
