@@ -139,7 +139,9 @@ pub fn remove_dataset(path: &Path) {
 }
 
 /// Deletes an output the harness asked for: a file, or with
-/// `directory_allowed` a directory of part files as Spark writes them.
+/// `directory_allowed` a directory of part files as Spark writes them, and
+/// then also what a peer killed while writing it left beside it (the peers
+/// write `.NAME.tmp-PID` and rename it when done).
 pub fn remove_output(path: &Path, directory_allowed: bool) {
     if path.is_dir() {
         if directory_allowed {
@@ -147,5 +149,25 @@ pub fn remove_output(path: &Path, directory_allowed: bool) {
         }
     } else {
         let _ = fs::remove_file(path);
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    if !directory_allowed {
+        return;
+    }
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+        }
     }
 }

@@ -52,8 +52,10 @@ impl RunFiles {
     }
 }
 
-/// Runs `plan` once (its `run`-th time) and records it. The first run's
-/// output is verified when the plan says how.
+/// Runs `plan` once (its `run`-th time) and describes it; the caller cleans
+/// up and then adds the record to the session (a disk a failed run filled
+/// must be freed before the records are saved). The first run's output is
+/// verified when the plan says how.
 pub fn measure(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<RunRecord> {
     let configuration = &plan.configuration;
     let files = RunFiles::new(session, plan, run);
@@ -106,7 +108,6 @@ pub fn measure(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<R
     );
     session.say(&result_line(&record));
     session.bar.inc(1);
-    session.push(record.clone())?;
     Ok(record)
 }
 

@@ -54,9 +54,11 @@ impl Runner<'_> {
         for run in 1..=args.runs {
             for plan in &scale.generators {
                 let record = measure(session, plan, run)?;
+                let ok = record.status == RunStatus::Ok;
+                session.push(record)?;
                 let scratch = plan.scratch.as_ref().expect("a generator writes a dataset");
                 let makes_dataset = self.choice.made_by(plan.configuration.peer.as_deref());
-                if makes_dataset && !ready && record.status == RunStatus::Ok {
+                if makes_dataset && !ready && ok {
                     remove_dataset(&scale.dataset);
                     fs::rename(scratch, &scale.dataset).with_context(|| {
                         format!(
@@ -169,13 +171,14 @@ fn run_once(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<()> 
     if let Some(queue) = &plan.queue {
         let _ = delete_queue(queue);
     }
-    measure(session, plan, run)?;
+    let record = measure(session, plan, run)?;
     if let Some(scratch) = &plan.scratch {
         remove_output(scratch, plan.scratch_may_be_directory);
     }
     if let Some(leftovers) = &plan.leftovers {
         let _ = fs::remove_dir_all(leftovers);
     }
+    session.push(record)?;
     if let Some(queue) = &plan.queue {
         let _ = delete_queue(queue);
     }
