@@ -11,6 +11,8 @@ venv=${1:-${PREDBENCH_PEERS_VENV:-.venv-peers}}
 # One pin per package. Polars 1.x cannot read files written by the parquet crate 60 that
 # predbench uses ("Invalid thrift: bad data"); 2.x can. pandas stays on 2.x: its
 # object-dtype strings are what the seed's pandas wrote (3.x writes large_string).
+# A second, small venv (VENV-pandas3) holds pandas 3 for the seed's generator, so
+# that the tests also run every peer on the large_string files today's pandas writes.
 pins=(
   "pyspark==4.3.0"
   "duckdb==2.0.1"
@@ -49,7 +51,18 @@ if [ "$want" != "$have" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
 fi
 
-echo "setup-peers: $venv ready (Java $java_major):"
+pandas3="${venv%/}-pandas3"
+pandas3_pins=("pandas==3.1.1" "pyarrow==23.0.1" "numpy==2.3.5")
+if [ ! -x "$pandas3/bin/python" ]; then
+  "$python" -m venv "$pandas3"
+fi
+want3=$(printf '%s\n' "${pandas3_pins[@]}" | sort)
+have3=$("$pandas3/bin/python" -m pip freeze 2>/dev/null | grep -E '^(pandas|pyarrow|numpy)==' | sort || true)
+if [ "$want3" != "$have3" ]; then
+  "$pandas3/bin/python" -m pip install --quiet --disable-pip-version-check "${pandas3_pins[@]}"
+fi
+
+echo "setup-peers: $venv ready (Java $java_major), and $pandas3 with pandas 3:"
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as m
 for name in ("pyspark", "duckdb", "polars", "pyarrow", "pandas", "numpy"):

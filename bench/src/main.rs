@@ -42,7 +42,11 @@ fn main() -> ExitCode {
             if is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "predbench: error: {error:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "predbench: error: {}",
+                cli::convert::describe_error(&error)
+            );
             ExitCode::FAILURE
         }
     }

@@ -145,3 +145,101 @@ fn a_run_killed_half_way_leaves_no_output_directory() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(entries(dir.path()), ["data"]);
 }
+
+#[test]
+fn float32_scores_are_the_same_draws_and_export_in_their_own_shortest_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let doubles = dir.path().join("doubles");
+    let floats = dir.path().join("floats");
+    for (out, class_type) in [(&doubles, "float64"), (&floats, "float32")] {
+        let output = predbench(&[
+            "generate",
+            "--out",
+            out.to_str().unwrap(),
+            "--rows",
+            "3000",
+            "--class-type",
+            class_type,
+            "--quiet",
+        ]);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    }
+    let read = |dataset: &std::path::Path| {
+        let dataset = predbench_exporter::Dataset::open(dataset).unwrap();
+        (
+            dataset.schema.field(1).data_type().clone(),
+            dataset.read_rows(0..3000).unwrap(),
+        )
+    };
+    let (double_type, double_rows) = read(&doubles);
+    let (float_type, float_rows) = read(&floats);
+    assert_eq!(double_type, arrow_schema::DataType::Float64);
+    assert_eq!(float_type, arrow_schema::DataType::Float32);
+    use arrow_array::cast::AsArray;
+    let wide = double_rows
+        .column(1)
+        .as_primitive::<arrow_array::types::Float64Type>();
+    let narrow = float_rows
+        .column(1)
+        .as_primitive::<arrow_array::types::Float32Type>();
+    for row in 0..3000 {
+        assert_eq!(narrow.value(row), wide.value(row) as f32, "row {row}");
+    }
+    // Exported, a float score is at most 9 significant digits, and verifies.
+    let messages = dir.path().join("messages.ndjson");
+    let sink = format!("ndjson:{}", messages.display());
+    let output = predbench(&[
+        "export",
+        "--input",
+        floats.to_str().unwrap(),
+        "--sink",
+        &sink,
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = std::fs::read_to_string(&messages).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let score = first[0]["class_0"].to_string();
+    assert!(score.trim_start_matches("0.").len() <= 9, "{score}");
+    let output = predbench(&[
+        "verify",
+        "--input",
+        floats.to_str().unwrap(),
+        "--messages",
+        messages.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // compare makes its own float32 table beside the float64 one.
+    let output = predbench(&[
+        "compare",
+        "--dry-run",
+        "--class-type",
+        "float32",
+        "--rows",
+        "1k",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("predictions-float32-1000-seed42"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--class-type float32"), "{stdout}");
+    let refused = predbench(&[
+        "compare",
+        "--dry-run",
+        "--class-type",
+        "float32",
+        "--dataset",
+        "seed",
+    ]);
+    assert!(
+        stderr_of(&refused).contains("--class-type"),
+        "{}",
+        stderr_of(&refused)
+    );
+}

@@ -327,3 +327,92 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         assert!(results.join("charts").join(chart).is_file(), "{chart}");
     }
 }
+
+/// The venv of `scripts/setup-peers.sh` that holds pandas 3.
+fn pandas3_venv() -> PathBuf {
+    let venv = PathBuf::from(format!("{}-pandas3", peers_venv().display()));
+    assert!(
+        venv.join("bin/python").is_file(),
+        "no pandas 3 venv at {}: run `bash scripts/setup-peers.sh` first",
+        venv.display()
+    );
+    venv
+}
+
+#[test]
+fn the_peers_on_files_pandas_3_wrote_are_verified() {
+    let venv = peers_venv();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let dataset = dir.path().join("pandas3");
+    // The seed's generator run with today's pandas: ids become large_string.
+    let status = Command::new(pandas3_venv().join("bin/python"))
+        .arg(repository().join("scripts/peers/seed_generator.py"))
+        .args([
+            "--output",
+            path_arg(&dataset),
+            "--rows",
+            "20000",
+            "--workers",
+            "2",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let schema = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import sys, pathlib, pyarrow.parquet as pq; \
+             print(pq.read_schema(next(p for p in pathlib.Path(sys.argv[1]).iterdir() if not p.name.startswith(('_', '.')))).field('id_client').type)",
+            path_arg(&dataset),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&schema.stdout).trim(),
+        "large_string"
+    );
+
+    let results = dir.path().join("results");
+    let output = predbench(&[
+        "compare",
+        "--dataset",
+        path_arg(&dataset),
+        "--runs",
+        "1",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "parquet",
+        "--skip-disk-floor",
+        "--skip-edge-cases",
+        "--peers",
+        "spark-jvm,duckdb,polars",
+        "--peers-venv",
+        path_arg(&venv),
+        "--peers-dir",
+        path_arg(&repository().join("scripts/peers")),
+        "--spark-driver-memory",
+        "1g",
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+        "--results",
+        path_arg(&results),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let records = newest_records(&results);
+    assert_eq!(records.len(), 4, "{records:?}");
+    for record in &records {
+        assert_eq!(record["verification"]["ok"], true, "{record}");
+        assert_eq!(record["messages"], 2_001, "{record}");
+    }
+    let session = crate::compare::newest_session(&results);
+    assert!(
+        session["datasets"][0]["columns"][0]
+            .as_str()
+            .unwrap()
+            .contains("LargeUtf8"),
+        "{session}"
+    );
+}

@@ -64,7 +64,7 @@ fn export_to_queue(data: &str, url: &str, extra: &[&str]) -> Command {
 /// Verifies the queue `url` against `data` by draining it, with verify's
 /// `flags` (the grouping); returns drain's and verify's output.
 fn drain_and_verify(data: &str, url: &str, dir: &Path, flags: &[&str]) -> String {
-    let drained = dir.join("drained.parquet");
+    let drained = dir.join("drained");
     let output = predbench(&["drain", "--from", url, "--messages", path_arg(&drained)]);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -147,6 +147,89 @@ fn declare_transient_queue(broker: &str, name: &str) {
             .unwrap();
         connection.close(200, "declared".into()).await.unwrap();
     });
+}
+
+/// Declares a durable queue and publishes `messages` (message_id, body) to it.
+fn publish_raw(broker: &str, name: &str, messages: &[(&str, &[u8])]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = lapin::Connection::connect(broker, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .queue_declare(
+                name.into(),
+                lapin::options::QueueDeclareOptions::durable(),
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .confirm_select(lapin::options::ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        for (id, body) in messages {
+            channel
+                .basic_publish(
+                    "".into(),
+                    name.into(),
+                    lapin::options::BasicPublishOptions::default(),
+                    body,
+                    lapin::BasicProperties::default()
+                        .with_message_id((*id).into())
+                        .with_delivery_mode(2),
+                )
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        connection.close(200, "published".into()).await.unwrap();
+    });
+}
+
+/// Messages waiting in queue `name` (a passive declare).
+fn queue_depth(broker: &str, name: &str) -> u32 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = lapin::Connection::connect(broker, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let queue = channel
+            .queue_declare(
+                name.into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..lapin::options::QueueDeclareOptions::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let _ = connection.close(200, "counted".into()).await;
+        queue.message_count()
+    })
+}
+
+/// Committed parts and the progress of a drain's directory.
+fn drain_progress(directory: &Path) -> (u64, bool) {
+    std::fs::read_to_string(directory.join("_drain.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .map_or((0, false), |progress| {
+            (
+                progress["summary"]["parts"].as_u64().unwrap_or(0),
+                progress["complete"] == true,
+            )
+        })
 }
 
 fn rabbitmq(action: &str) {
@@ -437,8 +520,8 @@ fn compare_measures_the_queue_beside_its_baseline() {
     let output = compare_queue(dir.path(), &broker(), "16,256");
     assert!(output.status.success(), "{}", stderr_of(&output));
     let records = crate::compare::newest_records(&results);
-    // 2 groupings x 2 windows, exports and baselines.
-    assert_eq!(records.len(), 8, "{records:?}");
+    // 2 groupings x 2 windows: exports, their drains and the baselines.
+    assert_eq!(records.len(), 12, "{records:?}");
     for window in ["16", "256"] {
         for grouping in ["modulo", "packed"] {
             let export = crate::compare::named(
@@ -446,7 +529,13 @@ fn compare_measures_the_queue_beside_its_baseline() {
                 &format!("export rayon {grouping} amqp window {window}"),
             );
             assert_eq!(export["status"], "ok", "{export}");
-            assert_eq!(export["verification"]["ok"], true, "{export}");
+            // The queue is read back by a measured drain, whose output is verified.
+            let drain =
+                crate::compare::named(&records, &format!("drain {grouping} amqp window {window}"));
+            assert_eq!(drain["status"], "ok", "{drain}");
+            assert_eq!(drain["verification"]["ok"], true, "{drain}");
+            assert_eq!(drain["messages"], export["messages"], "{drain}");
+            assert_eq!(drain["rows"], 5_000, "{drain}");
             let baseline = crate::compare::named(
                 &records,
                 &format!("publish pre-serialized {grouping} amqp window {window}"),
@@ -475,6 +564,10 @@ fn compare_measures_the_queue_beside_its_baseline() {
             .unwrap_or_else(|| panic!("no {messages} row: {section}"));
         let ratio = row.split('|').nth(5).unwrap().trim();
         assert!(ratio.parse::<f64>().is_ok(), "{row}");
+        // The drain's time beside the export's, and its verdict.
+        let drain = row.split('|').nth(11).unwrap().trim();
+        assert!(drain.parse::<f64>().is_ok(), "{row}");
+        assert!(row.trim_end().ends_with("| ✓ |"), "{row}");
     }
     assert!(markdown.contains("**Into RabbitMQ**"), "{markdown}");
 
@@ -488,4 +581,172 @@ fn compare_measures_the_queue_beside_its_baseline() {
         crate::compare::failure_detail(failed).contains("scripts/rabbitmq.sh start"),
         "{failed}"
     );
+}
+
+#[test]
+fn a_killed_drain_goes_on_from_its_committed_parts_and_loses_nothing() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let data = dataset(dir.path(), "300000");
+    let url = queue_url("killed-drain");
+    let output = output_within(
+        &mut export_to_queue(&data, &url, &["--quiet"]),
+        Duration::from_secs(300),
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let drained = dir.path().join("drained");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_predbench"))
+        .args(["drain", "--from", &url, "--messages", path_arg(&drained)])
+        .args(["--part-bytes", "4MiB", "--window-bytes", "16MiB", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while drain_progress(&drained).0 < 3 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the drain ended before it was killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no part committed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (parts, complete) = drain_progress(&drained);
+    assert!(!complete);
+    // Nothing at a final path but committed parts (and at most the one renamed
+    // before its progress was written): no partial file.
+    for entry in std::fs::read_dir(&drained).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let part = name
+            .strip_prefix("part-")
+            .and_then(|rest| rest.strip_suffix(".parquet"))
+            .and_then(|index| index.parse::<u64>().ok());
+        assert!(
+            name == "_drain.json"
+                || name.starts_with('.')
+                || part.is_some_and(|index| index <= parts),
+            "{name} after {parts} committed parts"
+        );
+    }
+    // The queue still holds everything not acknowledged; the next drain goes on.
+    assert!(queue_depth(&broker(), url.rsplit_once("queue=").unwrap().1) > 0);
+    let output = output_within(
+        Command::new(env!("CARGO_BIN_EXE_predbench")).args([
+            "drain",
+            "--from",
+            &url,
+            "--messages",
+            path_arg(&drained),
+            "--idle-seconds",
+            "2",
+        ]),
+        Duration::from_secs(300),
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(drain_progress(&drained).1);
+    let verified = predbench(&["verify", "--input", &data, "--messages", path_arg(&drained)]);
+    let verdict = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{verdict}");
+    assert!(
+        verdict.contains("ok: 30001 messages, 300000 predictions"),
+        "{verdict}"
+    );
+    assert_eq!(
+        queue_depth(&broker(), url.rsplit_once("queue=").unwrap().1),
+        0
+    );
+}
+
+#[test]
+fn a_drain_beside_a_running_export_reads_it_all() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let data = dataset(dir.path(), "120000");
+    let url = queue_url("beside");
+    let name = url.rsplit_once("queue=").unwrap().1.to_string();
+    publish_raw(&broker(), &name, &[]);
+    let drained = dir.path().join("drained");
+    // The drain starts first, on an empty queue, and stops at the export's last message.
+    let drain = Command::new(env!("CARGO_BIN_EXE_predbench"))
+        .args(["drain", "--from", &url, "--messages", path_arg(&drained)])
+        .args(["--last-group", "12000", "--idle-seconds", "60", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = output_within(
+        &mut export_to_queue(&data, &url, &["--quiet"]),
+        Duration::from_secs(300),
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let output = finish_within(drain, Duration::from_secs(120));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let verified = predbench(&["verify", "--input", &data, "--messages", path_arg(&drained)]);
+    let verdict = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{verdict}");
+    assert!(
+        verdict.contains("ok: 12001 messages, 120000 predictions"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let drained = dir.path().join("drained");
+    // A queue that does not exist.
+    let url = queue_url("missing");
+    let output = predbench(&["drain", "--from", &url, "--messages", path_arg(&drained)]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("no queue"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A message that is not JSON, and one whose message_id is not a number.
+    for (case, messages, expected) in [
+        (
+            "not-json",
+            vec![("0", &br#"[{"a":1}]"#[..]), ("1", &b"hello"[..])],
+            "not a JSON array",
+        ),
+        (
+            "bad-id",
+            vec![("0", &br#"[{"a":1}]"#[..]), ("x", &b"[]"[..])],
+            "no numeric message_id",
+        ),
+    ] {
+        let url = queue_url(case);
+        let name = url.rsplit_once("queue=").unwrap().1.to_string();
+        publish_raw(&broker(), &name, &messages);
+        let drained = dir.path().join(case);
+        let output = predbench(&[
+            "drain",
+            "--from",
+            &url,
+            "--messages",
+            path_arg(&drained),
+            "--idle-seconds",
+            "2",
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{case}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains(expected), "{case}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{case}: {stderr}");
+        // No part was committed, so nothing was acknowledged: both messages wait.
+        let parts = std::fs::read_dir(&drained)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|entry| entry.file_name().to_string_lossy().starts_with("part-"))
+                    .count()
+            })
+            .unwrap_or(0);
+        assert_eq!(parts, 0, "{case}");
+        assert_eq!(queue_depth(&broker(), &name), 2, "{case}");
+    }
 }

@@ -1,6 +1,7 @@
 //! Behaviour of the `predbench` binary: one test binary, a module per command.
 
 mod compare;
+mod conformance;
 mod export;
 mod generate;
 mod peers;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// A parameter is outside its allowed range.
-    #[error("invalid argument {argument}: {reason}")]
+    #[error("invalid {argument}: {reason}")]
     InvalidArgument {
-        /// The command-line name of the parameter, e.g. `--group-size`.
+        /// The option, e.g. `group_size` (the command line maps it to its flag).
         argument: &'static str,
         /// What is wrong with the given value.
         reason: String,
@@ -90,6 +90,41 @@ pub enum ExportError {
         row: u64,
         /// `NaN`, `Infinity` or `-Infinity`.
         value: &'static str,
+    },
+    /// The output file exists and may not be replaced.
+    #[error("{0} exists: replace it with force, or remove it")]
+    OutputExists(PathBuf),
+    /// A queue checkpoint exists and the export was not asked to resume from it.
+    #[error("checkpoint {path} exists: resume from it, or remove it to start again")]
+    CheckpointExists {
+        /// The checkpoint file.
+        path: PathBuf,
+    },
+    /// A queue checkpoint belongs to another export.
+    #[error(
+        "checkpoint {path} was written for another dataset, other options or another queue; it is left as it is"
+    )]
+    CheckpointMismatch {
+        /// The checkpoint file.
+        path: PathBuf,
+    },
+    /// A worker thread of a stage failed without an error of its own.
+    #[error("{stage} failed: {reason}")]
+    Worker {
+        /// What the worker was doing.
+        stage: &'static str,
+        /// What happened to it.
+        reason: String,
+    },
+    /// A column of a type Spark cannot write to JSON, or predbench does not.
+    #[error("column {column} is {data_type}: {reason}")]
+    UnsupportedColumn {
+        /// The column (`outer.inner` for a struct's field).
+        column: String,
+        /// Its Arrow type.
+        data_type: String,
+        /// Why, and what to do.
+        reason: &'static str,
     },
 }
 

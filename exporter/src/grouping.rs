@@ -5,7 +5,7 @@
 //! budget, so its message boundaries depend on the encoded rows and no layout
 //! can say them in advance. Its layout is that of one-row groups read in
 //! order (`contiguous` with K = 1); the sink's packing stage
-//! ([`crate::sink::PayloadBudget`]) joins them into messages.
+//! ([`crate::payload_budget::PayloadBudget`]) joins them into messages.
 
 use std::ops::Range;
 
@@ -55,7 +55,7 @@ impl GroupLayout {
     /// taken as 1 for `packed`, whose layout groups are single rows).
     pub fn new(grouping: Grouping, rows: u64, group_size: u64) -> Result<Self> {
         if group_size == 0 {
-            return Err(ExportError::invalid("--group-size", "must be at least 1"));
+            return Err(ExportError::invalid("group_size", "must be at least 1"));
         }
         let group_size = match grouping {
             Grouping::Packed => 1,
@@ -222,6 +222,6 @@ mod tests {
     #[test]
     fn zero_group_size_is_refused() {
         let error = GroupLayout::new(Grouping::Modulo, 10, 0).unwrap_err();
-        assert!(error.to_string().contains("--group-size"));
+        assert!(error.to_string().contains("group_size"));
     }
 }

@@ -6,21 +6,25 @@
 //! * [`chunk`] reads whole groups in message order in bounded memory;
 //! * [`message`] writes Spark-compatible JSON (arrow-json, or a fast path);
 //! * [`strategy`] holds `single-thread`, `rayon` and `window-sort`;
-//! * [`sink`] holds the destinations: Parquet, NDJSON, null, RabbitMQ, and
-//!   the payload budget in front of them (where `packed` messages are made);
-//! * [`drain`] reads a queue back into a file, in order, without duplicates;
+//! * [`sink`] holds the file destinations: Parquet, NDJSON, null;
+//! * [`payload_budget`] is the stage in front of every sink where `packed`
+//!   messages are made and message sizes are checked;
+//! * [`queue`] holds everything RabbitMQ: the queue sink, its checkpoint and
+//!   resume, and `drain`, which reads a queue back in order;
 //! * [`sharded`] records what each `--shard I/N` of an export saw and wrote;
 //! * [`verify`] proves an export complete and correct.
 
 pub mod chunk;
 pub mod dataset;
-pub mod drain;
 pub mod error;
 pub mod grouping;
 pub mod message;
+pub mod payload_budget;
+pub mod queue;
 pub mod sharded;
 pub mod sink;
 pub mod strategy;
+pub mod text_column;
 pub mod verify;
 
 pub use dataset::Dataset;

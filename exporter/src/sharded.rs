@@ -7,8 +7,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use predbench_generator::shard::read_shard_files;
-use predbench_generator::{MANIFEST_FILE, Manifest, Shard};
+use predbench_common::Shard;
+use predbench_common::shard::read_shard_files;
+use predbench_generator::{MANIFEST_FILE, Manifest};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
@@ -212,17 +213,8 @@ pub fn shard_record(
 /// Writes `record` into `directory` atomically.
 pub fn write_record(directory: &Path, record: &ExportShardRecord) -> Result<PathBuf> {
     let path = directory.join(record_file_name(record.shard));
-    let temporary = directory.join(format!(
-        ".{}.predbench-tmp-{}",
-        record_file_name(record.shard),
-        std::process::id()
-    ));
-    let text = serde_json::to_string_pretty(record).expect("records serialize") + "\n";
-    fs::write(&temporary, text).map_err(|e| ExportError::io("cannot write", &temporary, e))?;
-    fs::rename(&temporary, &path).map_err(|e| {
-        let _ = fs::remove_file(&temporary);
-        ExportError::io("cannot rename into place", &path, e)
-    })?;
+    predbench_common::atomic_file::write_json_atomically(&path, record)
+        .map_err(|e| ExportError::io("cannot write", &path, e))?;
     Ok(path)
 }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use predbench_common::units::format_bytes;
+
 use crate::error::{GeneratorError, Result};
 
 /// The number of rows drawn from one RNG stream. Every block is seeded from
@@ -50,6 +52,17 @@ pub enum FloatEncoding {
     ByteStreamSplit,
 }
 
+/// The Arrow type of the `class_*` columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassType {
+    /// Doubles, as the seed's numpy wrote them.
+    #[default]
+    Float64,
+    /// Floats, as PyTorch and ONNX models emit scores: the same draws, rounded to float.
+    Float32,
+}
+
 /// Everything that determines the generated data and the layout of the files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorConfig {
@@ -75,6 +88,9 @@ pub struct GeneratorConfig {
     pub compression: Compression,
     /// Encoding of the float columns.
     pub float_encoding: FloatEncoding,
+    /// The type of the class columns (manifests written before it existed: doubles).
+    #[serde(default)]
+    pub class_type: ClassType,
 }
 
 /// The seed used when none is given.
@@ -98,30 +114,28 @@ impl GeneratorConfig {
             file_rows: DEFAULT_FILE_ROWS,
             compression: Compression::Snappy,
             float_encoding: FloatEncoding::Plain,
+            class_type: ClassType::Float64,
         }
     }
 
     /// Checks every parameter, naming the offending command-line flag.
     pub fn validate(&self) -> Result<()> {
         if self.rows == 0 {
-            return Err(GeneratorError::invalid("--rows", "must be at least 1"));
+            return Err(GeneratorError::invalid("rows", "must be at least 1"));
         }
         if self.classes == 0 {
-            return Err(GeneratorError::invalid("--classes", "must be at least 1"));
+            return Err(GeneratorError::invalid("classes", "must be at least 1"));
         }
         if self.classes > 100_000 {
-            return Err(GeneratorError::invalid(
-                "--classes",
-                "must be at most 100000",
-            ));
+            return Err(GeneratorError::invalid("classes", "must be at most 100000"));
         }
-        check_rate("--null-rate", self.null_rate)?;
-        check_rate("--nan-rate", self.nan_rate)?;
+        check_rate("null_rate", self.null_rate)?;
+        check_rate("nan_rate", self.nan_rate)?;
         if self.null_rate + self.nan_rate > 1.0 {
             return Err(GeneratorError::invalid(
-                "--nan-rate",
+                "nan_rate",
                 format!(
-                    "--null-rate {} plus --nan-rate {} exceeds 1",
+                    "null_rate {} plus nan_rate {} exceeds 1",
                     self.null_rate, self.nan_rate
                 ),
             ));
@@ -130,14 +144,14 @@ impl GeneratorConfig {
             && !(alpha > 0.0 && alpha.is_finite())
         {
             return Err(GeneratorError::invalid(
-                "--alpha",
+                "alpha",
                 format!("must be a finite number greater than 0, got {alpha}"),
             ));
         }
         for (argument, value) in [
-            ("--batch-rows", self.batch_rows),
-            ("--row-group-rows", self.row_group_rows),
-            ("--file-rows", self.file_rows),
+            ("batch_rows", self.batch_rows),
+            ("row_group_rows", self.row_group_rows),
+            ("file_rows", self.file_rows),
         ] {
             if value == 0 {
                 return Err(GeneratorError::invalid(argument, "must be at least 1"));
@@ -226,67 +240,9 @@ pub fn batch_rows_for_budget(
     BatchSizing { batch_rows, reason }
 }
 
-/// Formats a byte count with a binary unit, e.g. `1.5 GiB`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// Parses a size such as `512MB`, `4GB`, `1.5GiB`, `64m` or `1048576` into bytes.
-/// Decimal and binary suffixes are both read as powers of 1024, the way memory
-/// is sized in practice.
-pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let number: f64 = number.parse().map_err(|_| {
-        format!("'{text}' is not a size: expected a number and a unit such as 512MB or 4GB")
-    })?;
-    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        other => {
-            return Err(format!(
-                "'{text}' has an unknown unit '{other}': use B, KB, MB, GB or TB"
-            ));
-        }
-    };
-    let bytes = number * multiplier as f64;
-    if !bytes.is_finite() || bytes < 1.0 {
-        return Err(format!("'{text}' must be at least one byte"));
-    }
-    Ok(bytes as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_with_binary_units() {
-        assert_eq!(parse_size("512MB").unwrap(), 512 << 20);
-        assert_eq!(parse_size("4GB").unwrap(), 4 << 30);
-        assert_eq!(parse_size("1.5g").unwrap(), 3 << 29);
-        assert_eq!(parse_size("1024").unwrap(), 1024);
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("5 parsecs").is_err());
-        assert!(parse_size("0MB").is_err());
-    }
 
     #[test]
     fn batch_size_fits_budget() {
@@ -303,22 +259,10 @@ mod tests {
     #[test]
     fn validation_names_the_flag() {
         let mut config = GeneratorConfig::new(0);
-        assert!(
-            config
-                .validate()
-                .unwrap_err()
-                .to_string()
-                .contains("--rows")
-        );
+        assert!(config.validate().unwrap_err().to_string().contains("rows"));
         config.rows = 10;
         config.distribution = Distribution::Dirichlet { alpha: 0.0 };
-        assert!(
-            config
-                .validate()
-                .unwrap_err()
-                .to_string()
-                .contains("--alpha")
-        );
+        assert!(config.validate().unwrap_err().to_string().contains("alpha"));
         config.distribution = Distribution::Uniform;
         config.null_rate = 1.5;
         assert!(
@@ -326,7 +270,7 @@ mod tests {
                 .validate()
                 .unwrap_err()
                 .to_string()
-                .contains("--null-rate")
+                .contains("null_rate")
         );
     }
 }

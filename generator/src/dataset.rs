@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::{GeneratorConfig, batches_in_flight};
 use crate::error::{GeneratorError, Result};
 use crate::parquet_output::{BatchEncoder, PartFile, prediction_schema, record_batch};
-use crate::pipeline::ordered_parallel_map;
 use crate::rows::{RowBuffers, RowGenerator};
+use predbench_common::atomic_file::{TemporaryPath, remove_stale_temporaries, temporary_path};
+use predbench_common::pipeline::ordered_parallel_map;
 
 /// File name of the manifest inside a dataset directory.
 pub const MANIFEST_FILE: &str = "_manifest.json";
@@ -155,8 +156,8 @@ impl StagingDirectory {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        remove_stale_staging(&parent, &name);
-        let path = parent.join(format!(".{name}.predbench-tmp-{}", std::process::id()));
+        remove_stale_temporaries(&parent, &name);
+        let path = temporary_path(&parent.join(&name));
         if path.exists() {
             fs::remove_dir_all(&path).map_err(|e| GeneratorError::io("cannot remove", &path, e))?;
         }
@@ -192,26 +193,6 @@ impl Drop for StagingDirectory {
     fn drop(&mut self) {
         if !self.published {
             let _ = fs::remove_dir_all(&self.path);
-        }
-    }
-}
-
-/// Removes staging directories of `name` left by runs that were killed (their
-/// process no longer exists).
-fn remove_stale_staging(parent: &Path, name: &str) {
-    let prefix = format!(".{name}.predbench-tmp-");
-    let Ok(entries) = fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file_name.strip_prefix(&prefix) else {
-            continue;
-        };
-        let pid = pid.trim_end_matches(".old");
-        let alive = Path::new("/proc").join(pid).exists();
-        if !alive || pid == std::process::id().to_string() {
-            let _ = fs::remove_dir_all(entry.path());
         }
     }
 }
@@ -313,7 +294,8 @@ pub(crate) fn write_parts(
             if task.last_of_part {
                 let (part, path) = open_part.take().expect("part is open");
                 let bytes = part.finish()?;
-                path.rename_to(&final_path)?;
+                path.rename_to(&final_path)
+                    .map_err(|e| GeneratorError::io("cannot rename into place", &final_path, e))?;
                 let range = &part_ranges[task.part];
                 parts.push(PartRecord {
                     file: part_file_name(task.part),
@@ -328,64 +310,10 @@ pub(crate) fn write_parts(
     Ok(parts)
 }
 
-/// A file being written: under a temporary name beside its final path,
-/// removed on drop unless renamed into place; or (inside a staging
-/// directory, published whole) at its final path already.
-struct TemporaryPath {
-    path: PathBuf,
-    temporary: bool,
-}
-
-impl TemporaryPath {
-    fn beside(final_path: &Path) -> TemporaryPath {
-        let name = final_path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        TemporaryPath {
-            path: final_path
-                .with_file_name(format!(".{name}.predbench-tmp-{}", std::process::id())),
-            temporary: true,
-        }
-    }
-
-    fn kept(path: PathBuf) -> TemporaryPath {
-        TemporaryPath {
-            path,
-            temporary: false,
-        }
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn rename_to(mut self, final_path: &Path) -> Result<()> {
-        if self.temporary {
-            fs::rename(&self.path, final_path)
-                .map_err(|e| GeneratorError::io("cannot rename into place", final_path, e))?;
-            self.temporary = false;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TemporaryPath {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Writes `value` as pretty JSON to `path` through a temporary sibling, so
-/// that readers see the whole file or none.
+/// Writes `value` as pretty JSON to `path` atomically.
 pub(crate) fn write_json_atomically(path: &Path, value: &impl Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).expect("manifests serialize") + "\n";
-    let temporary = TemporaryPath::beside(path);
-    fs::write(temporary.path(), text)
-        .map_err(|e| GeneratorError::io("cannot write", temporary.path(), e))?;
-    temporary.rename_to(path)
+    predbench_common::atomic_file::write_json_atomically(path, value)
+        .map_err(|e| GeneratorError::io("cannot write", path, e))
 }
 
 impl Manifest {
@@ -395,7 +323,7 @@ impl Manifest {
             predbench_version: env!("CARGO_PKG_VERSION").to_string(),
             rows: config.rows,
             config: config.clone(),
-            schema: prediction_schema(config.classes)
+            schema: prediction_schema(config.classes, config.class_type)
                 .fields()
                 .iter()
                 .map(|field| ColumnRecord {

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum GeneratorError {
     /// A parameter is outside its allowed range; the message says which and why.
-    #[error("invalid argument {argument}: {reason}")]
+    #[error("invalid {argument}: {reason}")]
     InvalidArgument {
-        /// The command-line name of the parameter, e.g. `--rows`.
+        /// The option, e.g. `rows` (the command line maps it to its flag).
         argument: &'static str,
         /// What is wrong with the given value.
         reason: String,

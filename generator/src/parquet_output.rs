@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::direct_file::DirectFile;
+use predbench_common::direct_file::DirectFile;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray};
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowSchemaConverter;
@@ -16,7 +16,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPrope
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{ColumnPath, SchemaDescriptor};
 
-use crate::config::{Compression, FloatEncoding, GeneratorConfig};
+use crate::config::{ClassType, Compression, FloatEncoding, GeneratorConfig};
 use crate::error::{GeneratorError, Result};
 use crate::rows::{RowBuffers, UUID_TEXT_LEN};
 
@@ -28,16 +28,23 @@ pub fn class_column(index: usize) -> String {
     format!("class_{index}")
 }
 
-/// The seed's schema: `id_client: Utf8` then `class_0 .. class_{C-1}: Float64`, all nullable.
-pub fn prediction_schema(classes: usize) -> SchemaRef {
+/// The seed's schema: `id_client: Utf8` then `class_0 .. class_{C-1}` of
+/// `class_type` (Float64 in the seed), all nullable.
+pub fn prediction_schema(classes: usize, class_type: ClassType) -> SchemaRef {
+    let class_type = match class_type {
+        ClassType::Float64 => DataType::Float64,
+        ClassType::Float32 => DataType::Float32,
+    };
     let mut fields = Vec::with_capacity(classes + 1);
     fields.push(Field::new(ID_COLUMN, DataType::Utf8, true));
-    fields
-        .extend((0..classes).map(|index| Field::new(class_column(index), DataType::Float64, true)));
+    fields.extend(
+        (0..classes).map(|index| Field::new(class_column(index), class_type.clone(), true)),
+    );
     Arc::new(Schema::new(fields))
 }
 
-/// Moves generated rows into an Arrow batch without copying the values.
+/// Moves generated rows into an Arrow batch without copying the values (float
+/// class columns get the draws rounded to float).
 pub fn record_batch(schema: &SchemaRef, buffers: RowBuffers) -> RecordBatch {
     let rows = buffers.len();
     let offsets = OffsetBuffer::<i32>::from_lengths(std::iter::repeat_n(UUID_TEXT_LEN, rows));
@@ -47,9 +54,18 @@ pub fn record_batch(schema: &SchemaRef, buffers: RowBuffers) -> RecordBatch {
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(buffers.classes.len() + 1);
     columns.push(Arc::new(ids));
     let mut validity = buffers.valid.into_iter();
+    let floats = schema
+        .fields()
+        .get(1)
+        .is_some_and(|field| *field.data_type() == DataType::Float32);
     for values in buffers.classes {
         let nulls = validity.next().map(NullBuffer::from);
-        columns.push(Arc::new(Float64Array::new(values.into(), nulls)));
+        if floats {
+            let narrowed: Vec<f32> = values.iter().map(|value| *value as f32).collect();
+            columns.push(Arc::new(Float32Array::new(narrowed.into(), nulls)));
+        } else {
+            columns.push(Arc::new(Float64Array::new(values.into(), nulls)));
+        }
     }
     RecordBatch::try_new(Arc::clone(schema), columns).expect("columns match the schema")
 }
@@ -107,7 +123,7 @@ pub type EncodedRowGroups = Vec<Vec<ArrowColumnChunk>>;
 impl BatchEncoder {
     /// Prepares an encoder for the configuration's schema and properties.
     pub fn new(config: &GeneratorConfig) -> Result<Self> {
-        let schema = prediction_schema(config.classes);
+        let schema = prediction_schema(config.classes, config.class_type);
         let properties = Arc::new(writer_properties(config));
         let parquet_schema = ArrowSchemaConverter::new()
             .convert(&schema)

@@ -16,7 +16,8 @@ use crate::dataset::{
     write_json_atomically, write_parts,
 };
 use crate::error::{GeneratorError, Result};
-use crate::shard::{Shard, read_shard_files};
+use predbench_common::atomic_file::remove_stale_temporaries;
+use predbench_common::shard::{Shard, read_shard_files};
 
 /// What one shard wrote: `_shard-IIIII-of-NNNNN.json` in the dataset directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,7 +91,7 @@ pub fn generate_shard(
             });
         }
     }
-    remove_stale_temporaries(out);
+    remove_stale_temporaries(out, "part-");
     let tasks: Vec<_> = tasks
         .into_iter()
         .filter(|task| mine.contains(&(task.part as u64)))
@@ -247,21 +248,4 @@ fn check_same_dataset(
         )));
     }
     Ok(())
-}
-
-/// Removes the temporary part files of runs that died (their process no longer
-/// exists on this machine): a killed shard leaves `.part-*.predbench-tmp-PID`.
-fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((_, pid)) = name.rsplit_once(".predbench-tmp-") else {
-            continue;
-        };
-        if name.starts_with(".part-") && !Path::new("/proc").join(pid).exists() {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
 }

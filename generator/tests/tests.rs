@@ -308,12 +308,12 @@ fn invalid_configuration_leaves_nothing_on_disk() {
         ..small_config(10)
     };
     let error = generate(&bad, &out, &options, &mut |_| {}).unwrap_err();
-    assert!(error.to_string().contains("--classes"), "{error}");
+    assert!(error.to_string().contains("invalid classes"), "{error}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-fn shard(index: u64, count: u64) -> predbench_generator::Shard {
-    predbench_generator::Shard::new(index, count).unwrap()
+fn shard(index: u64, count: u64) -> predbench_common::Shard {
+    predbench_common::Shard::new(index, count).unwrap()
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use predbench_exporter::message::SessionTimeZone;
 
 /// Flags of `predbench publish`.
 #[derive(Debug, Clone, PartialEq, Args)]
@@ -32,15 +33,35 @@ pub struct DrainArgs {
     /// The queue: amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME.
     #[arg(long)]
     pub from: String,
-    /// Where the messages go: parquet:PATH or ndjson:PATH (a bare PATH is Parquet).
+    /// The directory the messages go to, as Parquet parts (part-00000.parquet,
+    /// ...) committed one by one, with the drain's progress in _drain.json; an
+    /// unfinished drain's directory is gone on from.
     #[arg(long)]
-    pub messages: String,
+    pub messages: PathBuf,
     /// message_id (group) of the first message expected.
     #[arg(long, default_value_t = 0)]
     pub first_group: u64,
-    /// Replace the output file if it exists.
+    /// The export's last message_id, when known: the drain stops once it is
+    /// written (else after --idle-seconds without a message).
+    #[arg(long)]
+    pub last_group: Option<u64>,
+    /// Stop after this many seconds without a message.
+    #[arg(long, default_value_t = 5)]
+    pub idle_seconds: u64,
+    /// Messages delivered and not yet acknowledged, in bytes, about at most
+    /// (the prefetch window is this over the first message's size), e.g. 128MiB.
+    #[arg(long, value_parser = parse_size_arg, default_value = "128MiB")]
+    pub window_bytes: u64,
+    /// Bytes of messages a part holds before it is committed and its messages
+    /// acknowledged, e.g. 64MiB.
+    #[arg(long, value_parser = parse_size_arg, default_value = "64MiB")]
+    pub part_bytes: u64,
+    /// Replace an output directory that is not a drain's.
     #[arg(long)]
     pub force: bool,
+    /// Also write the run's counts as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -119,6 +140,10 @@ pub struct CompareArgs {
     /// or the path of an existing dataset (--rows is then ignored).
     #[arg(long, default_value = "predbench")]
     pub dataset: String,
+    /// Type of the class columns of predbench's own tables: float64 (the seed's)
+    /// or float32 (what PyTorch and ONNX models emit).
+    #[arg(long, value_enum, default_value_t = ClassTypeArg::Float64)]
+    pub class_type: ClassTypeArg,
     /// The peers' Python venv (made by scripts/setup-peers.sh).
     #[arg(long, env = "PREDBENCH_PEERS_VENV", default_value = ".venv-peers")]
     pub peers_venv: PathBuf,
@@ -254,6 +279,11 @@ pub struct ExportArgs {
     /// NaN and infinities: string ("NaN", as Spark), null (as Polars) or error.
     #[arg(long, value_enum, default_value_t = NonFiniteArg::String)]
     pub non_finite: NonFiniteArg,
+    /// The session time zone timestamps with a zone are written in, as Spark's
+    /// spark.sql.session.timeZone: UTC, an offset (+05:30), a region
+    /// (Europe/Paris), or local (the machine's zone: Spark's default).
+    #[arg(long, value_parser = SessionTimeZone::parse, default_value = "local")]
+    pub time_zone: SessionTimeZone,
     /// Row encoder: auto (fast path for Utf8 + Float64) or arrow-json (the reference).
     #[arg(long, value_enum, default_value_t = EncoderArg::Auto)]
     pub encoder: EncoderArg,
@@ -284,7 +314,7 @@ pub struct ExportArgs {
     /// DIR/_shard-IIIII-of-NNNNN.json; read in name order, the parts are the
     /// one-machine export message for message. rayon or single-thread only.
     #[arg(long, value_name = "I/N")]
-    pub shard: Option<predbench_generator::Shard>,
+    pub shard: Option<predbench_common::Shard>,
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
@@ -327,6 +357,9 @@ pub struct VerifyArgs {
     /// How the export wrote NaN and infinities.
     #[arg(long, value_enum, default_value_t = NonFiniteArg::String)]
     pub non_finite: NonFiniteArg,
+    /// The session time zone the export wrote timestamps with a zone in.
+    #[arg(long, value_parser = SessionTimeZone::parse, default_value = "local")]
+    pub time_zone: SessionTimeZone,
     /// How many problems to print.
     #[arg(long, default_value_t = 10)]
     pub max_problems: usize,
@@ -409,7 +442,7 @@ pub struct GenerateArgs {
     /// completes the set writes _manifest.json. Every shard needs the same
     /// flags (give --batch-rows: its default depends on the machine).
     #[arg(long, value_name = "I/N", conflicts_with = "merge_manifests")]
-    pub shard: Option<predbench_generator::Shard>,
+    pub shard: Option<predbench_common::Shard>,
     /// Write DIR/_manifest.json from the shard manifests of a sharded run (the
     /// last shard does this itself); fails naming the shards not done.
     #[arg(long, value_name = "DIR")]
@@ -456,6 +489,10 @@ pub struct GenerateArgs {
     /// Encoding of the class_* columns.
     #[arg(long, value_enum, default_value_t = FloatEncodingArg::Plain)]
     pub float_encoding: FloatEncodingArg,
+    /// Type of the class_* columns: float64 (the seed's) or float32 (what
+    /// PyTorch and ONNX models emit; the same draws rounded to float).
+    #[arg(long, value_enum, default_value_t = ClassTypeArg::Float64)]
+    pub class_type: ClassTypeArg,
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,
@@ -489,6 +526,15 @@ pub enum CompressionArg {
     None,
 }
 
+/// `--class-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassTypeArg {
+    /// Doubles.
+    Float64,
+    /// Floats.
+    Float32,
+}
+
 /// `--float-encoding`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FloatEncodingArg {
@@ -516,5 +562,5 @@ pub fn parse_count_arg(text: &str) -> Result<u64, String> {
 
 /// Parses sizes such as `512MB` for clap.
 pub fn parse_size_arg(text: &str) -> Result<u64, String> {
-    predbench_generator::config::parse_size(text)
+    predbench_common::units::parse_size(text)
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 
-use super::args::{ExportArgs, GenerateArgs, PublishArgs, VerifyArgs};
+use super::args::{DrainArgs, ExportArgs, GenerateArgs, PublishArgs, VerifyArgs};
 use super::{Cli, Command};
 
 /// A flag value as the command line spells it (`single-thread`, `modulo`, ...).
@@ -100,6 +100,7 @@ impl ExportArgs {
             compression,
             nulls,
             non_finite,
+            time_zone,
             encoder,
             threads,
             chunk_rows,
@@ -126,6 +127,7 @@ impl ExportArgs {
         flags.choice("compression", *compression, default.compression);
         flags.choice("nulls", *nulls, default.nulls);
         flags.choice("non-finite", *non_finite, default.non_finite);
+        flags.changed("time-zone", time_zone, &default.time_zone);
         flags.choice("encoder", *encoder, default.encoder);
         flags.optional("threads", threads);
         flags.changed("chunk-rows", chunk_rows, &default.chunk_rows);
@@ -172,6 +174,7 @@ impl GenerateArgs {
             memory_budget,
             compression,
             float_encoding,
+            class_type,
             force,
             summary_json,
             quiet,
@@ -194,6 +197,7 @@ impl GenerateArgs {
         flags.optional("memory-budget", memory_budget);
         flags.choice("compression", *compression, default.compression);
         flags.choice("float-encoding", *float_encoding, default.float_encoding);
+        flags.choice("class-type", *class_type, default.class_type);
         flags.switch("force", *force);
         flags.optional_path("summary-json", summary_json);
         flags.switch("quiet", *quiet);
@@ -224,6 +228,7 @@ impl VerifyArgs {
             any_grouping,
             id_column,
             non_finite,
+            time_zone,
             max_problems,
             threads,
         } = self;
@@ -236,6 +241,7 @@ impl VerifyArgs {
         flags.switch("any-grouping", *any_grouping);
         flags.changed("id-column", id_column, &default.id_column);
         flags.choice("non-finite", *non_finite, default.non_finite);
+        flags.changed("time-zone", time_zone, &default.time_zone);
         flags.changed("max-problems", max_problems, &default.max_problems);
         flags.optional("threads", threads);
         flags.0
@@ -272,6 +278,46 @@ impl PublishArgs {
     }
 }
 
+impl DrainArgs {
+    /// `predbench drain --from FROM --messages MESSAGES`, other flags at their defaults.
+    pub fn with_paths(from: &str, messages: &Path) -> DrainArgs {
+        let messages = messages.display().to_string();
+        match parse(&["drain", "--from", from, "--messages", &messages]) {
+            Ok(Command::Drain(args)) => args,
+            other => unreachable!("drain's defaults parse: {other:?}"),
+        }
+    }
+
+    /// `drain` and its flags, defaults left out.
+    pub fn to_argv(&self) -> Vec<String> {
+        let default = DrainArgs::with_paths(&self.from, &self.messages);
+        let DrainArgs {
+            from,
+            messages,
+            first_group,
+            last_group,
+            idle_seconds,
+            window_bytes,
+            part_bytes,
+            force,
+            summary_json,
+            quiet,
+        } = self;
+        let mut flags = Flags(vec!["drain".to_string()]);
+        flags.value("from", from);
+        flags.path("messages", messages);
+        flags.changed("first-group", first_group, &default.first_group);
+        flags.optional("last-group", last_group);
+        flags.changed("idle-seconds", idle_seconds, &default.idle_seconds);
+        flags.changed("window-bytes", window_bytes, &default.window_bytes);
+        flags.changed("part-bytes", part_bytes, &default.part_bytes);
+        flags.switch("force", *force);
+        flags.optional_path("summary-json", summary_json);
+        flags.switch("quiet", *quiet);
+        flags.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +343,7 @@ mod tests {
             compression: CompressionArg::Zstd,
             nulls: NullsArg::Explicit,
             non_finite: NonFiniteArg::Null,
+            time_zone: "Europe/Paris".parse().unwrap(),
             encoder: EncoderArg::ArrowJson,
             threads: Some(3),
             chunk_rows: 4096,
@@ -334,6 +381,7 @@ mod tests {
             memory_budget: Some(1 << 30),
             compression: CompressionArg::None,
             float_encoding: FloatEncodingArg::ByteStreamSplit,
+            class_type: ClassTypeArg::Float32,
             force: true,
             summary_json: Some(PathBuf::from("s.json")),
             quiet: true,
@@ -357,6 +405,7 @@ mod tests {
             any_grouping: true,
             id_column: "id".to_string(),
             non_finite: NonFiniteArg::Error,
+            time_zone: "+05:30".parse().unwrap(),
             max_problems: 3,
             threads: Some(2),
             ..VerifyArgs::with_paths(Path::new("in"), Path::new("out.parquet"))
@@ -372,5 +421,17 @@ mod tests {
             parsed(&publish.to_argv()),
             Command::Publish(publish.clone())
         );
+        let drain = DrainArgs {
+            first_group: 5,
+            last_group: Some(99),
+            idle_seconds: 1,
+            window_bytes: 1 << 20,
+            part_bytes: 4096,
+            force: true,
+            summary_json: Some(PathBuf::from("s.json")),
+            quiet: true,
+            ..DrainArgs::with_paths("amqp://h/%2f?queue=q", Path::new("drained"))
+        };
+        assert_eq!(parsed(&drain.to_argv()), Command::Drain(drain.clone()));
     }
 }

@@ -5,15 +5,16 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use predbench_exporter::sink::AmqpTarget;
+use predbench_common::Shard;
+use predbench_exporter::queue::AmqpTarget;
 use predbench_exporter::{
     EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode, Strategy,
 };
-use predbench_generator::{Compression, Distribution, FloatEncoding, Shard};
+use predbench_generator::{ClassType, Compression, Distribution, FloatEncoding};
 
 use super::args::{
-    CompressionArg, DecodeAheadArg, DistributionArg, EncoderArg, ExportArgs, FloatEncodingArg,
-    GroupingArg, NonFiniteArg, NullsArg, SinkKindArg, StrategyArg,
+    ClassTypeArg, CompressionArg, DecodeAheadArg, DistributionArg, EncoderArg, ExportArgs,
+    FloatEncodingArg, GroupingArg, NonFiniteArg, NullsArg, SinkKindArg, StrategyArg,
 };
 use crate::record::SinkKind;
 
@@ -87,6 +88,17 @@ pub fn compression(arg: CompressionArg) -> Compression {
     }
 }
 
+/// `--compression` of the Parquet sink, as the parquet crate names it (zstd at level 1).
+pub fn parquet_compression(arg: CompressionArg) -> parquet::basic::Compression {
+    use parquet::basic::{Compression as Codec, ZstdLevel};
+    match arg {
+        CompressionArg::Snappy => Codec::SNAPPY,
+        CompressionArg::Zstd => Codec::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")),
+        CompressionArg::Lz4 => Codec::LZ4_RAW,
+        CompressionArg::None => Codec::UNCOMPRESSED,
+    }
+}
+
 /// `--distribution` with `--alpha`.
 pub fn distribution(arg: DistributionArg, alpha: f64) -> Distribution {
     match arg {
@@ -100,6 +112,14 @@ pub fn float_encoding(arg: FloatEncodingArg) -> FloatEncoding {
     match arg {
         FloatEncodingArg::Plain => FloatEncoding::Plain,
         FloatEncodingArg::ByteStreamSplit => FloatEncoding::ByteStreamSplit,
+    }
+}
+
+/// `--class-type`.
+pub fn class_type(arg: ClassTypeArg) -> ClassType {
+    match arg {
+        ClassTypeArg::Float64 => ClassType::Float64,
+        ClassTypeArg::Float32 => ClassType::Float32,
     }
 }
 
@@ -133,6 +153,7 @@ pub fn export_options(args: &ExportArgs, threads: usize) -> ExportOptions {
                 EncoderArg::Auto => EncoderChoice::Auto,
                 EncoderArg::ArrowJson => EncoderChoice::ArrowJson,
             },
+            time_zone: args.time_zone,
         },
         shard: args.shard.unwrap_or(Shard::WHOLE),
         max_message_bytes: args.max_message_bytes,
@@ -142,5 +163,97 @@ pub fn export_options(args: &ExportArgs, threads: usize) -> ExportOptions {
             DecodeAheadArg::On => Some(true),
             DecodeAheadArg::Off => Some(false),
         },
+    }
+}
+
+/// The flag of a library option: `max_message_bytes` is `--max-message-bytes`.
+pub fn flag(option: &str) -> String {
+    format!("--{}", option.replace('_', "-"))
+}
+
+/// Options named in the libraries' error texts, spelled as flags in ours.
+const OPTIONS_IN_TEXT: [&str; 12] = [
+    "max_message_bytes",
+    "group_size",
+    "chunk_rows",
+    "null_rate",
+    "nan_rate",
+    "batch_rows",
+    "row_group_rows",
+    "file_rows",
+    "id_column",
+    "any_grouping",
+    "memory_budget",
+    "confirm_window",
+];
+
+/// `text` with every option of [`OPTIONS_IN_TEXT`] written as its flag.
+fn flags_in(text: &str) -> String {
+    OPTIONS_IN_TEXT
+        .iter()
+        .fold(text.to_string(), |text, option| {
+            text.replace(option, &flag(option))
+        })
+}
+
+/// An error as the command line says it: the libraries name options
+/// (`max_message_bytes`), the user typed flags (`--max-message-bytes`); the
+/// one place that maps them. Causes are joined by `: ` as anyhow does.
+pub fn describe_error(error: &anyhow::Error) -> String {
+    use predbench_exporter::ExportError;
+    use predbench_generator::GeneratorError;
+    error
+        .chain()
+        .map(|cause| {
+            if let Some(error) = cause.downcast_ref::<ExportError>() {
+                match error {
+                    ExportError::InvalidArgument { argument, reason } => {
+                        format!("invalid argument {}: {}", flag(argument), flags_in(reason))
+                    }
+                    ExportError::CheckpointExists { path } => format!(
+                        "checkpoint {} exists: pass --resume to go on from it, or remove it to start again",
+                        path.display()
+                    ),
+                    ExportError::OutputExists(path) => format!(
+                        "{} exists: pass --force to replace it, or remove it",
+                        path.display()
+                    ),
+                    other => flags_in(&other.to_string()),
+                }
+            } else if let Some(GeneratorError::InvalidArgument { argument, reason }) =
+                cause.downcast_ref::<GeneratorError>()
+            {
+                format!("invalid argument {}: {}", flag(argument), flags_in(reason))
+            } else {
+                cause.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_options_become_flags() {
+        let error = anyhow::Error::new(predbench_exporter::ExportError::invalid(
+            "max_message_bytes",
+            "packed needs max_message_bytes",
+        ))
+        .context("cannot export data");
+        assert_eq!(
+            describe_error(&error),
+            "cannot export data: invalid argument --max-message-bytes: packed needs --max-message-bytes"
+        );
+        let error = anyhow::Error::new(predbench_generator::GeneratorError::invalid(
+            "null_rate",
+            "must be between 0 and 1",
+        ));
+        assert_eq!(
+            describe_error(&error),
+            "invalid argument --null-rate: must be between 0 and 1"
+        );
     }
 }

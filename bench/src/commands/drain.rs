@@ -1,68 +1,83 @@
-//! `predbench drain`: a queue predbench filled, read back into a file in
-//! message_id order without duplicates.
+//! `predbench drain`: a queue predbench filled, consumed into a directory of
+//! Parquet parts in message_id order without duplicates, each part committed
+//! before its messages are acknowledged.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use anyhow::bail;
-use predbench_exporter::drain::{DrainSummary, drain};
-use predbench_exporter::sink::{AmqpTarget, NdjsonSink, ParquetSink};
+use predbench_common::units::format_bytes;
+use predbench_exporter::queue::{AmqpTarget, DrainOptions, DrainSummary, drain};
 
 use crate::cli::DrainArgs;
-use crate::cli::convert::SinkSpec;
+use crate::progress::peak_rss_bytes;
+use crate::summary::CommandSummary;
 
 /// Runs `predbench drain`.
 pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
     let target = AmqpTarget::parse(&args.from)?;
-    let output = match SinkSpec::parse(&args.messages) {
-        Ok(SinkSpec::Parquet(path)) => SinkSpec::Parquet(path),
-        Ok(SinkSpec::Ndjson(path)) => SinkSpec::Ndjson(path),
-        _ => SinkSpec::Parquet(PathBuf::from(&args.messages)),
+    let options = DrainOptions {
+        first_id: args.first_group,
+        last_id: args.last_group,
+        idle: Duration::from_secs(args.idle_seconds),
+        window_bytes: args.window_bytes,
+        part_bytes: args.part_bytes,
+        force: args.force,
     };
-    let summary = drain_into(&target, &output, args.first_group, args.force)?;
+    let started = Instant::now();
+    let summary = drain(&target, &args.messages, &options)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.summary_json {
+        CommandSummary {
+            rows: summary.predictions,
+            input_bytes: 0,
+            output_bytes: summary.output_bytes,
+            message_bytes: Some(summary.message_bytes),
+            messages: Some(summary.messages),
+            spilled_bytes: None,
+            elapsed_seconds: elapsed,
+            peak_rss_bytes: peak_rss_bytes(),
+            settings: [
+                ("prefetch", serde_json::json!(summary.prefetch)),
+                ("window_bytes", serde_json::json!(args.window_bytes)),
+                ("part_bytes", serde_json::json!(args.part_bytes)),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
+        }
+        .write(path)?;
+    }
     if !args.quiet {
-        println!(
-            "drained {} messages from {} into {}: {} written ({} predictions), {} duplicates dropped{}",
-            summary.received,
-            target.describe(),
-            summary
-                .sink
-                .path
-                .as_ref()
-                .map_or_else(String::new, |path| path.display().to_string()),
-            summary.sink.messages,
-            summary.sink.rows,
-            summary.duplicates,
-            if summary.missing > 0 {
-                format!(", {} groups MISSING", summary.missing)
-            } else {
-                String::new()
-            }
-        );
+        println!("{}", describe(&target, &args.messages, &summary, elapsed));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn drain_into(
+/// One line of what a drain did.
+pub fn describe(
     target: &AmqpTarget,
-    output: &SinkSpec,
-    first_group: u64,
-    force: bool,
-) -> anyhow::Result<DrainSummary> {
-    let summary = match output {
-        SinkSpec::Parquet(path) => drain(
-            target,
-            ParquetSink::create(
-                path,
-                predbench_generator::parquet_output::parquet_codec(
-                    predbench_generator::Compression::Lz4,
-                ),
-                force,
-            )?,
-            first_group,
-        ),
-        SinkSpec::Ndjson(path) => drain(target, NdjsonSink::create(path, force)?, first_group),
-        _ => bail!("drain writes parquet:PATH or ndjson:PATH"),
-    };
-    Ok(summary?)
+    output: &Path,
+    summary: &DrainSummary,
+    seconds: f64,
+) -> String {
+    format!(
+        "drained {} messages from {} into {} ({} parts): {} written ({} predictions, {} of JSON), \
+         {} duplicates dropped{} in {seconds:.2} s, prefetch {} messages, peak RSS {}",
+        summary.received,
+        target.describe(),
+        output.display(),
+        summary.parts,
+        summary.messages,
+        summary.predictions,
+        format_bytes(summary.message_bytes),
+        summary.duplicates,
+        if summary.missing > 0 {
+            format!(", {} groups MISSING", summary.missing)
+        } else {
+            String::new()
+        },
+        summary.prefetch,
+        peak_rss_bytes().map_or_else(|| "unknown".to_string(), format_bytes),
+    )
 }

@@ -2,23 +2,23 @@
 //! opened (a file, a shard's part, a queue resumed from its checkpoint), the
 //! export run with a progress bar, one line of what it cost.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use predbench_common::units::format_bytes;
+use predbench_exporter::message::check_schema;
+use predbench_exporter::queue::{self, AmqpOptions, AmqpSink, Checkpointing, Resume};
 use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
-use predbench_exporter::sink::{
-    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, NdjsonSink, NullSink, ParquetSink,
-};
+use predbench_exporter::sink::{NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::{
     Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, decode_only,
     export,
 };
-use predbench_generator::config::format_bytes;
 
 use crate::cli::ExportArgs;
 use crate::cli::argv::spelling;
-use crate::cli::convert::{SinkSpec, compression, export_options};
+use crate::cli::convert::{SinkSpec, export_options, parquet_compression};
 use crate::progress::{available_cores, peak_rss_bytes, rows_progress_bar};
 use crate::summary::CommandSummary;
 
@@ -30,6 +30,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     options.validate()?;
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
+    // A column Spark cannot write is named before any output is made.
+    check_schema(&dataset.schema)
+        .with_context(|| format!("cannot export {}", args.input.display()))?;
     if args.decode_only {
         if sink != SinkSpec::Null {
             bail!("invalid argument --sink: --decode-only writes nothing; give --sink null");
@@ -51,11 +54,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 Some((directory, _)) => directory.join(sharded::part_file_name(options.shard)),
                 None => path.clone(),
             };
-            let sink = ParquetSink::create(
-                &path,
-                predbench_generator::parquet_output::parquet_codec(compression(args.compression)),
-                args.force,
-            )?;
+            let sink =
+                ParquetSink::create(&path, parquet_compression(args.compression), args.force)?;
             export(&dataset, &options, sink, &mut progress)
         }
         SinkSpec::Ndjson(path) => export(
@@ -65,9 +65,44 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             &mut progress,
         ),
         SinkSpec::Amqp(target) => {
-            let Some((options, start)) = resume_options(&args, &options, &dataset, target)? else {
-                bar.finish_and_clear();
-                return Ok(ExitCode::SUCCESS);
+            let resume = queue::plan_resume(
+                &options,
+                &dataset,
+                target,
+                args.checkpoint.as_deref(),
+                args.resume,
+            )?;
+            let (options, start) = match resume {
+                Resume::Complete => {
+                    bar.finish_and_clear();
+                    if !args.quiet {
+                        println!(
+                            "checkpoint {} says the export is complete: nothing to publish",
+                            args.checkpoint
+                                .as_deref()
+                                .unwrap_or(Path::new(""))
+                                .display()
+                        );
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Resume::Publish {
+                    options,
+                    start,
+                    from,
+                } => {
+                    if let (Some(checkpoint), false) = (from, args.quiet) {
+                        let row = match options.grouping {
+                            Grouping::Packed => format!(" at row {}", options.resume_from_group),
+                            Grouping::Modulo | Grouping::Contiguous => String::new(),
+                        };
+                        eprintln!(
+                            "resuming from group {}{row} (every message before it is confirmed)",
+                            checkpoint.confirmed_below
+                        );
+                    }
+                    (options, start)
+                }
             };
             let sink = AmqpSink::connect(
                 target.clone(),
@@ -78,8 +113,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     retry_for: std::time::Duration::from_secs(args.retry_seconds),
                     checkpoint: args.checkpoint.as_ref().map(|path| Checkpointing {
                         path: path.clone(),
-                        identity: checkpoint_identity(&options, &dataset, target),
+                        identity: queue::identity(&options, &dataset, target),
                     }),
+                    ..AmqpOptions::default()
                 },
             )?;
             export(&dataset, &options, sink, &mut progress)
@@ -186,108 +222,6 @@ pub fn describe_grouping(
         }
         (grouping, _) => format!("{} grouping, K={group_size}", grouping.name()),
     }
-}
-
-/// What a queue checkpoint must match to be resumed: the dataset, the
-/// options that decide the messages, the shard and the target.
-fn checkpoint_identity(
-    options: &ExportOptions,
-    dataset: &Dataset,
-    target: &AmqpTarget,
-) -> serde_json::Value {
-    serde_json::json!({
-        "dataset": DatasetFingerprint::of(dataset),
-        "grouping": options.grouping,
-        "group_size": options.group_size,
-        "max_message_bytes": options.max_message_bytes,
-        "nulls": options.message.nulls,
-        "non_finite": options.message.non_finite,
-        "shard": options.shard,
-        "target": target,
-    })
-}
-
-/// Where a queue export starts: the `message_id` of its first message and the
-/// predictions confirmed before it.
-struct QueueStart {
-    first_message: u64,
-    predictions_before: u64,
-}
-
-/// For the queue sink with --checkpoint: refuses a checkpoint that exists
-/// without --resume, or that belongs to another export; with --resume,
-/// starts after the confirmed messages (for `packed`, at the row the first
-/// unconfirmed message starts at: packing from there makes the same
-/// messages). `None` when the checkpoint says the export is complete.
-fn resume_options(
-    args: &ExportArgs,
-    options: &ExportOptions,
-    dataset: &Dataset,
-    target: &AmqpTarget,
-) -> anyhow::Result<Option<(ExportOptions, QueueStart)>> {
-    let (_, groups) = options.plan(dataset)?;
-    let from_the_start = QueueStart {
-        first_message: match options.grouping {
-            Grouping::Packed => 0,
-            Grouping::Modulo | Grouping::Contiguous => groups.start,
-        },
-        predictions_before: 0,
-    };
-    let Some(path) = &args.checkpoint else {
-        return Ok(Some((options.clone(), from_the_start)));
-    };
-    if !path.exists() {
-        return Ok(Some((options.clone(), from_the_start)));
-    }
-    if !args.resume {
-        bail!(
-            "checkpoint {} exists: pass --resume to go on from it, or remove it to start again",
-            path.display()
-        );
-    }
-    let checkpoint = Checkpoint::read(path)?;
-    if checkpoint.identity != checkpoint_identity(options, dataset, target) {
-        bail!(
-            "checkpoint {} was written for another dataset, other options or another queue; \
-             it is left as it is",
-            path.display()
-        );
-    }
-    if checkpoint.complete {
-        if !args.quiet {
-            println!(
-                "checkpoint {} says the export is complete: nothing to publish",
-                path.display()
-            );
-        }
-        return Ok(None);
-    }
-    let resume_from_group = match options.grouping {
-        // The packed layout's groups are rows.
-        Grouping::Packed => checkpoint.confirmed_predictions,
-        Grouping::Modulo | Grouping::Contiguous => checkpoint.confirmed_below,
-    };
-    if !args.quiet {
-        let row = match options.grouping {
-            Grouping::Packed => format!(" at row {resume_from_group}"),
-            Grouping::Modulo | Grouping::Contiguous => String::new(),
-        };
-        eprintln!(
-            "resuming from group {}{row} ({}: every message before it is confirmed)",
-            checkpoint.confirmed_below,
-            path.display()
-        );
-    }
-    Ok(Some((
-        ExportOptions {
-            resume_from_group,
-            ..options.clone()
-        },
-        QueueStart {
-            first_message: checkpoint.confirmed_below,
-            predictions_before: checkpoint.confirmed_predictions,
-        },
-    )))
 }
 
 /// For a shard writing files: checks the dataset against its manifest and

@@ -4,11 +4,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use predbench_generator::config::{batch_rows_for_budget, format_bytes};
+use predbench_common::units::format_bytes;
+use predbench_generator::config::batch_rows_for_budget;
 use predbench_generator::{GeneratorConfig, RunOptions};
 
 use crate::cli::GenerateArgs;
-use crate::cli::convert::{compression, distribution, float_encoding};
+use crate::cli::convert::{class_type, compression, distribution, float_encoding};
 use crate::progress::{available_cores, available_memory_bytes, peak_rss_bytes, rows_progress_bar};
 use crate::summary::CommandSummary;
 
@@ -62,6 +63,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         file_rows: args.file_rows,
         compression: compression(args.compression),
         float_encoding: float_encoding(args.float_encoding),
+        class_type: class_type(args.class_type),
     };
     config.validate()?;
     if !args.quiet {

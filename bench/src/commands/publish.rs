@@ -4,9 +4,11 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use predbench_common::units::format_bytes;
 use predbench_exporter::Dataset;
-use predbench_exporter::sink::{AmqpOptions, AmqpSink, AmqpTarget, MessageSink};
-use predbench_generator::config::format_bytes;
+use predbench_exporter::queue::{AmqpOptions, AmqpSink, AmqpTarget};
+use predbench_exporter::sink::MessageSink;
+use predbench_exporter::text_column::TextColumn;
 
 use crate::cli::PublishArgs;
 use crate::progress::peak_rss_bytes;
@@ -42,19 +44,17 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
         }
         done += read.num_rows() as u64;
         let column = read.column(0);
-        let strings = column
-            .as_any()
-            .downcast_ref::<arrow_array::StringArray>()
-            .with_context(|| {
-                format!(
-                    "{}: the first column is not Utf8 messages",
-                    args.messages.display()
-                )
-            })?;
+        let strings = TextColumn::new(column.as_ref()).with_context(|| {
+            format!(
+                "{}: the first column is {}, not messages of a string type",
+                args.messages.display(),
+                column.data_type()
+            )
+        })?;
         // The baseline does nothing an export would not: messages are not
         // parsed, so their predictions are not counted (nothing needs them).
         let mut batch = predbench_exporter::message::MessageBatch::default();
-        for message in strings.iter().flatten() {
+        for message in (0..read.num_rows()).filter_map(|row| strings.value(row)) {
             batch.push(message.as_bytes(), 0);
         }
         sink.write(sink.prepare(batch)?)?;

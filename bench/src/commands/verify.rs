@@ -2,15 +2,16 @@
 //! first) proven complete and correct against its dataset; exit code 1 when not.
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use predbench_exporter::sink::AmqpTarget;
+use predbench_exporter::queue::{AmqpTarget, DrainOptions, drain};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{Dataset, Grouping};
 
 use crate::cli::VerifyArgs;
-use crate::cli::convert::{SinkSpec, grouping, non_finite};
-use crate::commands::drain::drain_into;
+use crate::cli::convert::{grouping, non_finite};
+use crate::commands::drain::describe;
 use crate::commands::export::describe_grouping;
 use crate::progress::available_cores;
 
@@ -23,13 +24,18 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let drained = if text.starts_with("amqp://") {
         let target = AmqpTarget::parse(&text)?;
         let directory = tempfile::tempdir().context("cannot make a temporary directory")?;
-        let path = directory.path().join("drained.parquet");
-        let summary = drain_into(&target, &SinkSpec::Parquet(path.clone()), 0, false)?;
+        let path = directory.path().join("drained");
+        // The export is done: the queue holds every message, so a short
+        // silence means the end.
+        let options = DrainOptions {
+            idle: Duration::from_secs(2),
+            ..DrainOptions::default()
+        };
+        let started = Instant::now();
+        let summary = drain(&target, &path, &options)?;
         println!(
-            "drained {} messages from {} ({} duplicates dropped)",
-            summary.received,
-            target.describe(),
-            summary.duplicates
+            "{}",
+            describe(&target, &path, &summary, started.elapsed().as_secs_f64())
         );
         Some((directory, path))
     } else {
@@ -51,6 +57,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         id_column: args.id_column.clone(),
         non_finite: non_finite(args.non_finite),
         max_message_bytes: args.max_message_bytes,
+        time_zone: args.time_zone,
         max_reported: args.max_problems,
         threads: args.threads.unwrap_or_else(available_cores),
     };

@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 
 use predbench_exporter::Dataset;
 use predbench_exporter::sharded::DatasetFingerprint;
-use predbench_generator::Distribution;
 use predbench_generator::dataset::Manifest;
+use predbench_generator::{ClassType, Distribution};
 
-use crate::record::{DATASET_PREDBENCH, DATASET_SEED, DatasetFile, DatasetRecord};
+use crate::record::{
+    DATASET_PREDBENCH, DATASET_PREDBENCH_FLOAT32, DATASET_SEED, DatasetFile, DatasetRecord,
+};
 
 /// The seed generator's marker file in the datasets it writes.
 pub const SEED_GENERATOR_MARKER: &str = "_seed_generator.json";
@@ -18,8 +20,8 @@ pub const SEED_GENERATOR_MARKER: &str = "_seed_generator.json";
 /// What `--dataset` asks every exporter to run on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DatasetChoice {
-    /// Made by `predbench generate`.
-    Predbench,
+    /// Made by `predbench generate`, with class columns of this type.
+    Predbench(ClassType),
     /// Made by the seed's generator.
     Seed,
     /// An existing dataset.
@@ -27,10 +29,16 @@ pub enum DatasetChoice {
 }
 
 impl DatasetChoice {
-    /// `predbench`, `seed` or the path of an existing dataset.
-    pub fn parse(text: &str) -> anyhow::Result<DatasetChoice> {
+    /// `predbench`, `seed` or the path of an existing dataset; `class_type`
+    /// (`--class-type`) applies to predbench's own tables only.
+    pub fn parse(text: &str, class_type: ClassType) -> anyhow::Result<DatasetChoice> {
+        if text != DATASET_PREDBENCH && class_type != ClassType::Float64 {
+            anyhow::bail!(
+                "invalid argument --class-type: it applies to predbench's own tables (--dataset predbench)"
+            );
+        }
         Ok(match text {
-            DATASET_PREDBENCH => DatasetChoice::Predbench,
+            DATASET_PREDBENCH => DatasetChoice::Predbench(class_type),
             DATASET_SEED => DatasetChoice::Seed,
             path => {
                 let path = PathBuf::from(path);
@@ -47,7 +55,8 @@ impl DatasetChoice {
     /// How records name it.
     pub fn label(&self) -> String {
         match self {
-            DatasetChoice::Predbench => DATASET_PREDBENCH.to_string(),
+            DatasetChoice::Predbench(ClassType::Float64) => DATASET_PREDBENCH.to_string(),
+            DatasetChoice::Predbench(ClassType::Float32) => DATASET_PREDBENCH_FLOAT32.to_string(),
             DatasetChoice::Seed => DATASET_SEED.to_string(),
             DatasetChoice::Existing(path) => path.display().to_string(),
         }
@@ -56,7 +65,12 @@ impl DatasetChoice {
     /// Where the dataset of `rows` rows lives.
     pub fn path(&self, data_dir: &Path, rows: u64, seed: u64) -> PathBuf {
         match self {
-            DatasetChoice::Predbench => data_dir.join(format!("predictions-{rows}-seed{seed}")),
+            DatasetChoice::Predbench(ClassType::Float64) => {
+                data_dir.join(format!("predictions-{rows}-seed{seed}"))
+            }
+            DatasetChoice::Predbench(ClassType::Float32) => {
+                data_dir.join(format!("predictions-float32-{rows}-seed{seed}"))
+            }
             DatasetChoice::Seed => data_dir.join(format!("seed-predictions-{rows}")),
             DatasetChoice::Existing(path) => path.clone(),
         }
@@ -65,7 +79,7 @@ impl DatasetChoice {
     /// Whether what is at `path` is the dataset asked for and can be reused.
     pub fn is_ready(&self, path: &Path, rows: u64, seed: u64) -> bool {
         match self {
-            DatasetChoice::Predbench => dataset_matches(path, rows, seed),
+            DatasetChoice::Predbench(class_type) => dataset_matches(path, rows, seed, *class_type),
             DatasetChoice::Seed => seed_dataset_matches(path, rows),
             DatasetChoice::Existing(_) => true,
         }
@@ -75,15 +89,16 @@ impl DatasetChoice {
     /// generator makes `predbench`, the seed's makes `seed`.
     pub fn made_by(&self, peer: Option<&str>) -> bool {
         match self {
-            DatasetChoice::Predbench => peer.is_none(),
+            DatasetChoice::Predbench(_) => peer.is_none(),
             DatasetChoice::Seed => peer.is_some(),
             DatasetChoice::Existing(_) => false,
         }
     }
 }
 
-/// Whether `dataset` holds the default table of `rows` rows and `seed`.
-fn dataset_matches(dataset: &Path, rows: u64, seed: u64) -> bool {
+/// Whether `dataset` holds the default table of `rows` rows and `seed`, its
+/// class columns of `class_type`.
+fn dataset_matches(dataset: &Path, rows: u64, seed: u64, class_type: ClassType) -> bool {
     Manifest::read(dataset).is_ok_and(|manifest| {
         let config = &manifest.config;
         manifest.rows == rows
@@ -93,6 +108,7 @@ fn dataset_matches(dataset: &Path, rows: u64, seed: u64) -> bool {
             && config.distribution == Distribution::Uniform
             && config.null_rate == 0.0
             && config.nan_rate == 0.0
+            && config.class_type == class_type
             && manifest.predbench_version == env!("CARGO_PKG_VERSION")
     })
 }

@@ -91,7 +91,7 @@ const RUSTC_VERSION: &str = env!("PREDBENCH_RUSTC_VERSION");
 /// `broker` is. A version that cannot be asked is left out.
 pub fn software_versions(
     peers_python: Option<&Path>,
-    broker: Option<&predbench_exporter::sink::AmqpTarget>,
+    broker: Option<&predbench_exporter::queue::AmqpTarget>,
 ) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
     versions.insert(
@@ -110,7 +110,7 @@ pub fn software_versions(
         }
     }
     if let Some(version) =
-        broker.and_then(|target| predbench_exporter::sink::broker_version(target).ok())
+        broker.and_then(|target| predbench_exporter::queue::broker_version(target).ok())
     {
         versions.insert("rabbitmq".to_string(), version);
     }

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use predbench_generator::config::format_bytes;
+use predbench_common::units::format_bytes;
 
 use super::child::{ChildExit, ChildMeasurement, log_tail, run_measured, time_v_wall_seconds};
 use super::datasets::remove_output;

@@ -20,7 +20,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use predbench_exporter::sink::AmqpTarget;
+use predbench_exporter::queue::AmqpTarget;
 
 pub use machine::utc_now;
 
@@ -40,7 +40,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         Some(names) => select_peers(names)?,
         None => Vec::new(),
     };
-    let choice = DatasetChoice::parse(&args.dataset)?;
+    let choice = DatasetChoice::parse(
+        &args.dataset,
+        crate::cli::convert::class_type(args.class_type),
+    )?;
     let program = std::env::current_exe()
         .context("cannot find the predbench executable to run as a child")?
         .display()

@@ -6,17 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use predbench_common::Shard;
 use predbench_exporter::Grouping;
-use predbench_exporter::sink::AmqpTarget;
-use predbench_generator::Shard;
+use predbench_exporter::queue::AmqpTarget;
 
 use super::datasets::DatasetChoice;
 use super::peers::{Peer, PeerEnvironment, PeerRole, peer_named};
 use crate::cli::argv::spelling;
 use crate::cli::convert::{grouping, sink_kind, strategy};
 use crate::cli::{
-    CompareArgs, ExportArgs, GenerateArgs, GroupingArg, PublishArgs, SinkKindArg, StrategyArg,
-    VerifyArgs,
+    ClassTypeArg, CompareArgs, DrainArgs, ExportArgs, GenerateArgs, GroupingArg, PublishArgs,
+    SinkKindArg, StrategyArg, VerifyArgs,
 };
 use crate::record::{Configuration, DATASET_EDGE_CASES, DiskFloor, RunKind, SinkKind};
 
@@ -69,6 +69,10 @@ pub struct Plan {
     pub leftovers: Option<PathBuf>,
     /// Killed past this (`--peer-timeout`, peers only).
     pub time_limit: Option<Duration>,
+    /// Run right after every run of this one, on what it left: the drain of
+    /// the queue an export filled (its command gets `--last-group` from the
+    /// export's message count).
+    pub follow_up: Option<Box<Plan>>,
 }
 
 impl Plan {
@@ -84,6 +88,7 @@ impl Plan {
             queue: None,
             leftovers: None,
             time_limit: None,
+            follow_up: None,
         }
     }
 }
@@ -212,6 +217,7 @@ impl Planner<'_> {
         let generate = self.generate_command(&GenerateArgs {
             nan_rate: 0.01,
             null_rate: 0.01,
+            class_type: ClassTypeArg::Float64,
             ..self.generate_args(&dataset, EDGE_CASE_ROWS)
         });
         let edge_args = CompareArgs {
@@ -245,6 +251,7 @@ impl Planner<'_> {
             rows,
             seed: self.args.seed,
             threads: Some(self.threads),
+            class_type: self.args.class_type,
             ..GenerateArgs::with_out(out)
         }
     }
@@ -463,16 +470,24 @@ impl Planner<'_> {
             configuration.finish(self.export_command(&export_args)),
             writes_file.then(|| output.clone()),
         );
-        let checked = match &queue {
-            Some((url, _)) => Some(PathBuf::from(url)),
-            None => writes_file.then(|| output.clone()),
-        };
-        if let Some(checked) = checked.filter(|_| !args.no_verify) {
-            plan.verify = Some(self.verify_command(VerifyArgs {
+        let verify = |checked: &Path| {
+            self.verify_command(VerifyArgs {
                 grouping: grouping_arg,
                 max_message_bytes: self.packing_budget(grouping_arg),
-                ..self.verify_args(dataset, &checked)
-            }));
+                ..self.verify_args(dataset, checked)
+            })
+        };
+        if writes_file && !args.no_verify {
+            plan.verify = Some(verify(&output));
+        }
+        if let Some((url, _)) = &queue {
+            // A queue is read back by a measured drain, whose output is verified.
+            let drained = args.data_dir.join(format!("drained-{names}"));
+            let mut drain = self.drain(&plan.configuration, url, &drained);
+            if !args.no_verify {
+                drain.verify = Some(verify(&drained));
+            }
+            plan.follow_up = Some(Box::new(drain));
         }
         plan.queue = queue.map(|(_, target)| target);
         plan
@@ -530,6 +545,29 @@ impl Planner<'_> {
         let mut command = vec![self.program.to_string()];
         command.extend(args.to_argv());
         command
+    }
+
+    /// `predbench drain` of the queue at `url` an export of `export` filled,
+    /// into the directory `output`; `--last-group` is added at run time.
+    fn drain(&self, export: &Configuration, url: &str, output: &Path) -> Plan {
+        let mut command = vec![self.program.to_string()];
+        command.extend(
+            DrainArgs {
+                idle_seconds: 10,
+                force: true,
+                quiet: true,
+                ..DrainArgs::with_paths(url, output)
+            }
+            .to_argv(),
+        );
+        let configuration = Configuration {
+            kind: RunKind::Drain,
+            strategy: None,
+            ..export.clone()
+        };
+        let mut plan = Plan::new(configuration.finish(command), Some(output.to_path_buf()));
+        plan.scratch_may_be_directory = true;
+        plan
     }
 
     /// The queue `predbench-compare-NAME` on the `--amqp` broker: its URL and target.
@@ -713,6 +751,12 @@ fn describe_plan(plan: &Plan) -> String {
     if let Some(why) = &plan.unavailable {
         text.push_str(&format!("\n      cannot run here: {why}"));
     }
+    if let Some(follow_up) = &plan.follow_up {
+        text.push_str(&format!(
+            "\n    then {} (--last-group from the export's messages)",
+            describe_plan(follow_up).trim_start()
+        ));
+    }
     text
 }
 
@@ -748,9 +792,11 @@ mod tests {
             .chain(edge.clone().map(|edge| &edge.exports))
         {
             for planned in plans {
-                add(&planned.configuration.command);
-                if let Some(verify) = &planned.verify {
-                    add(verify);
+                for planned in std::iter::once(planned).chain(planned.follow_up.as_deref()) {
+                    add(&planned.configuration.command);
+                    if let Some(verify) = &planned.verify {
+                        add(verify);
+                    }
                 }
             }
         }
@@ -806,6 +852,7 @@ mod tests {
                 Command::Generate(args) => args.to_argv(),
                 Command::Verify(args) => args.to_argv(),
                 Command::Publish(args) => args.to_argv(),
+                Command::Drain(args) => args.to_argv(),
                 other => panic!("compare does not run {other:?}"),
             };
             assert_eq!(again, command);

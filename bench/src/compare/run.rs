@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use predbench_exporter::Dataset;
-use predbench_exporter::sink::{AmqpTarget, delete_queue};
+use predbench_exporter::queue::{AmqpTarget, delete_queue};
 
 use super::child::{log_tail, run_measured};
 use super::datasets::{DatasetChoice, dataset_record, remove_dataset, remove_output};
@@ -166,23 +166,43 @@ impl Runner<'_> {
     }
 }
 
-/// One run of a plan with its queue cleared before and after and its output deleted.
+/// One run of a plan with its queue cleared before and after and its output
+/// deleted; its follow-up (the drain of the queue it filled) runs in between.
 fn run_once(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<()> {
     if let Some(queue) = &plan.queue {
         let _ = delete_queue(queue);
     }
     let record = measure(session, plan, run)?;
+    clean_up(plan);
+    let follow_up = plan
+        .follow_up
+        .as_deref()
+        .zip(record.messages.filter(|messages| *messages > 0));
+    session.push(record)?;
+    if let Some((follow_up, messages)) = follow_up {
+        let mut follow_up = follow_up.clone();
+        follow_up
+            .configuration
+            .command
+            .extend(["--last-group".to_string(), (messages - 1).to_string()]);
+        let record = measure(session, &follow_up, run)?;
+        clean_up(&follow_up);
+        session.push(record)?;
+    }
+    if let Some(queue) = &plan.queue {
+        let _ = delete_queue(queue);
+    }
+    Ok(())
+}
+
+/// Deletes what a run of `plan` left: its output, a peer's scratch directory.
+fn clean_up(plan: &Plan) {
     if let Some(scratch) = &plan.scratch {
         remove_output(scratch, plan.scratch_may_be_directory);
     }
     if let Some(leftovers) = &plan.leftovers {
         let _ = fs::remove_dir_all(leftovers);
     }
-    session.push(record)?;
-    if let Some(queue) = &plan.queue {
-        let _ = delete_queue(queue);
-    }
-    Ok(())
 }
 
 /// Marks the queue plans whose broker does not answer, with what to do.

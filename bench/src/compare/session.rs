@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::ProgressBar;
-use predbench_generator::config::format_bytes;
+use predbench_common::units::format_bytes;
 
 use super::machine::relative_to;
 use crate::record::{

@@ -2,8 +2,8 @@
 //! strategy, grouping, sink, peer, confirm window, budget, shard. Its name is
 //! rendered here, in one place, and nothing ever parses it back.
 
+use predbench_common::Shard;
 use predbench_exporter::{Grouping, Strategy};
-use predbench_generator::Shard;
 use serde::{Deserialize, Serialize};
 
 /// What kind of work a configuration measures.
@@ -25,6 +25,8 @@ pub enum RunKind {
     /// `predbench publish`: messages already serialized, published to a queue
     /// with the queue sink's settings (the baseline of an export to a queue).
     Publish,
+    /// `predbench drain`: the queue an export filled, consumed back into files.
+    Drain,
 }
 
 /// Where an export's messages go.
@@ -187,6 +189,7 @@ impl Configuration {
                 format!("shard {shard} export {strategy} {grouping} {sink}")
             }
             RunKind::Publish => format!("publish pre-serialized {grouping} {sink}{window}"),
+            RunKind::Drain => format!("drain {grouping} {sink}{window}"),
         }
     }
 

@@ -83,7 +83,7 @@ struct ConfigurationV1 {
     #[serde(default)]
     peer: Option<String>,
     #[serde(default)]
-    shard: Option<predbench_generator::Shard>,
+    shard: Option<predbench_common::Shard>,
 }
 
 fn predbench_dataset() -> String {

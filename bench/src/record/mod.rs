@@ -30,6 +30,8 @@ pub const RECORDS_FILE: &str = "records.json";
 
 /// Label of datasets made by `predbench generate`.
 pub const DATASET_PREDBENCH: &str = "predbench";
+/// Label of datasets made by `predbench generate --class-type float32`.
+pub const DATASET_PREDBENCH_FLOAT32: &str = "predbench-float32";
 /// Label of datasets made by the seed's generator.
 pub const DATASET_SEED: &str = "seed";
 /// Label of the small dataset with NaN and nulls the peers' conventions are checked on.

@@ -2,9 +2,11 @@
 //! alignment, escaped cells), numbers as the report prints them, and the
 //! one-line descriptions of a session's commit, machine and software.
 
-use predbench_generator::config::format_bytes;
+use predbench_common::units::format_bytes;
 
-use crate::record::{DATASET_EDGE_CASES, DATASET_PREDBENCH, DATASET_SEED, SessionInfo};
+use crate::record::{
+    DATASET_EDGE_CASES, DATASET_PREDBENCH, DATASET_PREDBENCH_FLOAT32, DATASET_SEED, SessionInfo,
+};
 
 /// How a column is aligned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,18 +72,7 @@ pub fn cell(text: &str) -> String {
         .join(" / ")
 }
 
-/// `60000000` as `60,000,000`.
-pub fn count(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
+pub use predbench_common::units::count;
 
 /// `60000000` as `60M`, `10000` as `10k`.
 pub fn short_count(value: u64) -> String {
@@ -117,6 +108,9 @@ pub fn ratio(value: f64) -> String {
 pub fn size_title(dataset: &str, rows: u64) -> String {
     match dataset {
         DATASET_PREDBENCH => format!("{} rows of predbench's files", count(rows)),
+        DATASET_PREDBENCH_FLOAT32 => {
+            format!("{} rows of predbench's files, float32 scores", count(rows))
+        }
         DATASET_SEED => format!("{} rows, the seed generator's files", count(rows)),
         DATASET_EDGE_CASES => format!("{} rows with NaN and nulls", count(rows)),
         path => format!("{} rows of {path}", count(rows)),

@@ -128,6 +128,7 @@ impl Stats {
             RunKind::Export => 3,
             RunKind::ExportShard => 4,
             RunKind::Publish => 5,
+            RunKind::Drain => 6,
         };
         let grouping = match configuration.grouping {
             Some(Grouping::Modulo) => 0,

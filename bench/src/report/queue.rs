@@ -28,6 +28,16 @@ fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
     found
 }
 
+/// The drain that read back the queue `export` filled.
+fn drain_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> {
+    let configuration = &export.configuration;
+    session.find(&configuration.dataset, configuration.rows, |other| {
+        other.kind == RunKind::Drain
+            && other.grouping == configuration.grouping
+            && other.confirm_window == configuration.confirm_window
+    })
+}
+
 /// The baseline publishing the same messages (grouping) with the same window.
 fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> {
     let configuration = &export.configuration;
@@ -60,7 +70,10 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
          messages, publisher confirms, `message_id` = the group) beside `predbench publish`, which \
          sends the same messages already serialized with the same client and settings: its rate \
          is the broker's ceiling here, and \"× baseline\" is what predbench's own work adds. \
-         Every export was drained back and checked by `predbench verify` where \"verified\" says so.\n\n",
+         In sessions with a \"drain s\" column every export was read back by `predbench drain` \
+         (a consumer with a prefetch window, acknowledging what it has committed to disk, \
+         measured after the export); \"verified\" is `predbench verify`'s check of what came \
+         back.\n\n",
     );
     for (dataset, rows, session) in sessions {
         used.note(session.id(), "delivery to a queue");
@@ -77,7 +90,12 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                     "RabbitMQ {version}"
                 ))
         ));
-        let mut table = Table::new(&[
+        let exports = queue_exports(session, &dataset, rows);
+        // Sessions before `predbench drain` was measured have no drain columns.
+        let drained = exports
+            .iter()
+            .any(|export| drain_of(session, export).is_some());
+        let mut columns = vec![
             ("messages", Align::Left),
             ("confirm window", Align::Right),
             ("export s", Align::Right),
@@ -87,9 +105,27 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
             ("messages/s", Align::Right),
             ("bytes a message", Align::Right),
             ("peak RSS", Align::Right),
+            ("drain s", Align::Right),
+            ("drain / export", Align::Right),
             ("verified", Align::Left),
-        ]);
-        for export in queue_exports(session, &dataset, rows) {
+        ];
+        if !drained {
+            columns.drain(DRAIN_COLUMNS);
+        }
+        let mut table = Table::new(&columns);
+        let mut add_row = |mut cells: Vec<String>| {
+            if !drained {
+                cells.drain(DRAIN_COLUMNS);
+            }
+            table.row(cells);
+        };
+        for export in exports {
+            let drain = drain_of(session, export);
+            let drain_wall = drain.and_then(Stats::median_wall);
+            // Drained and verified: the drain's check; before drains were measured, the export's.
+            let checked = drain
+                .filter(|drain| drain.verification.is_some())
+                .unwrap_or(export);
             let configuration = &export.configuration;
             let baseline = baseline_of(session, export).and_then(Stats::median_wall);
             let messages = grouping_text(export);
@@ -101,7 +137,7 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                     .failures
                     .first()
                     .map_or_else(String::new, |failure| failure.describe());
-                table.row(vec![
+                add_row(vec![
                     messages,
                     window,
                     "✗".to_string(),
@@ -111,11 +147,13 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                     String::new(),
                     String::new(),
                     String::new(),
+                    String::new(),
+                    String::new(),
                     failure,
                 ]);
                 continue;
             };
-            table.row(vec![
+            add_row(vec![
                 messages,
                 window,
                 seconds(wall),
@@ -125,13 +163,18 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                 count((export.messages as f64 / wall) as u64),
                 bytes(export.produced_bytes / export.messages.max(1)),
                 bytes(export.peak_rss),
-                super::decision::verified_cell(export),
+                drain_wall.map_or_else(String::new, seconds),
+                drain_wall.map_or_else(String::new, |drain| ratio(drain / wall)),
+                super::decision::verified_cell(checked),
             ]);
         }
         out.push_str(&table.render());
     }
     out
 }
+
+/// Where "drain s" and "drain / export" sit among the table's columns.
+const DRAIN_COLUMNS: std::ops::Range<usize> = 9..11;
 
 /// `K = 10 (modulo)` or `packed to 256.0 KiB`.
 fn grouping_text(stats: &Stats) -> String {

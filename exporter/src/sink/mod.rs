@@ -2,26 +2,19 @@
 //! worker threads (formatting, compression), `write` runs in message order on
 //! one thread. Both take `&self` so that workers and the writer share the
 //! sink; a sink keeps its output behind a mutex that only the writer takes.
-//! Adding a destination is adding a file here (`amqp` is RabbitMQ).
+//! Adding a file destination is adding a file here; a broker is a folder of
+//! its own behind the same trait (RabbitMQ: [`crate::queue`]).
 
-mod amqp;
 mod atomic_file;
 mod ndjson;
 mod null;
 mod parquet;
-mod payload;
 
 use std::path::PathBuf;
 
-pub use amqp::{
-    AmqpOptions, AmqpSink, AmqpTarget, Checkpoint, Checkpointing, broker_version, delete_queue,
-};
-pub(crate) use amqp::{client_runtime, within};
-pub use atomic_file::AtomicFile;
 pub use ndjson::NdjsonSink;
 pub use null::NullSink;
 pub use parquet::{PREDICTS_COLUMN, ParquetSink};
-pub use payload::{Budgeted, PayloadBudget};
 
 use crate::error::Result;
 use crate::message::MessageBatch;

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::{AtomicFile, Counts, MessageSink, SinkSummary};
+use super::atomic_file::{self, AtomicFile};
+use super::{Counts, MessageSink, SinkSummary};
 use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
 
@@ -17,7 +18,7 @@ impl NdjsonSink {
     /// Starts writing to `path`.
     pub fn create(path: &Path, overwrite: bool) -> Result<Self> {
         Ok(NdjsonSink {
-            output: Mutex::new((AtomicFile::create(path, overwrite)?, Counts::default())),
+            output: Mutex::new((atomic_file::create(path, overwrite)?, Counts::default())),
         })
     }
 }
@@ -47,7 +48,7 @@ impl MessageSink for NdjsonSink {
     fn finish(self) -> Result<SinkSummary> {
         let (file, counts) = self.output.into_inner().expect("sink lock poisoned");
         let path = file.target().to_path_buf();
-        let bytes = file.commit()?;
+        let bytes = atomic_file::commit(file)?;
         Ok(counts.summary(bytes, Some(path)))
     }
 }

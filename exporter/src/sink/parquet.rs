@@ -14,7 +14,8 @@ use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 
-use super::{AtomicFile, Counts, MessageSink, SinkSummary};
+use super::atomic_file::{self, AtomicFile};
+use super::{Counts, MessageSink, SinkSummary};
 use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
 
@@ -48,7 +49,7 @@ impl ParquetSink {
         let parquet_schema = ArrowSchemaConverter::new()
             .convert(&schema)
             .expect("a one-column Utf8 schema converts");
-        let file = AtomicFile::create(path, overwrite)?;
+        let file = atomic_file::create(path, overwrite)?;
         let writer = SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), properties)
             .map_err(|cause| ExportError::parquet(path, "file header", cause))?;
         let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
@@ -69,8 +70,8 @@ impl MessageSink for ParquetSink {
         let location = || "encoding a row group".to_string();
         if messages.bytes.len() > i32::MAX as usize {
             return Err(ExportError::invalid(
-                "--chunk-rows",
-                "a chunk's messages exceed 2 GiB; use a smaller --chunk-rows",
+                "chunk_rows",
+                "a chunk's messages exceed 2 GiB; use smaller chunk_rows",
             ));
         }
         let lengths = {
@@ -132,7 +133,7 @@ impl MessageSink for ParquetSink {
         let file = writer
             .into_inner()
             .map_err(|cause| ExportError::parquet(&self.path, "footer", cause))?;
-        let bytes = file.commit()?;
+        let bytes = atomic_file::commit(file)?;
         Ok(counts.summary(bytes, Some(self.path)))
     }
 }

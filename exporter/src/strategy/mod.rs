@@ -9,7 +9,7 @@ mod window_sort;
 use std::ops::Range;
 use std::path::PathBuf;
 
-use predbench_generator::Shard;
+use predbench_common::Shard;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,8 @@ use crate::dataset::Dataset;
 use crate::error::{ExportError, Result};
 use crate::grouping::{GroupLayout, Grouping};
 use crate::message::MessageOptions;
-use crate::sink::{Counts, MessageSink, PayloadBudget, SinkSummary};
+use crate::payload_budget::PayloadBudget;
+use crate::sink::{Counts, MessageSink, SinkSummary};
 
 /// An export strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,39 +128,40 @@ impl ExportOptions {
     /// the groups this run exports.
     pub fn plan(&self, dataset: &Dataset) -> Result<(GroupLayout, Range<u64>)> {
         self.validate()?;
+        crate::message::check_schema(&dataset.schema)?;
         let layout = GroupLayout::new(self.grouping, dataset.rows, self.group_size)?;
         let groups = self.groups(&layout);
         Ok((layout, groups))
     }
 
-    /// Checks the options that do not depend on the dataset, naming the flag.
+    /// Checks the options that do not depend on the dataset, naming the option.
     pub fn validate(&self) -> Result<()> {
         if self.threads == 0 {
-            return Err(ExportError::invalid("--threads", "must be at least 1"));
+            return Err(ExportError::invalid("threads", "must be at least 1"));
         }
         if self.chunk_rows == 0 {
-            return Err(ExportError::invalid("--chunk-rows", "must be at least 1"));
+            return Err(ExportError::invalid("chunk_rows", "must be at least 1"));
         }
         if self.group_size == 0 {
-            return Err(ExportError::invalid("--group-size", "must be at least 1"));
+            return Err(ExportError::invalid("group_size", "must be at least 1"));
         }
         if self.max_message_bytes == Some(0) {
             return Err(ExportError::invalid(
-                "--max-message-bytes",
+                "max_message_bytes",
                 "must be at least 1",
             ));
         }
         if self.grouping == Grouping::Packed {
             if self.max_message_bytes.is_none() {
                 return Err(ExportError::invalid(
-                    "--grouping",
-                    "packed needs --max-message-bytes B, the size messages are packed to \
+                    "grouping",
+                    "packed needs max_message_bytes, the size messages are packed to \
                      (e.g. 256KiB for SQS, 1MiB for Kafka)",
                 ));
             }
             if !self.shard.is_whole() {
                 return Err(ExportError::invalid(
-                    "--shard",
+                    "shard",
                     "packed messages end where the encoded rows fill the budget, so where \
                      shard I's first message starts is known only after encoding every row \
                      before it; shard with modulo or contiguous grouping",
@@ -168,13 +170,13 @@ impl ExportOptions {
         }
         if self.strategy == Strategy::WindowSort && self.resume_from_group > 0 {
             return Err(ExportError::invalid(
-                "--resume",
+                "resume",
                 "window-sort cannot start in the middle; use rayon or single-thread",
             ));
         }
         if self.strategy == Strategy::WindowSort && !self.shard.is_whole() {
             return Err(ExportError::invalid(
-                "--shard",
+                "shard",
                 "window-sort numbers rows with a global sort, which no shard can do alone; \
                  shards take their rows from the footers' offsets: use rayon or single-thread",
             ));
@@ -234,7 +236,7 @@ pub fn decode_only(
         options.decodes_ahead(),
     );
     let mut counts = Counts::default();
-    predbench_generator::pipeline::ordered_parallel_map(
+    predbench_common::pipeline::ordered_parallel_map(
         chunks,
         options.threads,
         options.threads + 1,

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use predbench_generator::pipeline::ordered_parallel_map;
+use predbench_common::pipeline::ordered_parallel_map;
 
 use crate::chunk::ChunkReader;
 use crate::dataset::Dataset;

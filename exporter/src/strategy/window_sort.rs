@@ -14,7 +14,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use arrow_row::{RowConverter, SortField};
-use predbench_generator::direct_file::DirectFile;
+use predbench_common::direct_file::DirectFile;
 
 use crate::chunk::groups_per_chunk;
 use crate::dataset::Dataset;

@@ -14,9 +14,9 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use super::{MessageSink, SinkSummary};
 use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
+use crate::sink::{MessageSink, SinkSummary};
 
 /// Bytes of packed messages prepared for the sink at once (a Parquet row group).
 pub const PART_BYTES: usize = 4 << 20;
@@ -79,7 +79,7 @@ impl Packer {
     fn add(&mut self, object: &[u8], limit: u64) -> Result<()> {
         if 2 + object.len() as u64 > limit {
             return Err(ExportError::invalid(
-                "--max-message-bytes",
+                "max_message_bytes",
                 format!(
                     "the prediction of row {} is {} bytes of JSON: a message of it alone \
                      is {} bytes, over the limit of {limit}; nothing from it on was written",
@@ -210,10 +210,10 @@ impl<S: MessageSink + 'static> PayloadBudget<S> {
                 let prepared =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.prepare(part)))
                         .unwrap_or_else(|_| {
-                            Err(ExportError::invalid(
-                                "--grouping",
-                                "preparing packed messages panicked",
-                            ))
+                            Err(ExportError::Worker {
+                                stage: "preparing packed messages for the sink",
+                                reason: "a worker panicked".to_string(),
+                            })
                         });
                 // Let go of the sink before answering: once every part is
                 // answered, `finish` owns the sink alone.
@@ -234,10 +234,10 @@ impl<S: MessageSink + 'static> PayloadBudget<S> {
             };
             preparing.pop_front();
             let prepared = prepared.unwrap_or_else(|| {
-                Err(ExportError::invalid(
-                    "--grouping",
-                    "a part of packed messages was lost in preparation",
-                ))
+                Err(ExportError::Worker {
+                    stage: "preparing packed messages for the sink",
+                    reason: "a part was lost: its worker stopped without answering".to_string(),
+                })
             });
             self.inner.write(prepared?)?;
         }
@@ -283,7 +283,7 @@ impl<S: MessageSink + 'static> MessageSink for PayloadBudget<S> {
                     let mut next_group = next_group.lock().expect("budget lock poisoned");
                     if let Some((index, size)) = over {
                         return Err(ExportError::invalid(
-                            "--max-message-bytes",
+                            "max_message_bytes",
                             format!(
                                 "the message of group {} is {size} bytes, over the limit of \
                                  {limit}; nothing from it on was written",
@@ -455,7 +455,7 @@ mod tests {
     fn a_prediction_larger_than_the_limit_is_named() {
         let error = packed(9, &[&["{\"a\":1}", "{\"a\":22}"]]).unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("--max-message-bytes"), "{text}");
+        assert!(text.contains("max_message_bytes"), "{text}");
         assert!(text.contains("row 1 is 8 bytes"), "{text}");
         assert!(text.contains("10 bytes, over the limit of 9"), "{text}");
     }

@@ -1,0 +1,286 @@
+//! predbench's JSON against Spark's own, on a table of every column type a
+//! prediction table can hold (scripts/conformance/): every byte equal except
+//! the spelling of numbers, which must be the same value in the column's
+//! type (Java 17 does not always write the shortest form). Runs Spark from
+//! the peers' venv, in three session time zones.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::compare::path_arg;
+use crate::peers::{peers_venv, repository};
+use crate::{predbench, stderr_of};
+
+/// Session time zones both sides render timestamps in.
+const ZONES: [&str; 3] = ["UTC", "America/Sao_Paulo", "Europe/Paris"];
+
+/// Columns (and struct fields) of floats: their numbers are compared as floats.
+const FLOAT_KEYS: [&str; 2] = ["class_f32", "score"];
+/// Columns (and struct fields) of doubles: their numbers are compared as
+/// doubles. Every other number (integers, decimals) must be spelled as Spark does.
+const DOUBLE_KEYS: [&str; 3] = ["class_f64", "top_scores", "weight"];
+
+/// A JSON token: its kind and its text.
+#[derive(Debug, PartialEq)]
+enum Token<'a> {
+    String(&'a str),
+    Number(&'a str),
+    Other(&'a str),
+}
+
+/// The tokens of a JSON text (well-formed: both sides are parsed elsewhere).
+fn tokens(text: &str) -> Vec<Token<'_>> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let start = at;
+        match bytes[at] {
+            b'"' => {
+                at += 1;
+                while bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 1;
+                tokens.push(Token::String(&text[start..at]));
+            }
+            b'-' | b'0'..=b'9' => {
+                while at < bytes.len()
+                    && matches!(bytes[at], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    at += 1;
+                }
+                tokens.push(Token::Number(&text[start..at]));
+            }
+            b't' | b'f' | b'n' => {
+                while at < bytes.len() && bytes[at].is_ascii_alphabetic() {
+                    at += 1;
+                }
+                tokens.push(Token::Other(&text[start..at]));
+            }
+            _ => {
+                at += 1;
+                tokens.push(Token::Other(&text[start..at]));
+            }
+        }
+    }
+    tokens
+}
+
+/// How two JSON texts compare: `Err` with the first difference, or the
+/// number of numbers spelled differently (same value in their column's type).
+fn compare(ours: &str, spark: &str) -> Result<usize, String> {
+    let (ours_tokens, spark_tokens) = (tokens(ours), tokens(spark));
+    let mut spelled = 0;
+    let mut key = "";
+    for (index, pair) in ours_tokens.iter().zip(&spark_tokens).enumerate() {
+        match pair {
+            (Token::Number(a), Token::Number(b)) if a != b => {
+                let (x, y): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+                let named = |names: &[&str]| names.iter().any(|name| key == format!("\"{name}\""));
+                let same = if named(&FLOAT_KEYS) {
+                    (x as f32).to_bits() == (y as f32).to_bits()
+                } else if named(&DOUBLE_KEYS) {
+                    x.to_bits() == y.to_bits()
+                } else {
+                    false
+                };
+                if !same {
+                    return Err(format!("token {index}: {a} against Spark's {b} ({key})"));
+                }
+                spelled += 1;
+            }
+            (a, b) if a != b => {
+                return Err(format!("token {index}: {a:?} against Spark's {b:?}"));
+            }
+            (Token::String(text), _) if ours_tokens.get(index + 1) == Some(&Token::Other(":")) => {
+                key = text;
+            }
+            _ => {}
+        }
+    }
+    if ours_tokens.len() != spark_tokens.len() {
+        return Err(format!(
+            "{} tokens against Spark's {}",
+            ours_tokens.len(),
+            spark_tokens.len()
+        ));
+    }
+    Ok(spelled)
+}
+
+/// Exports `table` one prediction a message into NDJSON, one file per zone,
+/// has Spark write its rows, and compares them line by line.
+fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str) {
+    let python = peers_venv().join("bin/python");
+    let scripts = repository().join("scripts/conformance");
+    let spark_prefix = directory.join(format!("spark-{name}"));
+    let mut spark = Command::new(&python);
+    spark.arg(scripts.join("spark_rows.py")).args([
+        "--input",
+        path_arg(table),
+        "--output-prefix",
+        path_arg(&spark_prefix),
+    ]);
+    for zone in ZONES {
+        spark.args(["--time-zone", zone]);
+    }
+    let output = spark.output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (mut spelled, mut numbers) = (0, 0);
+    for zone in ZONES {
+        let file = zone.replace('/', "_");
+        let ours = directory.join(format!("predbench-{name}-{file}.ndjson"));
+        let output = predbench(&[
+            "export",
+            "--input",
+            path_arg(table),
+            "--grouping",
+            "contiguous",
+            "--group-size",
+            "1",
+            "--encoder",
+            encoder,
+            "--time-zone",
+            zone,
+            "--sink",
+            &format!("ndjson:{}", ours.display()),
+            "--quiet",
+        ]);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let ours = fs::read_to_string(&ours).unwrap();
+        let theirs =
+            fs::read_to_string(format!("{}-{file}.ndjson", spark_prefix.display())).unwrap();
+        assert_eq!(ours.lines().count(), theirs.lines().count());
+        for (row, (ours, theirs)) in ours.lines().zip(theirs.lines()).enumerate() {
+            let wrapped = format!("[{theirs}]");
+            numbers += tokens(ours)
+                .iter()
+                .filter(|token| matches!(token, Token::Number(_)))
+                .count();
+            match compare(ours, &wrapped) {
+                Ok(count) => spelled += count,
+                Err(difference) => panic!(
+                    "{name}, {zone}, row {row}: {difference}\n predbench: {ours}\n     Spark: {wrapped}"
+                ),
+            }
+        }
+        // verify takes Spark's own spelling as the same values.
+        let wrapped = directory.join(format!("spark-{name}-{file}-messages.ndjson"));
+        let messages: String = theirs.lines().map(|line| format!("[{line}]\n")).collect();
+        fs::write(&wrapped, messages).unwrap();
+        let output = predbench(&[
+            "verify",
+            "--input",
+            path_arg(table),
+            "--messages",
+            path_arg(&wrapped),
+            "--any-grouping",
+            "--time-zone",
+            zone,
+        ]);
+        assert!(
+            output.status.success(),
+            "verify of Spark's {name} rows in {zone}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    eprintln!(
+        "{name}: every byte as Spark's but {spelled} of {numbers} numbers spelled otherwise (same values)"
+    );
+}
+
+#[test]
+fn predbench_writes_every_column_type_as_spark_does() {
+    let venv = peers_venv();
+    let directory = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let scripts = repository().join("scripts/conformance");
+    for (name, extra, encoder) in [
+        ("wide", None, "arrow-json"),
+        ("fast", Some("--fast-path-only"), "auto"),
+    ] {
+        let table = directory.path().join(format!("{name}.parquet"));
+        let mut command = Command::new(venv.join("bin/python"));
+        command.arg(scripts.join("wide_table.py")).args([
+            "--output",
+            path_arg(&table),
+            "--rows",
+            "3000",
+        ]);
+        command.args(extra);
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        conforms(directory.path(), &table, name, encoder);
+    }
+}
+
+#[test]
+fn the_number_comparison_sees_a_widened_float() {
+    assert_eq!(
+        compare(
+            r#"[{"class_f32":0.8220099}]"#,
+            r#"[{"class_f32":0.8220099}]"#
+        ),
+        Ok(0)
+    );
+    assert_eq!(
+        compare(r#"[{"class_f32":1e-5}]"#, r#"[{"class_f32":1.0E-5}]"#),
+        Ok(1)
+    );
+    // A float written widened is the same float, but a double column is not forgiving.
+    assert!(
+        compare(
+            r#"[{"class_f64":0.8220099210739136}]"#,
+            r#"[{"class_f64":0.8220099}]"#
+        )
+        .is_err()
+    );
+    assert!(compare(r#"[{"note":"a"}]"#, r#"[{"note":"b"}]"#).is_err());
+    assert!(compare(r#"[{"a":1}]"#, r#"[{"a":1,"b":2}]"#).is_err());
+    // Decimals keep their scale: 1.23 is not Spark's 1.2300.
+    assert!(compare(r#"[{"amount":1.23}]"#, r#"[{"amount":1.2300}]"#).is_err());
+    assert_eq!(
+        compare(r#"[{"class_f64":1e16}]"#, r#"[{"class_f64":1.0E16}]"#),
+        Ok(1)
+    );
+}
+
+#[test]
+fn a_column_spark_cannot_write_is_named_before_any_output() {
+    let venv = peers_venv();
+    let directory = tempfile::tempdir().unwrap();
+    let table = directory.path().join("times.parquet");
+    let output = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import sys, datetime, pyarrow as pa, pyarrow.parquet as pq; \
+             pq.write_table(pa.table({'id_client': ['a'], 'at': pa.array([datetime.time(1, 2)], pa.time64('us'))}), sys.argv[1])",
+            path_arg(&table),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let out = directory.path().join("out.parquet");
+    let output = predbench(&[
+        "export",
+        "--input",
+        path_arg(&table),
+        "--sink",
+        &format!("parquet:{}", out.display()),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("column at is Time64(µs)"), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|line| line.contains("error")).count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        fs::read_dir(directory.path()).unwrap().count(),
+        1,
+        "nothing but the table"
+    );
+}

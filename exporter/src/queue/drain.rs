@@ -1,0 +1,538 @@
+//! `drain`: a consumer of a queue predbench filled, writing its messages in
+//! `message_id` (group) order into a directory of Parquet parts, dropping
+//! duplicates (a republished message carries the same `message_id`) and
+//! counting gaps. It runs as production's consumers do, beside the export if
+//! need be: `basic.consume` with a prefetch window sized in bytes (from the
+//! first message's size), and messages acknowledged only once the part that
+//! holds them is durably committed (synced, renamed, recorded in `_drain.json`).
+//! A drain killed half way leaves committed parts and its progress; run again,
+//! it goes on from there, and the broker redelivers what was not acknowledged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_lite::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicQosOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection, ConnectionProperties};
+use predbench_common::atomic_file::{is_temporary, write_json_atomically};
+use serde::{Deserialize, Serialize};
+
+use super::client::{client_runtime, within};
+use super::target::AmqpTarget;
+use crate::error::{ExportError, Result};
+use crate::message::MessageBatch;
+use crate::sink::{MessageSink, ParquetSink};
+
+/// How a drain reads.
+#[derive(Debug, Clone)]
+pub struct DrainOptions {
+    /// `message_id` of the first message expected.
+    pub first_id: u64,
+    /// The export's last `message_id`, when known: the drain stops once it is written.
+    pub last_id: Option<u64>,
+    /// The drain stops after this long without a delivery.
+    pub idle: Duration,
+    /// Bytes of messages delivered and not yet acknowledged, about at most:
+    /// the prefetch window is this over the first message's size.
+    pub window_bytes: u64,
+    /// Bytes of messages a part holds before it is committed (and its
+    /// messages acknowledged).
+    pub part_bytes: u64,
+    /// Replace an output directory that is not a drain's.
+    pub force: bool,
+}
+
+impl Default for DrainOptions {
+    fn default() -> Self {
+        DrainOptions {
+            first_id: 0,
+            last_id: None,
+            idle: Duration::from_secs(5),
+            window_bytes: 128 << 20,
+            part_bytes: 64 << 20,
+            force: false,
+        }
+    }
+}
+
+/// What a drain did (all runs of it, for a resumed one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainSummary {
+    /// Messages taken from the queue, duplicates included.
+    pub received: u64,
+    /// Messages dropped because their `message_id` came before.
+    pub duplicates: u64,
+    /// Groups missing between the first and the last `message_id` written.
+    pub missing: u64,
+    /// Messages written.
+    pub messages: u64,
+    /// Predictions in them.
+    pub predictions: u64,
+    /// Bytes of JSON in them.
+    pub message_bytes: u64,
+    /// Bytes of the parts.
+    pub output_bytes: u64,
+    /// Parts committed.
+    pub parts: u64,
+    /// The prefetch window this run used, in messages.
+    #[serde(skip)]
+    pub prefetch: u16,
+}
+
+/// `_drain.json`: where a drain stands, rewritten after every committed part.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Progress {
+    /// The queue drained (without password).
+    queue: String,
+    /// `message_id` of the next message to write.
+    next_id: u64,
+    /// True once the drain has finished.
+    complete: bool,
+    /// What it did so far.
+    summary: DrainSummary,
+}
+
+/// The progress file inside the output directory.
+pub const PROGRESS_FILE: &str = "_drain.json";
+
+/// File name of part `index`.
+fn part_name(index: u64) -> String {
+    format!("part-{index:05}.parquet")
+}
+
+/// Drains the queue of `target` into the directory `output` (made, or gone
+/// on from when an unfinished drain of the same queue left it).
+pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Result<DrainSummary> {
+    let queue = target
+        .queue
+        .clone()
+        .ok_or_else(|| ExportError::invalid("from", "drain reads a queue: give ?queue=NAME"))?;
+    let progress = prepare_output(target, output, options)?;
+    if progress.complete {
+        return Ok(progress.summary);
+    }
+    client_runtime()?.block_on(async {
+        let connection = within(
+            "connecting",
+            Connection::connect(&target.uri, ConnectionProperties::default()),
+        )
+        .await
+        .map_err(|reason| failure(target, reason))?;
+        let channel = within("opening a channel", connection.create_channel())
+            .await
+            .map_err(|reason| failure(target, reason))?;
+        let declare = channel.queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        );
+        within("finding the queue", declare)
+            .await
+            .map_err(|reason| failure(target, format!("no queue {queue} to drain: {reason}")))?;
+        let mut consumer = Drainer {
+            target,
+            output: output.to_path_buf(),
+            options,
+            channel: &channel,
+            progress,
+            waiting: BTreeMap::new(),
+            part: None,
+            part_bytes: 0,
+            uncommitted: BTreeSet::new(),
+            part_tags: Vec::new(),
+            highest_tag: 0,
+            acknowledged: 0,
+        };
+        let summary = consumer.run(&queue).await?;
+        let _ = within("closing", connection.close(200, "drained".into())).await;
+        Ok(summary)
+    })
+}
+
+fn failure(target: &AmqpTarget, reason: impl std::fmt::Display) -> ExportError {
+    ExportError::Amqp {
+        target: target.describe(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Makes `output`, or reads the progress an unfinished drain of the same
+/// queue left there; a directory that is not a drain's is refused without `force`.
+fn prepare_output(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Result<Progress> {
+    let progress_path = output.join(PROGRESS_FILE);
+    if progress_path.is_file() {
+        let text = std::fs::read_to_string(&progress_path)
+            .map_err(|e| ExportError::io("cannot read", &progress_path, e))?;
+        let progress: Progress = serde_json::from_str(&text).map_err(|e| {
+            ExportError::io(
+                "cannot parse",
+                &progress_path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })?;
+        if progress.queue != target.describe() {
+            return Err(ExportError::invalid(
+                "messages",
+                format!(
+                    "{} holds a drain of {}, not of {}",
+                    output.display(),
+                    progress.queue,
+                    target.describe()
+                ),
+            ));
+        }
+        remove_stale_parts(output, progress.summary.parts)?;
+        return Ok(progress);
+    }
+    if output.exists() {
+        let empty = std::fs::read_dir(output)
+            .map_err(|e| ExportError::io("cannot list", output, e))?
+            .next()
+            .is_none();
+        if !empty && !options.force {
+            return Err(ExportError::invalid(
+                "messages",
+                format!(
+                    "{} exists and is not a drain's directory; remove it or pass force",
+                    output.display()
+                ),
+            ));
+        }
+        if !empty {
+            std::fs::remove_dir_all(output)
+                .map_err(|e| ExportError::io("cannot remove", output, e))?;
+        }
+    }
+    std::fs::create_dir_all(output).map_err(|e| ExportError::io("cannot create", output, e))?;
+    Ok(Progress {
+        queue: target.describe(),
+        next_id: options.first_id,
+        complete: false,
+        summary: DrainSummary::default(),
+    })
+}
+
+/// Removes parts past the committed ones (a part renamed into place after the
+/// last progress was written: its messages were not acknowledged, so the
+/// broker delivers them again) and temporaries a killed drain left.
+fn remove_stale_parts(output: &Path, committed: u64) -> Result<()> {
+    let entries =
+        std::fs::read_dir(output).map_err(|e| ExportError::io("cannot list", output, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale_part = name
+            .strip_prefix("part-")
+            .and_then(|rest| rest.strip_suffix(".parquet"))
+            .and_then(|index| index.parse::<u64>().ok())
+            .is_some_and(|index| index >= committed);
+        if stale_part || is_temporary(&name) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// The state of one drain run.
+struct Drainer<'a> {
+    target: &'a AmqpTarget,
+    output: PathBuf,
+    options: &'a DrainOptions,
+    channel: &'a Channel,
+    progress: Progress,
+    /// Messages that came before their turn: `message_id` -> (delivery tag, body).
+    waiting: BTreeMap<u64, (u64, Vec<u8>)>,
+    /// The part being written and the messages not yet handed to it.
+    part: Option<(ParquetSink, MessageBatch)>,
+    /// Bytes of JSON handed to the open part.
+    part_bytes: u64,
+    /// Delivery tags not yet committed (waiting, or in the open part).
+    uncommitted: BTreeSet<u64>,
+    /// Delivery tags of the open part's messages.
+    part_tags: Vec<u64>,
+    highest_tag: u64,
+    acknowledged: u64,
+}
+
+/// Messages handed to a part's writer at once.
+const BATCH_MESSAGES: usize = 1024;
+
+impl Drainer<'_> {
+    async fn run(&mut self, queue: &str) -> Result<DrainSummary> {
+        // The first message sizes the prefetch window; a queue still empty
+        // gets the smallest one until messages come.
+        let first = within(
+            "reading the queue",
+            self.channel
+                .basic_get(queue.into(), BasicGetOptions { no_ack: false }),
+        )
+        .await
+        .map_err(|reason| failure(self.target, reason))?;
+        let size = first
+            .as_ref()
+            .map_or(1 << 20, |message| message.delivery.data.len().max(1) as u64);
+        let prefetch = (self.options.window_bytes / size).clamp(16, u64::from(u16::MAX)) as u16;
+        self.progress.summary.prefetch = prefetch;
+        within(
+            "setting the prefetch window",
+            self.channel.basic_qos(prefetch, BasicQosOptions::default()),
+        )
+        .await
+        .map_err(|reason| failure(self.target, reason))?;
+        if let Some(message) = first {
+            let delivery = message.delivery;
+            self.receive(
+                delivery.delivery_tag,
+                delivery
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .map(|id| id.to_string()),
+                delivery.data,
+            )?;
+        }
+        let consume = self.channel.basic_consume(
+            queue.into(),
+            "predbench-drain".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        );
+        let mut deliveries = within("starting to consume", consume)
+            .await
+            .map_err(|reason| failure(self.target, reason))?;
+        while !self.reached_last() {
+            let next = tokio::time::timeout(self.options.idle, deliveries.next()).await;
+            let delivery = match next {
+                Err(_) | Ok(None) => break,
+                Ok(Some(Err(cause))) => {
+                    return Err(failure(
+                        self.target,
+                        format!(
+                            "the broker went away mid-drain ({cause}); what is not committed stays in the queue"
+                        ),
+                    ));
+                }
+                Ok(Some(Ok(delivery))) => delivery,
+            };
+            self.receive(
+                delivery.delivery_tag,
+                delivery
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .map(|id| id.to_string()),
+                delivery.data,
+            )?;
+            if self.part_full(prefetch) {
+                self.commit().await?;
+            }
+        }
+        self.flush_gaps()?;
+        self.commit().await?;
+        self.progress.complete = true;
+        self.save_progress()?;
+        Ok(self.progress.summary.clone())
+    }
+
+    fn reached_last(&self) -> bool {
+        self.options
+            .last_id
+            .is_some_and(|last| self.progress.next_id > last)
+    }
+
+    /// Takes one delivery: a duplicate is dropped, a message in its turn
+    /// written with every waiting one that follows it, an early one kept.
+    fn receive(&mut self, tag: u64, message_id: Option<String>, data: Vec<u8>) -> Result<()> {
+        self.highest_tag = self.highest_tag.max(tag);
+        let summary = &mut self.progress.summary;
+        summary.received += 1;
+        let id = message_id
+            .and_then(|id| id.parse::<u64>().ok())
+            .ok_or_else(|| {
+                failure(
+                    self.target,
+                    format!(
+                        "message {} has no numeric message_id: not written by predbench; nothing acknowledged past the last committed part",
+                        summary.received
+                    ),
+                )
+            })?;
+        if id < self.progress.next_id || self.waiting.contains_key(&id) {
+            summary.duplicates += 1;
+            return Ok(());
+        }
+        self.uncommitted.insert(tag);
+        self.waiting.insert(id, (tag, data));
+        while let Some((tag, data)) = self.waiting.remove(&self.progress.next_id) {
+            self.write(tag, &data)?;
+            self.progress.next_id += 1;
+        }
+        Ok(())
+    }
+
+    /// Hands one message to the open part (opening one if need be).
+    fn write(&mut self, tag: u64, data: &[u8]) -> Result<()> {
+        if self.part.is_none() {
+            let path = self.output.join(part_name(self.progress.summary.parts));
+            let sink = ParquetSink::create(&path, parquet::basic::Compression::LZ4_RAW, true)?;
+            self.part = Some((sink, MessageBatch::default()));
+            self.part_bytes = 0;
+        }
+        let predictions = count_predictions(data).ok_or_else(|| {
+            failure(
+                self.target,
+                format!(
+                    "message {} is not a JSON array of predictions; nothing acknowledged past the last committed part",
+                    self.progress.next_id
+                ),
+            )
+        })?;
+        let (sink, batch) = self.part.as_mut().expect("a part is open");
+        batch.push(data, u32::try_from(predictions).unwrap_or(u32::MAX));
+        self.part_tags.push(tag);
+        self.part_bytes += data.len() as u64;
+        if batch.len() >= BATCH_MESSAGES {
+            let full = std::mem::take(batch);
+            sink.write(sink.prepare(full)?)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the open part should be committed: it holds `part_bytes`, or
+    /// half the prefetch window is waiting to be acknowledged.
+    fn part_full(&self, prefetch: u16) -> bool {
+        let unacknowledged = self.uncommitted.len() as u64;
+        !self.part_tags.is_empty()
+            && (self.part_bytes >= self.options.part_bytes
+                || unacknowledged >= u64::from(prefetch / 2))
+    }
+
+    /// Messages still waiting after the last delivery came after a gap:
+    /// written in order, the gap counted.
+    fn flush_gaps(&mut self) -> Result<()> {
+        for (id, (tag, data)) in std::mem::take(&mut self.waiting) {
+            self.progress.summary.missing += id - self.progress.next_id;
+            self.write(tag, &data)?;
+            self.progress.next_id = id + 1;
+        }
+        Ok(())
+    }
+
+    /// Commits the open part (synced and renamed into place), records the
+    /// progress, then acknowledges every delivery up to the first one still
+    /// uncommitted.
+    async fn commit(&mut self) -> Result<()> {
+        if let Some((sink, batch)) = self.part.take() {
+            if !batch.is_empty() {
+                sink.write(sink.prepare(batch)?)?;
+            }
+            let written = sink.finish()?;
+            sync_directory(&self.output)?;
+            let summary = &mut self.progress.summary;
+            summary.parts += 1;
+            summary.messages += written.messages;
+            summary.predictions += written.rows;
+            summary.message_bytes += written.message_bytes;
+            summary.output_bytes += written.output_bytes;
+            for tag in self.part_tags.drain(..) {
+                self.uncommitted.remove(&tag);
+            }
+        }
+        self.save_progress()?;
+        let through = match self.uncommitted.first() {
+            Some(first) => first - 1,
+            None => self.highest_tag,
+        };
+        if through > self.acknowledged {
+            within(
+                "acknowledging",
+                self.channel
+                    .basic_ack(through, BasicAckOptions { multiple: true }),
+            )
+            .await
+            .map_err(|reason| {
+                failure(
+                    self.target,
+                    format!("committed, but cannot acknowledge ({reason}): those messages will be delivered again and dropped as duplicates"),
+                )
+            })?;
+            self.acknowledged = through;
+        }
+        Ok(())
+    }
+
+    fn save_progress(&self) -> Result<()> {
+        let path = self.output.join(PROGRESS_FILE);
+        write_json_atomically(&path, &self.progress)
+            .map_err(|e| ExportError::io("cannot write", &path, e))
+    }
+}
+
+/// Syncs a directory, so that a rename inside it survives a crash.
+fn sync_directory(directory: &Path) -> Result<()> {
+    std::fs::File::open(directory)
+        .and_then(|handle| handle.sync_all())
+        .map_err(|e| ExportError::io("cannot sync", directory, e))
+}
+
+/// Predictions in a message (top-level objects of its JSON array), or `None`
+/// when it is not shaped as one (it must open with `[` and close every
+/// bracket and string it opens): a check that costs no more than the count.
+pub fn count_predictions(message: &[u8]) -> Option<u64> {
+    let start = message
+        .iter()
+        .position(|byte| !byte.is_ascii_whitespace())?;
+    if message[start] != b'[' {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut objects = 0;
+    for &byte in &message[start..] {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' => {
+                if depth == 1 {
+                    objects += 1;
+                }
+                depth += 1;
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+    }
+    (depth == 0 && !in_string).then_some(objects)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn predictions_are_counted_outside_strings() {
+        assert_eq!(
+            super::count_predictions(br#"[{"a":"{[}"},{"b":{"c":1}}]"#),
+            Some(2)
+        );
+        assert_eq!(super::count_predictions(br#"[{"a":"\"{"}]"#), Some(1));
+        assert_eq!(super::count_predictions(b"[]"), Some(0));
+        for not_an_array in [&b"hello"[..], b"{\"a\":1}", b"[{\"a\":1}", b"[\"open]", b""] {
+            assert_eq!(super::count_predictions(not_an_array), None);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Everything RabbitMQ (AMQP 0-9-1, through lapin), the only rooms that name
+//! lapin or tokio; the rest of the exporter is sync:
+//!
+//! * [`target`]: `amqp://...?queue=NAME`, parsed, the password never printed;
+//! * [`client`]: the client's runtime, bounded broker operations, queue
+//!   administration, the broker's version;
+//! * [`publisher`]: persistent messages with publisher confirms in a window
+//!   (counted and in bytes), republishing after a nack or a lost connection;
+//! * [`sink`]: the queue as a sync [`crate::sink::MessageSink`];
+//! * [`checkpoint`]: where a queue export stands, and how it resumes;
+//! * [`drain`]: a consumer that writes a queue back in `message_id` order,
+//!   acknowledging only what is on disk.
+
+mod checkpoint;
+mod client;
+mod drain;
+mod publisher;
+mod sink;
+mod target;
+
+pub use checkpoint::{Checkpoint, Checkpointing, QueueStart, Resume, identity, plan_resume};
+pub use client::{broker_version, delete_queue};
+pub use drain::{DrainOptions, DrainSummary, PROGRESS_FILE, count_predictions, drain};
+pub use publisher::AmqpOptions;
+pub use sink::AmqpSink;
+pub use target::AmqpTarget;
