@@ -176,7 +176,19 @@ fn on_spark(dir: &Path, arguments: &[&str]) -> serde_json::Value {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap()
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    // local-cluster's workers copy the binary into SPARK_HOME/work/APP; the
+    // script deletes it.
+    let application = summary["settings"]["application"].as_str().unwrap();
+    for python in std::fs::read_dir(peers_venv().join("lib")).unwrap() {
+        let work = python.unwrap().path().join("site-packages/pyspark/work");
+        assert!(
+            !work.join(application).exists(),
+            "{application} left behind"
+        );
+    }
+    summary
 }
 
 #[test]

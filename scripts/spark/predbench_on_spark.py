@@ -163,6 +163,13 @@ def check_export_records(output: Path, shards: int) -> None:
                      f"shard {before['shard']['index']} ended at {before['end_group']}")
 
 
+def remove_worker_files(application: str) -> None:
+    """local-cluster's workers copy the files a job ships (the predbench binary,
+    hundreds of MB) into SPARK_HOME/work/APPLICATION and never delete them."""
+    from pyspark.find_spark_home import _find_spark_home
+    shutil.rmtree(Path(_find_spark_home()) / "work" / application, ignore_errors=True)
+
+
 def main():
     parsed, passthrough = arguments()
     started = time.monotonic()
@@ -172,6 +179,7 @@ def main():
     spark = spark_session("predbench on Spark", parsed,
                           {"spark.task.maxFailures": str(parsed.max_attempts),
                            "spark.executor.memory": "768m"})
+    application = spark.sparkContext.applicationId
     try:
         context = spark.sparkContext
         context.addFile(str(parsed.predbench))
@@ -180,6 +188,8 @@ def main():
                            key=lambda summary: summary["shard"])
     finally:
         stop_spark(spark)
+        if (parsed.master or "").startswith("local-cluster"):
+            remove_worker_files(application)
 
     if parsed.job == "generate":
         if not (parsed.output / "_manifest.json").exists():
@@ -205,6 +215,7 @@ def main():
         "retried_shards": [summary["shard"] for summary in summaries if summary["attempt"] > 0],
         "settings": {
             "master": parsed.master or "spark-submit's",
+            "application": application,
             "shards": parsed.shards,
             "threads_per_shard": parsed.threads_per_shard,
             "driver_memory": parsed.driver_memory,
