@@ -20,10 +20,14 @@
 # dataset, a 35 GB output, Spark's shuffle files) on a 2-core machine; datasets
 # are deleted at the end, records and logs stay in results/. The sessions'
 # own records say how long each part took.
-#   scripts/full-scale.sh [DATA_DIR]   (default: data, inside the repository)
+#   scripts/full-scale.sh [DATA_DIR] [PARTS]
+# DATA_DIR defaults to data, inside the repository; PARTS to 6m,60m,queue (a
+# part that failed can be run again alone, as a session of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data_dir=${1:-data}
+parts=",${2:-6m,60m,queue},"
+wants() { [[ $parts == *",$1,"* ]]; }
 cargo build --release -p predbench
 bash scripts/setup-peers.sh
 # A copy, so that rebuilding during the run cannot change what is measured
@@ -32,16 +36,22 @@ mkdir -p target/full-scale
 bin=target/full-scale/predbench
 cp target/release/predbench "$bin"
 status=0
-"$bin" compare --rows 6M --runs 3 --dataset seed --peers --scale-out --peer-timeout 1800 \
-  --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
-  --clean --data-dir "$data_dir" || status=$?
-"$bin" compare --rows 60M --runs 1 --dataset seed --peers --peer-timeout 2400 \
-  --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
-  --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
-bash scripts/rabbitmq.sh start
-trap 'bash scripts/rabbitmq.sh stop' EXIT
-"$bin" compare --rows 1M --runs 3 --dataset seed --skip-generate --skip-disk-floor \
-  --strategies rayon --groupings modulo,packed --sinks null,parquet,amqp --confirm-windows 64,1024 \
-  --clean --data-dir "$data_dir" || status=$?
+if wants 6m; then
+  "$bin" compare --rows 6M --runs 3 --dataset seed --peers --scale-out --peer-timeout 1800 \
+    --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
+    --clean --data-dir "$data_dir" || status=$?
+fi
+if wants 60m; then
+  "$bin" compare --rows 60M --runs 1 --dataset seed --peers --peer-timeout 2400 \
+    --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
+    --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
+fi
+if wants queue; then
+  bash scripts/rabbitmq.sh start
+  trap 'bash scripts/rabbitmq.sh stop' EXIT
+  "$bin" compare --rows 1M --runs 3 --dataset seed --skip-generate --skip-disk-floor \
+    --strategies rayon --groupings modulo,packed --sinks null,parquet,amqp --confirm-windows 64,1024 \
+    --clean --data-dir "$data_dir" || status=$?
+fi
 "$bin" report
 exit "$status"

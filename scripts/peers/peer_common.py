@@ -210,17 +210,21 @@ def run_spark_job(description: str, app_name: str, build) -> None:
     """The frame every Spark peer shares: parse the command line, start Spark,
     read the dataset, `build(spark, table, group_size)` -> (messages DataFrame
     with one column `predicts`, rows), write it atomically, stop Spark
-    (reaping its JVM), report with the session's settings. Spark's defaults
-    are the documented ones for a local job: adaptive query execution
-    coalesces the 200 shuffle partitions to what the data needs."""
+    (reaping its JVM, also when the job fails, so that a failed run's CPU
+    time and peak memory are the JVM's too), report with the session's
+    settings. Spark's defaults are the documented ones for a local job:
+    adaptive query execution coalesces the 200 shuffle partitions to what
+    the data needs."""
     arguments = exporter_arguments(description, spark=True)
     started = time.monotonic()
     files = dataset_files(arguments.input)
     spark = spark_session(app_name, arguments)
-    table = spark.read.parquet(*files)
-    messages, rows = build(spark, table, arguments.group_size)
-    with atomic_output(arguments.output) as temporary:
-        messages.write.parquet(str(temporary))
-    settings = spark_settings(spark)
-    stop_spark(spark)
+    try:
+        table = spark.read.parquet(*files)
+        messages, rows = build(spark, table, arguments.group_size)
+        with atomic_output(arguments.output) as temporary:
+            messages.write.parquet(str(temporary))
+        settings = spark_settings(spark)
+    finally:
+        stop_spark(spark)
     write_summary(arguments, rows, started, files, settings)

@@ -313,7 +313,7 @@ fn result_line(record: &RunRecord) -> String {
         Some(failure) => format!(
             "FAILED, {} ({})",
             failure.cause.describe(),
-            failure.detail.lines().last().unwrap_or("")
+            failure.headline()
         ),
     };
     format!(

@@ -203,6 +203,8 @@ pub enum FailureCause {
     TimedOut,
     /// Killed by a signal for another reason.
     Signal,
+    /// It ran out of disk space ("No space left on device").
+    NoSpace,
     /// It exited with a non-zero code.
     Exit,
     /// It could not run here (no venv, no Java, no broker).
@@ -231,6 +233,8 @@ impl FailureCause {
             || lower.contains("memory_limit")
         {
             FailureCause::OutOfMemory
+        } else if lower.contains("no space left on device") {
+            FailureCause::NoSpace
         } else if sigkill && peak_rss_bytes as f64 >= 0.8 * machine_memory_bytes as f64 {
             FailureCause::OomKilled
         } else if detail.starts_with("timed out") {
@@ -254,10 +258,40 @@ impl FailureCause {
             FailureCause::OomKilled => "killed by the kernel's out-of-memory killer",
             FailureCause::TimedOut => "timed out",
             FailureCause::Signal => "killed by a signal",
+            FailureCause::NoSpace => "out of disk space",
             FailureCause::Exit => "failed",
             FailureCause::Unavailable => "could not run here",
             FailureCause::NoSummary => "wrote no summary",
         }
+    }
+}
+
+impl Failure {
+    /// The line of the detail that says what went wrong: the last one that
+    /// is not a stack frame (`\tat ...`, `... 51 more`) or a bare exit status,
+    /// at most 160 characters.
+    pub fn headline(&self) -> String {
+        headline(&self.detail, 160)
+    }
+}
+
+/// The line of a failure's `detail` that says what went wrong (see
+/// [`Failure::headline`]), at most `limit` characters.
+pub fn headline(detail: &str, limit: usize) -> String {
+    let line = detail
+        .lines()
+        .map(str::trim)
+        .rev()
+        .find(|line| {
+            !line.is_empty()
+                && !line.starts_with("at ")
+                && !(line.starts_with("...") && line.ends_with(" more"))
+                && !line.starts_with("Command exited with")
+        })
+        .unwrap_or("");
+    match line.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line.to_string(),
     }
 }
 
@@ -546,6 +580,22 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let error = load_sessions(empty.path()).unwrap_err().to_string();
         assert!(error.contains("no sessions"), "{error}");
+    }
+
+    #[test]
+    fn a_failure_headline_skips_stack_frames() {
+        let detail = "exit status 1: Caused by: java.io.IOException: No space left on device\n\
+                      \tat java.base/java.io.FileOutputStream.writeBytes(Native Method)\n\
+                      \t... 51 more\n\nCommand exited with non-zero status 1";
+        assert_eq!(
+            headline(detail, 160),
+            "exit status 1: Caused by: java.io.IOException: No space left on device"
+        );
+        assert_eq!(headline(detail, 14), "exit status 1:…");
+        assert_eq!(
+            FailureCause::classify(detail, Some(1), 0, 1),
+            FailureCause::NoSpace
+        );
     }
 
     #[test]

@@ -85,6 +85,12 @@ impl FailedRun {
     pub fn describe(&self) -> String {
         match self.cause {
             FailureCause::Unavailable => format!("could not run here: {}", self.detail),
+            FailureCause::Exit => format!(
+                "failed after {:.1} s at {}: {}",
+                self.wall,
+                super::markdown::bytes(self.peak_rss),
+                crate::record::headline(&self.detail, 100)
+            ),
             cause => format!(
                 "{} after {:.1} s at {}",
                 cause.describe(),
