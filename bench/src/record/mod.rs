@@ -282,17 +282,22 @@ pub fn headline(detail: &str, limit: usize) -> String {
         .lines()
         .map(str::trim)
         .rev()
-        .find(|line| {
-            !line.is_empty()
-                && !line.starts_with("at ")
-                && !(line.starts_with("...") && line.ends_with(" more"))
-                && !line.starts_with("Command exited with")
-        })
+        .find(|line| !is_noise(line))
         .unwrap_or("");
     match line.char_indices().nth(limit) {
         Some((end, _)) => format!("{}…", &line[..end]),
         None => line.to_string(),
     }
+}
+
+/// A line of a failure's detail that says nothing of the cause: empty, a
+/// stack frame, or the exit status `/usr/bin/time` adds.
+fn is_noise(line: &str) -> bool {
+    let elided_frames = line.starts_with("...") && line.ends_with(" more");
+    line.is_empty()
+        || line.starts_with("at ")
+        || elided_frames
+        || line.starts_with("Command exited with")
 }
 
 /// The outcome of `predbench verify` on a run's output, itself measured as a child process.
