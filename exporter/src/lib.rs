@@ -30,5 +30,5 @@ pub mod verify;
 pub use dataset::Dataset;
 pub use error::{ExportError, Result};
 pub use grouping::{GroupLayout, Grouping};
-pub use message::{EncoderChoice, MessageOptions, NonFiniteMode, NullMode};
+pub use message::{EncoderChoice, MessageOptions, NonFiniteMode, NullMode, NumberFormat};
 pub use strategy::{ExportOptions, ExportSummary, Strategy, decode_only, export};

@@ -280,6 +280,21 @@ fn fast_path_and_arrow_json_agree_on_every_type_the_fast_path_writes() {
             let fast = messages_of(&dataset, &with(EncoderChoice::Auto));
             let reference = messages_of(&dataset, &with(EncoderChoice::ArrowJson));
             assert_eq!(fast, reference, "{zone}, {nulls:?}");
+            let java = |encoder| {
+                let mut options = with(encoder);
+                options.message.number_format = NumberFormat::Java;
+                options
+            };
+            let java_fast = messages_of(&dataset, &java(EncoderChoice::Auto));
+            assert_eq!(
+                java_fast,
+                messages_of(&dataset, &java(EncoderChoice::ArrowJson)),
+                "{zone}, {nulls:?}, Java's spelling"
+            );
+            assert_ne!(
+                java_fast, fast,
+                "the table has numbers Java spells otherwise"
+            );
             // And verify, in the same zone, finds every value again.
             let output = dir
                 .path()

@@ -13,7 +13,7 @@ use predbench_exporter::sink::{MessageSink, NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
     Dataset, EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode,
-    Strategy, export,
+    NumberFormat, Strategy, export,
 };
 use predbench_generator::{GeneratorConfig, RunOptions, generate};
 

@@ -284,6 +284,11 @@ pub struct ExportArgs {
     /// (Europe/Paris), or local (the machine's zone: Spark's default).
     #[arg(long, value_parser = SessionTimeZone::parse, default_value = "local")]
     pub time_zone: SessionTimeZone,
+    /// How floats and doubles are spelled: shortest (Rust's shortest round-trip
+    /// form, 1e-5) or java (Java 19+'s Double.toString, 1.0E-5: Spark's bytes on
+    /// Java 21). The same values either way.
+    #[arg(long, value_enum, default_value_t = NumberFormatArg::Shortest)]
+    pub number_format: NumberFormatArg,
     /// Row encoder: auto (fast path for Utf8 + Float64) or arrow-json (the reference).
     #[arg(long, value_enum, default_value_t = EncoderArg::Auto)]
     pub encoder: EncoderArg,
@@ -419,6 +424,15 @@ pub enum NonFiniteArg {
     Null,
     /// Fail naming the column and row.
     Error,
+}
+
+/// `--number-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NumberFormatArg {
+    /// Shortest round-trip form, as Rust writes it (1e-5).
+    Shortest,
+    /// Java's Double.toString, JDK 19 and newer (1.0E-5).
+    Java,
 }
 
 /// `--encoder`.

@@ -101,6 +101,7 @@ impl ExportArgs {
             nulls,
             non_finite,
             time_zone,
+            number_format,
             encoder,
             threads,
             chunk_rows,
@@ -128,6 +129,7 @@ impl ExportArgs {
         flags.choice("nulls", *nulls, default.nulls);
         flags.choice("non-finite", *non_finite, default.non_finite);
         flags.changed("time-zone", time_zone, &default.time_zone);
+        flags.choice("number-format", *number_format, default.number_format);
         flags.choice("encoder", *encoder, default.encoder);
         flags.optional("threads", threads);
         flags.changed("chunk-rows", chunk_rows, &default.chunk_rows);
@@ -344,6 +346,7 @@ mod tests {
             nulls: NullsArg::Explicit,
             non_finite: NonFiniteArg::Null,
             time_zone: "Europe/Paris".parse().unwrap(),
+            number_format: NumberFormatArg::Java,
             encoder: EncoderArg::ArrowJson,
             threads: Some(3),
             chunk_rows: 4096,

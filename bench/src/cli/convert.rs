@@ -8,13 +8,15 @@ use anyhow::bail;
 use predbench_common::Shard;
 use predbench_exporter::queue::AmqpTarget;
 use predbench_exporter::{
-    EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode, Strategy,
+    EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode, NumberFormat,
+    Strategy,
 };
 use predbench_generator::{ClassType, Compression, Distribution, FloatEncoding};
 
 use super::args::{
     ClassTypeArg, CompressionArg, DecodeAheadArg, DistributionArg, EncoderArg, ExportArgs,
-    FloatEncodingArg, GroupingArg, NonFiniteArg, NullsArg, SinkKindArg, StrategyArg,
+    FloatEncodingArg, GroupingArg, NonFiniteArg, NullsArg, NumberFormatArg, SinkKindArg,
+    StrategyArg,
 };
 use crate::record::SinkKind;
 
@@ -154,6 +156,10 @@ pub fn export_options(args: &ExportArgs, threads: usize) -> ExportOptions {
                 EncoderArg::ArrowJson => EncoderChoice::ArrowJson,
             },
             time_zone: args.time_zone,
+            number_format: match args.number_format {
+                NumberFormatArg::Shortest => NumberFormat::Shortest,
+                NumberFormatArg::Java => NumberFormat::Java,
+            },
         },
         shard: args.shard.unwrap_or(Shard::WHOLE),
         max_message_bytes: args.max_message_bytes,

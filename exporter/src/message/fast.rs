@@ -15,7 +15,9 @@ use arrow_array::{
 use arrow_schema::{DataType, Schema, TimeUnit};
 
 use super::time_zone::SessionTimeZone;
-use super::{MessageOptions, NonFiniteMode, NullMode, RowEncoder, format, non_finite_name};
+use super::{
+    MessageOptions, NonFiniteMode, NullMode, NumberFormat, RowEncoder, format, non_finite_name,
+};
 use crate::text_column::{TextColumn, is_text};
 
 /// Whether the fast path writes every column of `schema`.
@@ -211,7 +213,10 @@ impl<'a> FastRowEncoder<'a> {
             FastColumn::Float64(values) => {
                 let value = values.value(row);
                 if value.is_finite() {
-                    format::write_f64(value, out);
+                    match self.options.number_format {
+                        NumberFormat::Shortest => format::write_f64(value, out),
+                        NumberFormat::Java => format::write_java_f64(value, out),
+                    }
                 } else {
                     self.write_non_finite(value, out);
                 }
@@ -219,7 +224,10 @@ impl<'a> FastRowEncoder<'a> {
             FastColumn::Float32(values) => {
                 let value = values.value(row);
                 if value.is_finite() {
-                    format::write_f32(value, out);
+                    match self.options.number_format {
+                        NumberFormat::Shortest => format::write_f32(value, out),
+                        NumberFormat::Java => format::write_java_f32(value, out),
+                    }
                 } else {
                     self.write_non_finite(f64::from(value), out);
                 }

@@ -7,7 +7,8 @@
 //! * floats and doubles in their own shortest round-trip form (`0.8220099`
 //!   for a float, not the widened `0.8220099210739136`); Spark (Java's
 //!   `Double.toString`) may spell the same number otherwise (`1.0E-5`), the
-//!   same value once parsed;
+//!   same value once parsed; or, as an option, as Java 19+ spells them
+//!   (`1.0E-5`: Spark's bytes on Java 21, [`java_float`]);
 //! * decimals as Java's `BigDecimal.toString`, scale kept (`1.2300`, `0E-18`,
 //!   `1.23456789012E-7`);
 //! * dates as `yyyy-MM-dd`; timestamps as `yyyy-MM-dd'T'HH:mm:ss.SSS`, cut to
@@ -18,6 +19,7 @@
 use arrow_schema::TimeUnit;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
 
+use super::java_float;
 use super::time_zone::SessionTimeZone;
 
 /// Appends `text` as a JSON string, escaped as Jackson escapes it.
@@ -101,6 +103,45 @@ pub fn reference_f64(value: f64, out: &mut Vec<u8>) {
 /// The reference spelling of a finite float (ryu), which [`write_f32`] equals.
 pub fn reference_f32(value: f32, out: &mut Vec<u8>) {
     out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+}
+
+/// A finite double as Java's `Double.toString` writes it ([`java_float`]),
+/// from zmij's shortest digits.
+#[inline]
+pub fn write_java_f64(value: f64, out: &mut Vec<u8>) {
+    java_float::write_f64(
+        value,
+        zmij::Buffer::new().format_finite(value).as_bytes(),
+        out,
+    );
+}
+
+/// A finite float as Java's `Float.toString` writes it, from zmij's digits.
+#[inline]
+pub fn write_java_f32(value: f32, out: &mut Vec<u8>) {
+    java_float::write_f32(
+        value,
+        zmij::Buffer::new().format_finite(value).as_bytes(),
+        out,
+    );
+}
+
+/// The reference of [`write_java_f64`]: from ryu's digits.
+pub fn reference_java_f64(value: f64, out: &mut Vec<u8>) {
+    java_float::write_f64(
+        value,
+        ryu::Buffer::new().format_finite(value).as_bytes(),
+        out,
+    );
+}
+
+/// The reference of [`write_java_f32`]: from ryu's digits.
+pub fn reference_java_f32(value: f32, out: &mut Vec<u8>) {
+    java_float::write_f32(
+        value,
+        ryu::Buffer::new().format_finite(value).as_bytes(),
+        out,
+    );
 }
 
 /// A decimal of `unscaled` (its digits, with a leading `-` when negative) and
@@ -313,6 +354,34 @@ mod tests {
             assert_eq!(fast, reference, "{value}");
             let parsed: f32 = String::from_utf8(fast).unwrap().parse().unwrap();
             assert_eq!(parsed.to_bits(), value.to_bits());
+        }
+    }
+
+    #[test]
+    fn java_spellings_are_the_same_from_either_digit_source() {
+        let doubles = [
+            0.0,
+            -0.0,
+            5e-324,
+            1e-5,
+            0.001,
+            0.822_009_921_073_913_6,
+            1e7,
+            1e300,
+        ];
+        for value in doubles {
+            assert_eq!(
+                text(|out| write_java_f64(value, out)),
+                text(|out| reference_java_f64(value, out)),
+                "{value:e}"
+            );
+        }
+        for value in [1e-45f32, 1e-5, 0.822_009_9, 1e7, 3.4e38] {
+            assert_eq!(
+                text(|out| write_java_f32(value, out)),
+                text(|out| reference_java_f32(value, out)),
+                "{value:e}"
+            );
         }
     }
 

@@ -7,6 +7,7 @@
 
 mod fast;
 pub mod format;
+pub mod java_float;
 mod spark;
 pub mod time_zone;
 
@@ -46,6 +47,19 @@ pub enum NonFiniteMode {
     Error,
 }
 
+/// How finite floats and doubles are spelled; every spelling parses back to
+/// the same value, bit for bit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberFormat {
+    /// The shortest round-trip form as Rust (ryu) writes it: `1e-5`, `0.001`, `1e16`.
+    #[default]
+    Shortest,
+    /// Java's `Double.toString` / `Float.toString` (JDK 19 and newer): `1.0E-5`,
+    /// `0.001`, `1.0E16` — Spark's bytes when it runs on Java 21.
+    Java,
+}
+
 /// Which row encoder to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -69,6 +83,9 @@ pub struct MessageOptions {
     /// `spark.sql.session.timeZone`); records written before it existed were UTC.
     #[serde(default)]
     pub time_zone: SessionTimeZone,
+    /// How finite floats are spelled; records written before it existed were `Shortest`.
+    #[serde(default)]
+    pub number_format: NumberFormat,
 }
 
 impl Default for MessageOptions {
@@ -78,6 +95,7 @@ impl Default for MessageOptions {
             non_finite: NonFiniteMode::String,
             encoder: EncoderChoice::Auto,
             time_zone: SessionTimeZone::default(),
+            number_format: NumberFormat::Shortest,
         }
     }
 }

@@ -16,7 +16,7 @@ use arrow_schema::{ArrowError, DataType, FieldRef, TimeUnit};
 
 use super::format;
 use super::time_zone::SessionTimeZone;
-use super::{MessageOptions, NonFiniteMode, non_finite_name};
+use super::{MessageOptions, NonFiniteMode, NumberFormat, non_finite_name};
 use crate::text_column::TextColumn;
 
 /// Spark's spellings for arrow-json.
@@ -24,6 +24,7 @@ use crate::text_column::TextColumn;
 pub struct SparkEncoderFactory {
     non_finite: NonFiniteMode,
     time_zone: SessionTimeZone,
+    number_format: NumberFormat,
 }
 
 impl SparkEncoderFactory {
@@ -32,6 +33,7 @@ impl SparkEncoderFactory {
         SparkEncoderFactory {
             non_finite: options.non_finite,
             time_zone: options.time_zone,
+            number_format: options.number_format,
         }
     }
 }
@@ -47,26 +49,32 @@ fn write_non_finite(value: f64, non_finite: NonFiniteMode, out: &mut Vec<u8>) {
     }
 }
 
-struct Float64Encoder<'a>(&'a PrimitiveArray<Float64Type>, NonFiniteMode);
+struct Float64Encoder<'a>(&'a PrimitiveArray<Float64Type>, NonFiniteMode, NumberFormat);
 
 impl Encoder for Float64Encoder<'_> {
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) {
         let value = self.0.value(idx);
         if value.is_finite() {
-            format::reference_f64(value, out);
+            match self.2 {
+                NumberFormat::Shortest => format::reference_f64(value, out),
+                NumberFormat::Java => format::reference_java_f64(value, out),
+            }
         } else {
             write_non_finite(value, self.1, out);
         }
     }
 }
 
-struct Float32Encoder<'a>(&'a PrimitiveArray<Float32Type>, NonFiniteMode);
+struct Float32Encoder<'a>(&'a PrimitiveArray<Float32Type>, NonFiniteMode, NumberFormat);
 
 impl Encoder for Float32Encoder<'_> {
     fn encode(&mut self, idx: usize, out: &mut Vec<u8>) {
         let value = self.0.value(idx);
         if value.is_finite() {
-            format::reference_f32(value, out);
+            match self.2 {
+                NumberFormat::Shortest => format::reference_f32(value, out),
+                NumberFormat::Java => format::reference_java_f32(value, out),
+            }
         } else {
             write_non_finite(f64::from(value), self.1, out);
         }
@@ -164,8 +172,16 @@ impl EncoderFactory for SparkEncoderFactory {
         _options: &'a EncoderOptions,
     ) -> Result<Option<NullableEncoder<'a>>, ArrowError> {
         let encoder: Box<dyn Encoder + 'a> = match array.data_type() {
-            DataType::Float64 => Box::new(Float64Encoder(array.as_primitive(), self.non_finite)),
-            DataType::Float32 => Box::new(Float32Encoder(array.as_primitive(), self.non_finite)),
+            DataType::Float64 => Box::new(Float64Encoder(
+                array.as_primitive(),
+                self.non_finite,
+                self.number_format,
+            )),
+            DataType::Float32 => Box::new(Float32Encoder(
+                array.as_primitive(),
+                self.non_finite,
+                self.number_format,
+            )),
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Box::new(TextEncoder(
                 TextColumn::new(array).expect("a string column reads as text"),
             )),
