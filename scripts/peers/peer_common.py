@@ -225,6 +225,23 @@ def run_spark_job(description: str, app_name: str, build) -> None:
         with atomic_output(arguments.output) as temporary:
             messages.write.parquet(str(temporary))
         settings = spark_settings(spark)
+    except Exception as error:
+        # Said while the JVM still runs: a Py4JJavaError cannot be put in
+        # words once it is gone ("<exception str() failed>").
+        print(str(error), file=sys.stderr)
+        print(f"{app_name} failed: {root_cause(error)}", file=sys.stderr)
+        raise SystemExit(1) from None
     finally:
         stop_spark(spark)
     write_summary(arguments, rows, started, files, settings)
+
+
+def root_cause(error: Exception) -> str:
+    """The innermost Java exception behind a Py4JJavaError
+    (`java.io.IOException: No space left on device`), or the error itself."""
+    java = getattr(error, "java_exception", None)
+    if java is None:
+        return f"{type(error).__name__}: {error}"
+    while java.getCause() is not None:
+        java = java.getCause()
+    return java.toString()

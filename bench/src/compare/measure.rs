@@ -163,13 +163,19 @@ fn outcome(
         // Under /usr/bin/time a SIGKILLed child makes time exit with 137.
         let sigkill =
             measurement.exit == ChildExit::Signal(libc::SIGKILL) || exit_code == Some(137);
-        let cause = if sigkill && measurement.oom_kills > 0 {
-            FailureCause::OomKilled
+        let failure = if sigkill && measurement.oom_kills > 0 {
+            Failure {
+                cause: FailureCause::OomKilled,
+                detail,
+            }
         } else {
-            // The kernel killed nothing: only the tool's own words can say "out of memory".
-            FailureCause::classify(&detail, exit_code, 0, 1)
+            // The kernel killed nothing: only the tool's own words can say
+            // "out of memory", at the end of its log or higher up.
+            let cause = FailureCause::classify(&detail, exit_code, 0, 1);
+            let log = std::fs::read_to_string(&files.log).unwrap_or_default();
+            Failure { cause, detail }.with_cause_from_log(&log)
         };
-        return (CommandSummary::default(), Some(Failure { cause, detail }));
+        return (CommandSummary::default(), Some(failure));
     }
     if !plan.wants_summary {
         return (CommandSummary::default(), None);

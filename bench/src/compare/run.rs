@@ -88,9 +88,12 @@ impl Runner<'_> {
         }
         exports.extend(scale.exports.iter().cloned());
         if *self.choice == DatasetChoice::Seed {
-            let observation = repeated_files_observation(&scale.dataset, self.peer_environment);
-            for plan in &mut exports {
-                plan.observations.push(observation.clone());
+            if let Some(observation) =
+                repeated_files_observation(&scale.dataset, self.peer_environment)
+            {
+                for plan in &mut exports {
+                    plan.observations.push(observation.clone());
+                }
             }
         }
         for baseline in &scale.baselines {
@@ -231,8 +234,9 @@ fn run_unmeasured(command: &[String], log: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the seed generator's unseeded workers did to `dataset`, in one sentence.
-fn repeated_files_observation(dataset: &Path, environment: &PeerEnvironment) -> String {
+/// What the seed generator's unseeded workers did to `dataset`, in one
+/// sentence; nothing when no file repeats another.
+fn repeated_files_observation(dataset: &Path, environment: &PeerEnvironment) -> Option<String> {
     let command = environment.repeated_files_command(dataset);
     let output = std::process::Command::new(&command[0])
         .args(&command[1..])
@@ -242,10 +246,11 @@ fn repeated_files_observation(dataset: &Path, environment: &PeerEnvironment) -> 
         .filter(|output| output.status.success())
         .and_then(|output| serde_json::from_slice::<serde_json::Value>(&output.stdout).ok());
     match parsed {
-        Some(found) => format!(
+        Some(found) if found["repeating"] == 0 => None,
+        Some(found) => Some(format!(
             "{} of the {} files of the seed generator's dataset repeat the class columns of another file (only the ids differ): its forked workers start from the same unseeded numpy state",
             found["repeating"], found["files"]
-        ),
-        None => "could not check the seed generator's files for repeated values (scripts/peers/repeated_files.py failed)".to_string(),
+        )),
+        None => Some("could not check the seed generator's files for repeated values (scripts/peers/repeated_files.py failed)".to_string()),
     }
 }

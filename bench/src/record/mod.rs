@@ -273,6 +273,30 @@ impl Failure {
     pub fn headline(&self) -> String {
         headline(&self.detail, 160)
     }
+
+    /// A run that exited with an error code says in `detail` only the end of
+    /// its standard error, and a tool often names the cause higher up: Spark
+    /// logs a task's `java.io.IOException: No space left on device`, then its
+    /// Python driver ends on a generic `Py4JJavaError`. When the whole `log`
+    /// names a cause the tail did not (out of memory, out of disk space), the
+    /// failure takes it, and its detail gains the log's first line naming it.
+    pub fn with_cause_from_log(self, log: &str) -> Failure {
+        if self.cause != FailureCause::Exit {
+            return self;
+        }
+        let named = log.lines().map(str::trim).find_map(|line| {
+            let cause = FailureCause::classify(line, Some(1), 0, 1);
+            matches!(cause, FailureCause::OutOfMemory | FailureCause::NoSpace)
+                .then_some((cause, line))
+        });
+        match named {
+            Some((cause, line)) => Failure {
+                cause,
+                detail: format!("{}\nin the log: {line}", self.detail),
+            },
+            None => self,
+        }
+    }
 }
 
 /// The line of a failure's `detail` that says what went wrong (see
@@ -460,15 +484,15 @@ pub fn load_session_file(path: &Path) -> anyhow::Result<SessionRecords> {
         other => other.get("format_version"),
     }
     .and_then(serde_json::Value::as_u64);
-    match version {
+    let mut records: SessionRecords = match version {
         Some(1) => migrate::from_version_1(value)
-            .with_context(|| format!("{} (format version 1) does not parse", path.display())),
+            .with_context(|| format!("{} (format version 1) does not parse", path.display()))?,
         Some(2) => serde_json::from_value(value).with_context(|| {
             format!(
                 "{} (format version 2) does not parse: a field is missing or has the wrong type",
                 path.display()
             )
-        }),
+        })?,
         Some(other) => anyhow::bail!(
             "{} is of records format version {other}; this predbench reads versions 1 and {RECORD_FORMAT_VERSION}",
             path.display()
@@ -477,7 +501,16 @@ pub fn load_session_file(path: &Path) -> anyhow::Result<SessionRecords> {
             "{} has no format_version: it is not a records file of `predbench compare`",
             path.display()
         ),
+    };
+    // Failures recorded before compare read whole logs: their logs sit beside.
+    let directory = path.parent().unwrap_or(Path::new("."));
+    for run in &mut records.runs {
+        if let Some(failure) = run.failure.take() {
+            let log = fs::read_to_string(directory.join(&run.log)).unwrap_or_default();
+            run.failure = Some(failure.with_cause_from_log(&log));
+        }
     }
+    Ok(records)
 }
 
 /// The first problem of a verification in a few words, for a table cell:
@@ -601,6 +634,32 @@ mod tests {
             FailureCause::classify(detail, Some(1), 0, 1),
             FailureCause::NoSpace
         );
+    }
+
+    #[test]
+    fn a_cause_named_higher_up_in_the_log_is_found() {
+        let failure = Failure {
+            cause: FailureCause::Exit,
+            detail: "exit code 1: py4j.protocol.Py4JJavaError: <exception str() failed>".into(),
+        };
+        let log =
+            "INFO starting\nCaused by: java.io.IOException: No space left on device\n\tat x\n";
+        let found = failure.clone().with_cause_from_log(log);
+        assert_eq!(found.cause, FailureCause::NoSpace);
+        assert_eq!(
+            found.headline(),
+            "in the log: Caused by: java.io.IOException: No space left on device"
+        );
+        // A log that names nothing, or a failure already known, stays as it was.
+        assert_eq!(
+            failure.clone().with_cause_from_log("INFO all fine"),
+            failure
+        );
+        let killed = Failure {
+            cause: FailureCause::TimedOut,
+            detail: "timed out".into(),
+        };
+        assert_eq!(killed.clone().with_cause_from_log(log), killed);
     }
 
     #[test]
