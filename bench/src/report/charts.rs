@@ -151,6 +151,24 @@ impl Bar {
     }
 }
 
+/// Where the log axis ends so that every bar's note, written from just past
+/// its bar, fits before the right edge (and at least twice the largest value).
+fn axis_end(bars: &[Bar], start: f64, high: f64) -> f64 {
+    // The plot's width in pixels: 1000 less the label area and the margins.
+    const PLOT_WIDTH: f64 = 1000.0 - 230.0 - 2.0 * 14.0;
+    // An average character of the 13 px notes, generously.
+    const CHARACTER_WIDTH: f64 = 7.2;
+    let (low, mut end) = (start.log10(), (high * 2.0).max(1.0).log10());
+    for bar in bars {
+        let value = bar.range.map_or(bar.value, |range| range.1.max(bar.value));
+        let note_start = (value * 1.12).log10();
+        let note = (bar.note.chars().count() as f64 * CHARACTER_WIDTH + 12.0).min(PLOT_WIDTH * 0.8);
+        // (end - note_start) / (end - low) of the width must hold the note.
+        end = end.max((note_start * PLOT_WIDTH - note * low) / (PLOT_WIDTH - note));
+    }
+    10f64.powf(end)
+}
+
 fn draw(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
@@ -164,8 +182,7 @@ fn draw(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
         let (low, high) = values.fold((f64::MAX, f64::MIN), |(low, high), value| {
             (low.min(value), high.max(value))
         });
-        // Room on the right for the notes: the axis runs well past the largest value.
-        let x_range = (low / 2.0).max(1e-3)..(high * 40.0).max(1.0);
+        let x_range = (low / 2.0).max(1e-3)..axis_end(bars, (low / 2.0).max(1e-3), high);
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
             .margin(14)

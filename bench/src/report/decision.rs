@@ -183,6 +183,9 @@ pub fn verified_cell(stats: &Stats) -> String {
     }
 }
 
+/// The peer that runs predbench's shards as Spark tasks.
+const ON_SPARK: &str = "predbench-on-spark";
+
 /// The decision table of one size, with the line naming its session and divisor.
 pub fn render(decision: &Decision, conventions: &Conventions) -> String {
     let reference = decision.reference();
@@ -204,35 +207,50 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
         ("output", Align::Left),
         ("NaN and nulls", Align::Left),
     ]);
+    let mut partial_cpu = false;
     for stats in decision.rows() {
         let configuration = &stats.configuration;
+        let cpu = |user: f64, system: f64| {
+            if configuration.peer.as_deref() == Some(ON_SPARK) {
+                ["—".to_string(), "—".to_string()]
+            } else {
+                [format!("{user:.1}"), format!("{system:.1}")]
+            }
+        };
+        partial_cpu |= configuration.peer.as_deref() == Some(ON_SPARK);
         let mut label = exporter_label(configuration);
         if configuration.is_reference_export() {
             label.push_str(" (divisor)");
         }
         let cells = match (stats.median_wall(), stats.failures.first()) {
-            (Some(wall), _) => vec![
-                if stats.failures.is_empty() {
-                    stats.runs().to_string()
-                } else {
-                    format!("{} of {} ok", stats.walls.len(), stats.runs())
-                },
-                seconds(wall),
-                divisor.map_or_else(String::new, |divisor| ratio(wall / divisor)),
-                format!("{:.1}", stats.user),
-                format!("{:.1}", stats.system),
-                bytes(stats.peak_rss),
-                verified_cell(stats),
-            ],
-            (None, Some(failure)) => vec![
-                stats.runs().to_string(),
-                format!("{} ✗", seconds(failure.wall)),
-                "—".to_string(),
-                format!("{:.1}", failure.user),
-                format!("{:.1}", failure.system),
-                bytes(failure.peak_rss),
-                failure.describe(),
-            ],
+            (Some(wall), _) => {
+                let [user, system] = cpu(stats.user, stats.system);
+                vec![
+                    if stats.failures.is_empty() {
+                        stats.runs().to_string()
+                    } else {
+                        format!("{} of {} ok", stats.walls.len(), stats.runs())
+                    },
+                    seconds(wall),
+                    divisor.map_or_else(String::new, |divisor| ratio(wall / divisor)),
+                    user,
+                    system,
+                    bytes(stats.peak_rss),
+                    verified_cell(stats),
+                ]
+            }
+            (None, Some(failure)) => {
+                let [user, system] = cpu(failure.user, failure.system);
+                vec![
+                    stats.runs().to_string(),
+                    format!("{} ✗", seconds(failure.wall)),
+                    "—".to_string(),
+                    user,
+                    system,
+                    bytes(failure.peak_rss),
+                    failure.describe(),
+                ]
+            }
             (None, None) => unreachable!("a configuration has runs"),
         };
         let mut row = vec![label];
@@ -251,6 +269,14 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
         if reference.runs() > 1 { ", median" } else { "" },
     );
     out.push_str(&table.render());
+    if partial_cpu {
+        out.push_str(
+            "predbench's shards on Spark show no CPU seconds: its shards run under Spark's \
+             executors in processes whose usage does not reach the one compare waits for, so \
+             the process tree's count leaves them out; its peak RSS is the largest process \
+             that reached it.\n\n",
+        );
+    }
     if let Some(line) = generators_line(decision) {
         out.push_str(&line);
         out.push_str("\n\n");

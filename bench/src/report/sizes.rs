@@ -172,6 +172,8 @@ fn session_table(session: &SessionModel, dataset: &str, rows: u64) -> String {
     for observation in stats
         .iter()
         .flat_map(|stats| &stats.observations)
+        // Sessions before 2026-12-02 also recorded finding none.
+        .filter(|observation| !observation.starts_with("0 of the "))
         .collect::<BTreeSet<_>>()
     {
         out.push_str(&format!("Noticed: {observation}.\n\n"));
