@@ -109,7 +109,7 @@ pub fn reference_f32(value: f32, out: &mut Vec<u8>) {
 /// from zmij's shortest digits.
 #[inline]
 pub fn write_java_f64(value: f64, out: &mut Vec<u8>) {
-    java_float::write_f64(
+    java_float::write(
         value,
         zmij::Buffer::new().format_finite(value).as_bytes(),
         out,
@@ -119,7 +119,7 @@ pub fn write_java_f64(value: f64, out: &mut Vec<u8>) {
 /// A finite float as Java's `Float.toString` writes it, from zmij's digits.
 #[inline]
 pub fn write_java_f32(value: f32, out: &mut Vec<u8>) {
-    java_float::write_f32(
+    java_float::write(
         value,
         zmij::Buffer::new().format_finite(value).as_bytes(),
         out,
@@ -128,7 +128,7 @@ pub fn write_java_f32(value: f32, out: &mut Vec<u8>) {
 
 /// The reference of [`write_java_f64`]: from ryu's digits.
 pub fn reference_java_f64(value: f64, out: &mut Vec<u8>) {
-    java_float::write_f64(
+    java_float::write(
         value,
         ryu::Buffer::new().format_finite(value).as_bytes(),
         out,
@@ -137,7 +137,7 @@ pub fn reference_java_f64(value: f64, out: &mut Vec<u8>) {
 
 /// The reference of [`write_java_f32`]: from ryu's digits.
 pub fn reference_java_f32(value: f32, out: &mut Vec<u8>) {
-    java_float::write_f32(
+    java_float::write(
         value,
         ryu::Buffer::new().format_finite(value).as_bytes(),
         out,

@@ -122,33 +122,19 @@ impl Decimal {
     }
 }
 
-/// Appends `value` (finite) as Java's `Double.toString`, from its shortest
-/// round-trip text `shortest` (ryu's or zmij's).
-pub fn write_f64(value: f64, shortest: &[u8], out: &mut Vec<u8>) {
+/// Appends `value` (finite) as Java's `Double.toString` (an `f64`) or
+/// `Float.toString` (an `f32`) writes it, from its shortest round-trip text
+/// in its own type, `shortest` (ryu's or zmij's).
+pub fn write<F>(value: F, shortest: &[u8], out: &mut Vec<u8>)
+where
+    F: Copy + PartialEq + std::fmt::LowerExp + std::str::FromStr,
+{
     let mut decimal = Decimal::parse(shortest);
     if decimal.length == 1 {
-        // The closest decimal of two digits, when it rounds to the value too.
+        // The closest decimal of two digits, when it rounds to the value
+        // too. A value of one digit is not zero, so `==` is exact here.
         let two = format!("{value:.1e}");
-        if two
-            .parse::<f64>()
-            .is_ok_and(|back| back.to_bits() == value.to_bits())
-        {
-            decimal = Decimal::parse(two.as_bytes());
-        }
-    }
-    decimal.write_java(out);
-}
-
-/// Appends `value` (finite) as Java's `Float.toString`, from its shortest
-/// round-trip text as a float.
-pub fn write_f32(value: f32, shortest: &[u8], out: &mut Vec<u8>) {
-    let mut decimal = Decimal::parse(shortest);
-    if decimal.length == 1 {
-        let two = format!("{value:.1e}");
-        if two
-            .parse::<f32>()
-            .is_ok_and(|back| back.to_bits() == value.to_bits())
-        {
+        if two.parse::<F>().is_ok_and(|back| back == value) {
             decimal = Decimal::parse(two.as_bytes());
         }
     }
@@ -159,30 +145,21 @@ pub fn write_f32(value: f32, shortest: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    fn double(value: f64) -> String {
+    /// `value` as Java writes it, from ryu's digits.
+    fn java<F>(value: F) -> String
+    where
+        F: ryu::Float + PartialEq + std::fmt::LowerExp + std::str::FromStr,
+    {
         let mut out = Vec::new();
-        write_f64(
-            value,
-            ryu::Buffer::new().format_finite(value).as_bytes(),
-            &mut out,
-        );
-        String::from_utf8(out).unwrap()
-    }
-
-    fn float(value: f32) -> String {
-        let mut out = Vec::new();
-        write_f32(
-            value,
-            ryu::Buffer::new().format_finite(value).as_bytes(),
-            &mut out,
-        );
+        let shortest = ryu::Buffer::new().format_finite(value).as_bytes().to_vec();
+        write(value, &shortest, &mut out);
         String::from_utf8(out).unwrap()
     }
 
     /// What Java 21's `Double.toString` returns (asked through Spark's py4j).
     #[test]
     fn doubles_as_java_21_writes_them() {
-        for (value, java) in [
+        for (value, expected) in [
             (0.0, "0.0"),
             (-0.0, "-0.0"),
             (1.0, "1.0"),
@@ -204,14 +181,14 @@ mod tests {
             (0.822_009_921_073_913_6, "0.8220099210739136"),
             (7.147_471_431_918_509e17, "7.147471431918509E17"),
         ] {
-            assert_eq!(double(value), java, "{value:e}");
+            assert_eq!(java(value), expected, "{value:e}");
         }
     }
 
     /// What Java 21's `Float.toString` returns (asked through Spark's py4j).
     #[test]
     fn floats_as_java_21_writes_them() {
-        for (value, java) in [
+        for (value, expected) in [
             (0.822_009_9f32, "0.8220099"),
             (1e-5, "1.0E-5"),
             (1e7, "1.0E7"),
@@ -221,14 +198,14 @@ mod tests {
             (-0.0, "-0.0"),
             (123_456.79, "123456.79"),
         ] {
-            assert_eq!(float(value), java, "{value:e}");
+            assert_eq!(java(value), expected, "{value:e}");
         }
     }
 
     #[test]
     fn every_layout_reads_back_the_same_value() {
         for value in [1.25e-7, 0.00125, 125.0, 1e16, 6.02e23, 3.0, 0.5] {
-            let text = double(value);
+            let text = java(value);
             let back: f64 = text.parse().unwrap();
             assert_eq!(back.to_bits(), f64::to_bits(value), "{text}");
         }
