@@ -184,7 +184,7 @@ pub fn verified_cell(stats: &Stats) -> String {
 }
 
 /// The peer that runs predbench's shards as Spark tasks.
-const ON_SPARK: &str = "predbench-on-spark";
+pub const ON_SPARK: &str = "predbench-on-spark";
 
 /// The decision table of one size, with the line naming its session and divisor.
 pub fn render(decision: &Decision, conventions: &Conventions) -> String {
@@ -210,14 +210,15 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
     let mut partial_cpu = false;
     for stats in decision.rows() {
         let configuration = &stats.configuration;
+        let on_spark = configuration.peer.as_deref() == Some(ON_SPARK);
+        partial_cpu |= on_spark;
         let cpu = |user: f64, system: f64| {
-            if configuration.peer.as_deref() == Some(ON_SPARK) {
+            if on_spark {
                 ["—".to_string(), "—".to_string()]
             } else {
                 [format!("{user:.1}"), format!("{system:.1}")]
             }
         };
-        partial_cpu |= configuration.peer.as_deref() == Some(ON_SPARK);
         let mut label = exporter_label(configuration);
         if configuration.is_reference_export() {
             label.push_str(" (divisor)");

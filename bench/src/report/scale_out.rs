@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 
 use predbench_exporter::Strategy;
 
+use super::decision::ON_SPARK;
 use super::markdown::{Align, Table, bytes, ratio, seconds, size_title};
 use super::model::{Model, SessionModel, Stats, median};
 use crate::record::{Configuration, DATASET_EDGE_CASES, RunKind, SinkKind};
 
-/// The peer that runs predbench's shards on Spark.
-const ON_SPARK: &str = "predbench-on-spark";
 /// Spark's own job done right, at the same parallelism.
 const SPARK_JVM: &str = "spark-jvm";
 

@@ -5,14 +5,11 @@
 //! decision tables' sessions (or, for the queue, the newest queue session)
 //! and names them.
 
-use super::decision::{Conventions, Decision, exporter_label};
+use super::decision::{Conventions, Decision, ON_SPARK, exporter_label};
 use super::markdown::{bytes, count, machine_text, ratio, seconds, short_count};
 use super::model::{Model, Stats};
 use super::queue;
 use crate::record::RunKind;
-
-/// The peer that is predbench run by Spark: not a competitor but a way to deploy.
-const ON_SPARK: &str = "predbench-on-spark";
 
 /// The verdict as a Markdown list.
 pub fn render(model: &Model, decisions: &[Decision], conventions: &Conventions) -> String {
