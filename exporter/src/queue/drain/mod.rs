@@ -7,6 +7,10 @@
 //! holds them is durably committed (synced, renamed, recorded in `_drain.json`).
 //! A drain killed half way leaves committed parts and its progress; run again,
 //! it goes on from there, and the broker redelivers what was not acknowledged.
+//!
+//! Two rooms: this one is the consumer (deliveries, order, progress,
+//! acknowledgements), which checks and counts every message ([`count`]);
+//! [`parts`] is the thread that compresses and commits the parts meanwhile.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -25,7 +29,11 @@ use super::client::{client_runtime, within};
 use super::target::AmqpTarget;
 use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
-use crate::sink::{MessageSink, ParquetSink};
+pub use count::count_predictions;
+use parts::PartWriter;
+
+mod count;
+mod parts;
 
 /// How a drain reads.
 #[derive(Debug, Clone)]
@@ -99,11 +107,6 @@ struct Progress {
 /// The progress file inside the output directory.
 pub const PROGRESS_FILE: &str = "_drain.json";
 
-/// File name of part `index`.
-fn part_name(index: u64) -> String {
-    format!("part-{index:05}.parquet")
-}
-
 /// Drains the queue of `target` into the directory `output` (made, or gone
 /// on from when an unfinished drain of the same queue left it).
 pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Result<DrainSummary> {
@@ -136,14 +139,16 @@ pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Resu
         within("finding the queue", declare)
             .await
             .map_err(|reason| failure(target, format!("no queue {queue} to drain: {reason}")))?;
+        let writer = PartWriter::start(output, progress.summary.parts)?;
         let mut consumer = Drainer {
             target,
-            output: output.to_path_buf(),
             options,
             channel: &channel,
             progress,
             waiting: BTreeMap::new(),
-            part: None,
+            writer,
+            output: output.to_path_buf(),
+            pending: MessageBatch::default(),
             part_bytes: 0,
             uncommitted: BTreeSet::new(),
             part_tags: Vec::new(),
@@ -242,15 +247,17 @@ fn remove_stale_parts(output: &Path, committed: u64) -> Result<()> {
 /// The state of one drain run.
 struct Drainer<'a> {
     target: &'a AmqpTarget,
-    output: PathBuf,
     options: &'a DrainOptions,
     channel: &'a Channel,
     progress: Progress,
     /// Messages that came before their turn: `message_id` -> (delivery tag, body).
     waiting: BTreeMap<u64, (u64, Vec<u8>)>,
-    /// The part being written and the messages not yet handed to it.
-    part: Option<(ParquetSink, MessageBatch)>,
-    /// Bytes of JSON handed to the open part.
+    /// The parts' writer thread.
+    writer: PartWriter,
+    output: PathBuf,
+    /// Messages checked and counted, not yet handed to the writer.
+    pending: MessageBatch,
+    /// Bytes of JSON in the open part (`pending` included).
     part_bytes: u64,
     /// Delivery tags not yet committed (waiting, or in the open part).
     uncommitted: BTreeSet<u64>,
@@ -260,7 +267,9 @@ struct Drainer<'a> {
     acknowledged: u64,
 }
 
-/// Messages handed to a part's writer at once.
+/// Messages handed to the part writer at once (a row group of the part), at
+/// most: about this many bytes, or this many messages.
+const BATCH_BYTES: usize = 4 << 20;
 const BATCH_MESSAGES: usize = 1024;
 
 impl Drainer<'_> {
@@ -376,14 +385,9 @@ impl Drainer<'_> {
         Ok(())
     }
 
-    /// Hands one message to the open part (opening one if need be).
+    /// Checks and counts one message and adds it to the open part, handing
+    /// a full batch to the writer.
     fn write(&mut self, tag: u64, data: &[u8]) -> Result<()> {
-        if self.part.is_none() {
-            let path = self.output.join(part_name(self.progress.summary.parts));
-            let sink = ParquetSink::create(&path, parquet::basic::Compression::LZ4_RAW, true)?;
-            self.part = Some((sink, MessageBatch::default()));
-            self.part_bytes = 0;
-        }
         let predictions = count_predictions(data).ok_or_else(|| {
             failure(
                 self.target,
@@ -393,13 +397,16 @@ impl Drainer<'_> {
                 ),
             )
         })?;
-        let (sink, batch) = self.part.as_mut().expect("a part is open");
-        batch.push(data, u32::try_from(predictions).unwrap_or(u32::MAX));
+        if self.pending.bytes.capacity() == 0 {
+            // One allocation a batch, not a doubling series.
+            self.pending.bytes.reserve(BATCH_BYTES + data.len());
+        }
+        self.pending
+            .push(data, u32::try_from(predictions).unwrap_or(u32::MAX));
         self.part_tags.push(tag);
         self.part_bytes += data.len() as u64;
-        if batch.len() >= BATCH_MESSAGES {
-            let full = std::mem::take(batch);
-            sink.write(sink.prepare(full)?)?;
+        if self.pending.bytes.len() >= BATCH_BYTES || self.pending.len() >= BATCH_MESSAGES {
+            self.writer.write(std::mem::take(&mut self.pending));
         }
         Ok(())
     }
@@ -418,22 +425,20 @@ impl Drainer<'_> {
     fn flush_gaps(&mut self) -> Result<()> {
         for (id, (tag, data)) in std::mem::take(&mut self.waiting) {
             self.progress.summary.missing += id - self.progress.next_id;
+            self.progress.next_id = id;
             self.write(tag, &data)?;
             self.progress.next_id = id + 1;
         }
         Ok(())
     }
 
-    /// Commits the open part (synced and renamed into place), records the
-    /// progress, then acknowledges every delivery up to the first one still
+    /// Commits the open part (the writer syncs it and renames it into
+    /// place once every message handed to it is written), records the progress, then acknowledges every delivery up to the first one still
     /// uncommitted.
     async fn commit(&mut self) -> Result<()> {
-        if let Some((sink, batch)) = self.part.take() {
-            if !batch.is_empty() {
-                sink.write(sink.prepare(batch)?)?;
-            }
-            let written = sink.finish()?;
-            sync_directory(&self.output)?;
+        self.writer.write(std::mem::take(&mut self.pending));
+        self.part_bytes = 0;
+        if let Some(written) = self.writer.commit()? {
             let summary = &mut self.progress.summary;
             summary.parts += 1;
             summary.messages += written.messages;
@@ -471,68 +476,5 @@ impl Drainer<'_> {
         let path = self.output.join(PROGRESS_FILE);
         write_json_atomically(&path, &self.progress)
             .map_err(|e| ExportError::io("cannot write", &path, e))
-    }
-}
-
-/// Syncs a directory, so that a rename inside it survives a crash.
-fn sync_directory(directory: &Path) -> Result<()> {
-    std::fs::File::open(directory)
-        .and_then(|handle| handle.sync_all())
-        .map_err(|e| ExportError::io("cannot sync", directory, e))
-}
-
-/// Predictions in a message (top-level objects of its JSON array), or `None`
-/// when it is not shaped as one (it must open with `[` and close every
-/// bracket and string it opens): a check that costs no more than the count.
-pub fn count_predictions(message: &[u8]) -> Option<u64> {
-    let start = message
-        .iter()
-        .position(|byte| !byte.is_ascii_whitespace())?;
-    if message[start] != b'[' {
-        return None;
-    }
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut objects = 0;
-    for &byte in &message[start..] {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'{' => {
-                if depth == 1 {
-                    objects += 1;
-                }
-                depth += 1;
-            }
-            b'[' => depth += 1,
-            b'}' | b']' => depth = depth.checked_sub(1)?,
-            _ => {}
-        }
-    }
-    (depth == 0 && !in_string).then_some(objects)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn predictions_are_counted_outside_strings() {
-        assert_eq!(
-            super::count_predictions(br#"[{"a":"{[}"},{"b":{"c":1}}]"#),
-            Some(2)
-        );
-        assert_eq!(super::count_predictions(br#"[{"a":"\"{"}]"#), Some(1));
-        assert_eq!(super::count_predictions(b"[]"), Some(0));
-        for not_an_array in [&b"hello"[..], b"{\"a\":1}", b"[{\"a\":1}", b"[\"open]", b""] {
-            assert_eq!(super::count_predictions(not_an_array), None);
-        }
     }
 }
