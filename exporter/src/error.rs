@@ -82,7 +82,7 @@ pub enum ExportError {
         cause: arrow_schema::ArrowError,
     },
     /// A NaN or infinite value met `--non-finite error`.
-    #[error("column {column} holds {value} at sequential id {row}, and --non-finite is error")]
+    #[error("column {column} holds {value} at sequential id {row}, and non_finite is error")]
     NonFinite {
         /// The column.
         column: String,

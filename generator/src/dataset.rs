@@ -146,7 +146,7 @@ impl StagingDirectory {
             .file_name()
             .ok_or_else(|| {
                 GeneratorError::invalid(
-                    "--out",
+                    "out",
                     format!("{} has no directory name", target.display()),
                 )
             })?

@@ -301,6 +301,7 @@ impl DrainArgs {
             idle_seconds,
             window_bytes,
             part_bytes,
+            compression,
             force,
             summary_json,
             quiet,
@@ -313,6 +314,7 @@ impl DrainArgs {
         flags.changed("idle-seconds", idle_seconds, &default.idle_seconds);
         flags.changed("window-bytes", window_bytes, &default.window_bytes);
         flags.changed("part-bytes", part_bytes, &default.part_bytes);
+        flags.choice("compression", *compression, default.compression);
         flags.switch("force", *force);
         flags.optional_path("summary-json", summary_json);
         flags.switch("quiet", *quiet);
@@ -430,6 +432,7 @@ mod tests {
             idle_seconds: 1,
             window_bytes: 1 << 20,
             part_bytes: 4096,
+            compression: CompressionArg::Lz4,
             force: true,
             summary_json: Some(PathBuf::from("s.json")),
             quiet: true,

@@ -178,8 +178,9 @@ pub fn flag(option: &str) -> String {
 }
 
 /// Options named in the libraries' error texts, spelled as flags in ours.
-const OPTIONS_IN_TEXT: [&str; 12] = [
+const OPTIONS_IN_TEXT: [&str; 13] = [
     "max_message_bytes",
+    "non_finite",
     "group_size",
     "chunk_rows",
     "null_rate",
@@ -226,10 +227,21 @@ pub fn describe_error(error: &anyhow::Error) -> String {
                     ),
                     other => flags_in(&other.to_string()),
                 }
-            } else if let Some(GeneratorError::InvalidArgument { argument, reason }) =
-                cause.downcast_ref::<GeneratorError>()
-            {
-                format!("invalid argument {}: {}", flag(argument), flags_in(reason))
+            } else if let Some(error) = cause.downcast_ref::<GeneratorError>() {
+                match error {
+                    GeneratorError::InvalidArgument { argument, reason } => {
+                        format!("invalid argument {}: {}", flag(argument), flags_in(reason))
+                    }
+                    GeneratorError::OutputExists(path) => format!(
+                        "output directory {} already exists: pass --force to replace it, or remove it",
+                        path.display()
+                    ),
+                    GeneratorError::ShardOutputExists { path, shard } => format!(
+                        "{} exists: shard {shard} ran already (pass --force to rewrite its files, as a retried shard does)",
+                        path.display()
+                    ),
+                    other => other.to_string(),
+                }
             } else {
                 cause.to_string()
             }

@@ -10,6 +10,7 @@ use predbench_common::units::format_bytes;
 use predbench_exporter::queue::{AmqpTarget, DrainOptions, DrainSummary, drain};
 
 use crate::cli::DrainArgs;
+use crate::cli::convert::parquet_compression;
 use crate::progress::peak_rss_bytes;
 use crate::summary::CommandSummary;
 
@@ -22,6 +23,7 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
         idle: Duration::from_secs(args.idle_seconds),
         window_bytes: args.window_bytes,
         part_bytes: args.part_bytes,
+        compression: parquet_compression(args.compression),
         force: args.force,
     };
     let started = Instant::now();

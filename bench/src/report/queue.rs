@@ -72,8 +72,9 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
          is the broker's ceiling here, and \"× baseline\" is what predbench's own work adds. \
          In sessions with a \"drain s\" column every export was read back by `predbench drain` \
          (a consumer with a prefetch window, acknowledging what it has committed to disk, \
-         measured after the export); \"verified\" is `predbench verify`'s check of what came \
-         back.\n\n",
+         measured after the export; its parts are LZ4-compressed up to session \
+         2026-12-02T05:55:30Z and uncompressed after it, `drain --compression`'s default since); \
+         \"verified\" is `predbench verify`'s check of what came back.\n\n",
     );
     for (dataset, rows, session) in sessions {
         used.note(session.id(), "delivery to a queue");

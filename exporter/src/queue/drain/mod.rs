@@ -50,6 +50,8 @@ pub struct DrainOptions {
     /// Bytes of messages a part holds before it is committed (and its
     /// messages acknowledged).
     pub part_bytes: u64,
+    /// Page compression of the parts.
+    pub compression: parquet::basic::Compression,
     /// Replace an output directory that is not a drain's.
     pub force: bool,
 }
@@ -62,6 +64,7 @@ impl Default for DrainOptions {
             idle: Duration::from_secs(5),
             window_bytes: 128 << 20,
             part_bytes: 64 << 20,
+            compression: parquet::basic::Compression::UNCOMPRESSED,
             force: false,
         }
     }
@@ -139,7 +142,7 @@ pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Resu
         within("finding the queue", declare)
             .await
             .map_err(|reason| failure(target, format!("no queue {queue} to drain: {reason}")))?;
-        let writer = PartWriter::start(output, progress.summary.parts)?;
+        let writer = PartWriter::start(output, progress.summary.parts, options.compression)?;
         let mut consumer = Drainer {
             target,
             options,
@@ -152,6 +155,7 @@ pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Resu
             part_bytes: 0,
             uncommitted: BTreeSet::new(),
             part_tags: Vec::new(),
+            in_flight: None,
             highest_tag: 0,
             acknowledged: 0,
         };
@@ -263,8 +267,25 @@ struct Drainer<'a> {
     uncommitted: BTreeSet<u64>,
     /// Delivery tags of the open part's messages.
     part_tags: Vec<u64>,
+    /// The part handed to the writer to commit, not yet committed.
+    in_flight: Option<InFlight>,
     highest_tag: u64,
     acknowledged: u64,
+}
+
+/// A part the writer is committing.
+struct InFlight {
+    /// Delivery tags of its messages.
+    tags: Vec<u64>,
+    /// `message_id` of the message after its last.
+    next_id: u64,
+}
+
+/// What the consumer waits for (a value of one loop turn, never stored).
+#[allow(clippy::large_enum_variant)]
+enum Event {
+    Committed(Result<Option<crate::sink::SinkSummary>>),
+    Delivery(Option<lapin::Result<lapin::message::Delivery>>),
 }
 
 /// Messages handed to the part writer at once (a row group of the part), at
@@ -316,10 +337,35 @@ impl Drainer<'_> {
             .await
             .map_err(|reason| failure(self.target, reason))?;
         while !self.reached_last() {
-            let next = tokio::time::timeout(self.options.idle, deliveries.next()).await;
+            let idle = self.options.idle;
+            let next_delivery = async {
+                match tokio::time::timeout(idle, deliveries.next()).await {
+                    Ok(delivery) => Event::Delivery(delivery),
+                    Err(_) => Event::Delivery(None),
+                }
+            };
+            // A commit's answer comes first: its messages are acknowledged
+            // as soon as they are on disk.
+            let event = if self.in_flight.is_some() {
+                let writer = &mut self.writer;
+                futures_lite::future::or(
+                    async { Event::Committed(writer.committed().await) },
+                    next_delivery,
+                )
+                .await
+            } else {
+                next_delivery.await
+            };
+            let next = match event {
+                Event::Committed(answer) => {
+                    self.acknowledge_in_flight(answer).await?;
+                    continue;
+                }
+                Event::Delivery(next) => next,
+            };
             let delivery = match next {
-                Err(_) | Ok(None) => break,
-                Ok(Some(Err(cause))) => {
+                None => break,
+                Some(Err(cause)) => {
                     return Err(failure(
                         self.target,
                         format!(
@@ -327,7 +373,7 @@ impl Drainer<'_> {
                         ),
                     ));
                 }
-                Ok(Some(Ok(delivery))) => delivery,
+                Some(Ok(delivery)) => delivery,
             };
             self.receive(
                 delivery.delivery_tag,
@@ -344,8 +390,9 @@ impl Drainer<'_> {
         }
         self.flush_gaps()?;
         self.commit().await?;
+        self.finish_in_flight().await?;
         self.progress.complete = true;
-        self.save_progress()?;
+        self.save_progress(self.progress.next_id)?;
         Ok(self.progress.summary.clone())
     }
 
@@ -412,9 +459,11 @@ impl Drainer<'_> {
     }
 
     /// Whether the open part should be committed: it holds `part_bytes`, or
-    /// half the prefetch window is waiting to be acknowledged.
+    /// half the prefetch window is waiting outside the part being committed
+    /// (which holds at most the other half).
     fn part_full(&self, prefetch: u16) -> bool {
-        let unacknowledged = self.uncommitted.len() as u64;
+        let committing = self.in_flight.as_ref().map_or(0, |part| part.tags.len());
+        let unacknowledged = (self.uncommitted.len() - committing) as u64;
         !self.part_tags.is_empty()
             && (self.part_bytes >= self.options.part_bytes
                 || unacknowledged >= u64::from(prefetch / 2))
@@ -432,24 +481,52 @@ impl Drainer<'_> {
         Ok(())
     }
 
-    /// Commits the open part (the writer syncs it and renames it into
-    /// place once every message handed to it is written), records the progress, then acknowledges every delivery up to the first one still
-    /// uncommitted.
+    /// Hands the open part to the writer to commit (it syncs the part and
+    /// renames it into place once every message handed to it is written),
+    /// after the part before it, if any, is committed and acknowledged: one
+    /// commit in flight at most, so that what is unacknowledged stays within
+    /// the prefetch window.
     async fn commit(&mut self) -> Result<()> {
+        self.finish_in_flight().await?;
         self.writer.write(std::mem::take(&mut self.pending));
         self.part_bytes = 0;
-        if let Some(written) = self.writer.commit()? {
+        self.writer.request_commit();
+        self.in_flight = Some(InFlight {
+            tags: std::mem::take(&mut self.part_tags),
+            next_id: self.progress.next_id,
+        });
+        Ok(())
+    }
+
+    /// Waits for the commit in flight, if any, and acknowledges it.
+    async fn finish_in_flight(&mut self) -> Result<()> {
+        if self.in_flight.is_some() {
+            let answer = self.writer.committed().await;
+            self.acknowledge_in_flight(answer).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the writer's answer on the part in flight: counts it, records
+    /// the progress, then acknowledges every delivery up to the first one
+    /// still uncommitted.
+    async fn acknowledge_in_flight(
+        &mut self,
+        answer: Result<Option<crate::sink::SinkSummary>>,
+    ) -> Result<()> {
+        let in_flight = self.in_flight.take().expect("a commit is in flight");
+        if let Some(written) = answer? {
             let summary = &mut self.progress.summary;
             summary.parts += 1;
             summary.messages += written.messages;
             summary.predictions += written.rows;
             summary.message_bytes += written.message_bytes;
             summary.output_bytes += written.output_bytes;
-            for tag in self.part_tags.drain(..) {
-                self.uncommitted.remove(&tag);
-            }
         }
-        self.save_progress()?;
+        for tag in &in_flight.tags {
+            self.uncommitted.remove(tag);
+        }
+        self.save_progress(in_flight.next_id)?;
         let through = match self.uncommitted.first() {
             Some(first) => first - 1,
             None => self.highest_tag,
@@ -472,9 +549,15 @@ impl Drainer<'_> {
         Ok(())
     }
 
-    fn save_progress(&self) -> Result<()> {
+    /// Writes `_drain.json` with the committed parts' counts and `next_id`,
+    /// the message after the last committed one.
+    fn save_progress(&self, next_id: u64) -> Result<()> {
         let path = self.output.join(PROGRESS_FILE);
-        write_json_atomically(&path, &self.progress)
+        let progress = Progress {
+            next_id,
+            ..self.progress.clone()
+        };
+        write_json_atomically(&path, &progress)
             .map_err(|e| ExportError::io("cannot write", &path, e))
     }
 }

@@ -1,13 +1,16 @@
 //! The drain's part writer, on a thread of its own: it compresses and writes
 //! messages into the open Parquet part, and commits the part (synced, renamed
 //! into place) when asked, while the consumer goes on taking deliveries from
-//! the broker, checking and counting them. Batches that wait are compressed
-//! in parallel on rayon's pool. On two cores this overlap is what lets a
-//! drain keep up with the publisher.
+//! the broker, checking and counting them; the consumer awaits a commit's
+//! answer beside the deliveries and acknowledges once it comes. Batches that
+//! wait are compressed in parallel on rayon's pool. On two cores this overlap
+//! is what lets a drain keep up with the publisher.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
+
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use rayon::prelude::*;
 
@@ -25,7 +28,7 @@ enum Command {
 /// The handle the consumer holds on the writer thread.
 pub(super) struct PartWriter {
     commands: Option<SyncSender<Command>>,
-    committed: Receiver<Result<Option<SinkSummary>>>,
+    committed: UnboundedReceiver<Result<Option<SinkSummary>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -55,12 +58,17 @@ fn next_commands(inbox: &Receiver<Command>) -> Option<(Vec<MessageBatch>, bool)>
 
 impl PartWriter {
     /// Starts a writer whose first part is `part-{first_part}` in `output`.
-    pub fn start(output: &Path, first_part: u64) -> Result<PartWriter> {
+    pub fn start(
+        output: &Path,
+        first_part: u64,
+        compression: parquet::basic::Compression,
+    ) -> Result<PartWriter> {
         let (commands, inbox) = sync_channel(QUEUED_BATCHES);
-        let (answers, committed) = sync_channel(1);
+        let (answers, committed) = unbounded_channel();
         let mut state = WriterState {
             output: output.to_path_buf(),
             next_part: first_part,
+            compression,
             open: None,
             failed: None,
         };
@@ -90,13 +98,19 @@ impl PartWriter {
         }
     }
 
-    /// Commits the open part once everything handed over is written: its
-    /// counts, `None` when no part was open, or the first error the writer met.
-    pub fn commit(&mut self) -> Result<Option<SinkSummary>> {
+    /// Asks for the open part to be committed once everything handed over
+    /// is written; [`PartWriter::committed`] tells when it is.
+    pub fn request_commit(&mut self) {
         self.send(Command::Commit);
-        self.committed
-            .recv()
-            .unwrap_or_else(|_| Err(self.stopped()))
+    }
+
+    /// Waits for the oldest commit asked for: the part's counts, `None` when
+    /// no part was open, or the first error the writer met.
+    pub async fn committed(&mut self) -> Result<Option<SinkSummary>> {
+        match self.committed.recv().await {
+            Some(answer) => answer,
+            None => Err(self.stopped()),
+        }
     }
 
     fn send(&mut self, command: Command) {
@@ -139,6 +153,7 @@ impl Drop for PartWriter {
 
 /// What the writer thread owns.
 struct WriterState {
+    compression: parquet::basic::Compression,
     output: PathBuf,
     next_part: u64,
     open: Option<ParquetSink>,
@@ -162,11 +177,7 @@ impl WriterState {
     fn try_write(&mut self, batches: Vec<MessageBatch>) -> Result<()> {
         if self.open.is_none() {
             let path = self.output.join(part_name(self.next_part));
-            self.open = Some(ParquetSink::create(
-                &path,
-                parquet::basic::Compression::LZ4_RAW,
-                true,
-            )?);
+            self.open = Some(ParquetSink::create(&path, self.compression, true)?);
         }
         let sink = self.open.as_ref().expect("a part is open");
         let prepared: Vec<_> = batches
