@@ -110,7 +110,12 @@ fn string_values(batch: &RecordBatch) -> Vec<&str> {
 
 impl MessageSource {
     pub(super) fn open(path: &Path) -> Result<MessageSource> {
-        let is_parquet = path.is_dir() || {
+        // A directory holds parts; a file is Parquet by its magic, or by its
+        // name: a `.parquet` file without the magic is a damaged one, not NDJSON.
+        let named_parquet = path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("parquet"));
+        let is_parquet = path.is_dir() || named_parquet || {
             let mut magic = [0u8; 4];
             let mut file = File::open(path).map_err(|e| ExportError::io("cannot open", path, e))?;
             file.read_exact(&mut magic).is_ok() && &magic == b"PAR1"
