@@ -292,6 +292,28 @@ fn export_to_a_queue_drains_and_verifies_complete() {
 }
 
 #[test]
+fn a_quorum_queue_is_declared_as_one_and_drains_complete() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(dir.path(), "5000");
+    let url = format!("{}&queue_type=quorum", queue_url("quorum"));
+    let output = export_to_queue(&data, &url, &["--quiet"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let verdict = drain_and_verify(&data, &url, dir.path(), &[]);
+    assert!(
+        verdict.contains("ok: 501 messages, 5000 predictions"),
+        "{verdict}"
+    );
+    // The same queue asked for as classic: the broker refuses, in one line.
+    let classic = url.replace("queue_type=quorum", "queue_type=classic");
+    let output = export_to_queue(&data, &classic, &[]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("x-queue-type"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
 fn a_broker_restart_in_the_middle_loses_nothing() {
     let _broker = hold_broker();
     let dir = tempfile::tempdir().unwrap();

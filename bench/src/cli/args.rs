@@ -253,7 +253,8 @@ pub struct ExportArgs {
     #[arg(long, default_value_t = 10)]
     pub group_size: u64,
     /// Where messages go: null, parquet:PATH, ndjson:PATH, or a RabbitMQ queue
-    /// amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME (or ?exchange=X&routing_key=R).
+    /// amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME, declared durable (add
+    /// &queue_type=quorum for a quorum queue), or ?exchange=X&routing_key=R.
     #[arg(long, default_value = "null")]
     pub sink: String,
     /// Queue sink: messages published and not yet confirmed by the broker, at most.

@@ -23,4 +23,4 @@ pub use client::{broker_version, delete_queue};
 pub use drain::{DrainOptions, DrainSummary, PROGRESS_FILE, count_predictions, drain};
 pub use publisher::AmqpOptions;
 pub use sink::AmqpSink;
-pub use target::AmqpTarget;
+pub use target::{AmqpTarget, QueueType};

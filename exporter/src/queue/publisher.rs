@@ -151,10 +151,17 @@ impl Publisher {
             .await
             .map_err(|cause| self.error(cause))?;
         if let Some(queue) = &self.target.queue {
+            let mut arguments = FieldTable::default();
+            if let Some(kind) = self.target.queue_type {
+                arguments.insert(
+                    "x-queue-type".into(),
+                    lapin::types::AMQPValue::LongString(kind.name().into()),
+                );
+            }
             let declare = channel.queue_declare(
                 queue.as_str().into(),
                 QueueDeclareOptions::durable(),
-                FieldTable::default(),
+                arguments,
             );
             within("declaring the queue", declare)
                 .await

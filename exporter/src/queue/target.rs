@@ -1,5 +1,6 @@
 //! Where a queue export goes: `amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME`
-//! (or `?exchange=X&routing_key=R`), parsed once; the password is never printed.
+//! (with `&queue_type=classic|quorum` to declare it so), or
+//! `?exchange=X&routing_key=R`, parsed once; the password is never printed.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,30 @@ pub struct AmqpTarget {
     pub exchange: String,
     /// The routing key (the queue's name for the default exchange).
     pub routing_key: String,
+    /// The queue's type as it is declared (`x-queue-type`); `None` declares
+    /// it without the argument: the broker's default, classic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_type: Option<QueueType>,
+}
+
+/// RabbitMQ's queue types a queue export declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    /// One node holds the messages (RabbitMQ's default).
+    Classic,
+    /// Raft-replicated across the cluster's nodes (one node here).
+    Quorum,
+}
+
+impl QueueType {
+    /// The value of `x-queue-type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueType::Classic => "classic",
+            QueueType::Quorum => "quorum",
+        }
+    }
 }
 
 impl AmqpTarget {
@@ -38,12 +63,18 @@ impl AmqpTarget {
         let mut queue = None;
         let mut exchange = None;
         let mut routing_key = None;
+        let mut queue_type = None;
         let mut passed = Vec::new();
         for pair in query.split('&').filter(|pair| !pair.is_empty()) {
             match pair.split_once('=') {
                 Some(("queue", value)) if !value.is_empty() => queue = Some(value.to_string()),
                 Some(("exchange", value)) => exchange = Some(value.to_string()),
                 Some(("routing_key", value)) => routing_key = Some(value.to_string()),
+                Some(("queue_type", "classic")) => queue_type = Some(QueueType::Classic),
+                Some(("queue_type", "quorum")) => queue_type = Some(QueueType::Quorum),
+                Some(("queue_type", other)) => {
+                    return Err(invalid(format!("queue_type={other}: classic or quorum")));
+                }
                 _ => passed.push(pair),
             }
         }
@@ -57,6 +88,11 @@ impl AmqpTarget {
                 )));
             }
         };
+        if queue_type.is_some() && queue.is_none() {
+            return Err(invalid(
+                "queue_type applies to ?queue=NAME, which predbench declares".to_string(),
+            ));
+        }
         let uri = if passed.is_empty() {
             base.to_string()
         } else {
@@ -70,13 +106,17 @@ impl AmqpTarget {
             queue,
             exchange,
             routing_key,
+            queue_type,
         })
     }
 
     /// Where the messages go, for messages to the user.
     pub fn describe(&self) -> String {
         match &self.queue {
-            Some(queue) => format!("queue {queue} on {}", self.display),
+            Some(queue) => match self.queue_type {
+                Some(kind) => format!("{} queue {queue} on {}", kind.name(), self.display),
+                None => format!("queue {queue} on {}", self.display),
+            },
             None => format!(
                 "exchange {} (routing key {}) on {}",
                 self.exchange, self.routing_key, self.display
@@ -130,7 +170,13 @@ mod tests {
             ("ex", "rk")
         );
         assert_eq!(target.uri, "amqp://u:p@host/vhost?heartbeat=10");
+        let target = AmqpTarget::parse("amqp://u:p@host/%2f?queue=q&queue_type=quorum").unwrap();
+        assert_eq!(target.queue_type, Some(QueueType::Quorum));
+        assert_eq!(target.uri, "amqp://u:p@host/%2f");
+        assert!(target.describe().starts_with("quorum queue q"));
         for bad in [
+            "amqp://u:p@host/v?queue=a&queue_type=stream",
+            "amqp://u:p@host/v?exchange=e&queue_type=quorum",
             "amqp://u:p@host/vhost",
             "amqp://u:p@host/v?queue=a&exchange=b",
             "http://host?queue=a",
