@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_lite::StreamExt;
+use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicQosOptions, QueueDeclareOptions,
 };
@@ -285,7 +286,7 @@ struct InFlight {
 #[allow(clippy::large_enum_variant)]
 enum Event {
     Committed(Result<Option<crate::sink::SinkSummary>>),
-    Delivery(Option<lapin::Result<lapin::message::Delivery>>),
+    Delivery(Option<lapin::Result<Delivery>>),
 }
 
 /// Messages handed to the part writer at once (a row group of the part), at
@@ -316,16 +317,7 @@ impl Drainer<'_> {
         .await
         .map_err(|reason| failure(self.target, reason))?;
         if let Some(message) = first {
-            let delivery = message.delivery;
-            self.receive(
-                delivery.delivery_tag,
-                delivery
-                    .properties
-                    .message_id()
-                    .as_ref()
-                    .map(|id| id.to_string()),
-                delivery.data,
-            )?;
+            self.receive(message.delivery)?;
         }
         let consume = self.channel.basic_consume(
             queue.into(),
@@ -375,15 +367,7 @@ impl Drainer<'_> {
                 }
                 Some(Ok(delivery)) => delivery,
             };
-            self.receive(
-                delivery.delivery_tag,
-                delivery
-                    .properties
-                    .message_id()
-                    .as_ref()
-                    .map(|id| id.to_string()),
-                delivery.data,
-            )?;
+            self.receive(delivery)?;
             if self.part_full(prefetch) {
                 self.commit().await?;
             }
@@ -404,7 +388,14 @@ impl Drainer<'_> {
 
     /// Takes one delivery: a duplicate is dropped, a message in its turn
     /// written with every waiting one that follows it, an early one kept.
-    fn receive(&mut self, tag: u64, message_id: Option<String>, data: Vec<u8>) -> Result<()> {
+    fn receive(&mut self, delivery: Delivery) -> Result<()> {
+        let tag = delivery.delivery_tag;
+        let message_id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|id| id.to_string());
+        let data = delivery.data;
         self.highest_tag = self.highest_tag.max(tag);
         let summary = &mut self.progress.summary;
         summary.received += 1;
