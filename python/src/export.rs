@@ -13,6 +13,7 @@ use predbench_exporter::{
     Strategy,
 };
 use predbench_generator::Compression;
+use predbench_generator::parquet_output::parquet_codec;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -43,13 +44,7 @@ pub fn file_compression(argument: &str, name: &str) -> PyResult<Compression> {
 
 /// A Parquet page compression as the message sink takes it.
 fn message_compression(name: &str) -> PyResult<parquet::basic::Compression> {
-    use parquet::basic::{Compression as Codec, ZstdLevel};
-    Ok(match file_compression("compression", name)? {
-        Compression::Snappy => Codec::SNAPPY,
-        Compression::Zstd => Codec::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")),
-        Compression::Lz4 => Codec::LZ4_RAW,
-        Compression::None => Codec::UNCOMPRESSED,
-    })
+    file_compression("compression", name).map(parquet_codec)
 }
 
 /// One of `choices` (name, value), or a `ValueError` listing them.

@@ -92,13 +92,7 @@ pub fn compression(arg: CompressionArg) -> Compression {
 
 /// `--compression` of the Parquet sink, as the parquet crate names it (zstd at level 1).
 pub fn parquet_compression(arg: CompressionArg) -> parquet::basic::Compression {
-    use parquet::basic::{Compression as Codec, ZstdLevel};
-    match arg {
-        CompressionArg::Snappy => Codec::SNAPPY,
-        CompressionArg::Zstd => Codec::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")),
-        CompressionArg::Lz4 => Codec::LZ4_RAW,
-        CompressionArg::None => Codec::UNCOMPRESSED,
-    }
+    predbench_generator::parquet_output::parquet_codec(compression(arg))
 }
 
 /// `--distribution` with `--alpha`.
