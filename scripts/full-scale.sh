@@ -16,17 +16,28 @@
 #      loopback (scripts/rabbitmq.sh, stopped at the end) at confirm windows 64
 #      and 1024, K = 10 (modulo) against packed to 256 KiB, each beside the
 #      baseline publishing the same messages pre-serialized, 3 runs;
+#   4. delivery against the publishers a team would write, 6M rows, 3 runs
+#      (the peers 1: the pika publisher with confirms alone takes ~8 min):
+#      rayon K = 10 and packed into classic and quorum queues beside their
+#      baselines, the seed's job followed by a pika publisher with and without
+#      confirms, Spark publishing from its executors; every queue drained and
+#      verified; then every publisher to a classic queue once more with the broker restarted half
+#      way (--restart-broker);
+#   5. delivery at 60M rows, 1 run: K = 10 and packed, each drained beside the
+#      export (zstd parts), no baselines (their messages would not fit beside
+#      the dataset);
 # then `predbench report`. Needs ~60 GB of free disk at peak (the 17 GB
 # dataset, a 35 GB output, Spark's shuffle files) on a 2-core machine; datasets
 # are deleted at the end, records and logs stay in results/. The sessions'
 # own records say how long each part took.
 #   scripts/full-scale.sh [DATA_DIR] [PARTS]
-# DATA_DIR defaults to data, inside the repository; PARTS to 6m,60m,queue (a
-# part that failed can be run again alone, as a session of its own).
+# DATA_DIR defaults to data, inside the repository; PARTS to
+# 6m,60m,queue,delivery,delivery60m (a part that failed can be run again
+# alone, as a session of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data_dir=${1:-data}
-parts=",${2:-6m,60m,queue},"
+parts=",${2:-6m,60m,queue,delivery,delivery60m},"
 wants() { [[ $parts == *",$1,"* ]]; }
 cargo build --release -p predbench
 bash scripts/setup-peers.sh
@@ -46,11 +57,27 @@ if wants 60m; then
     --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
     --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
 fi
-if wants queue; then
+if wants queue || wants delivery || wants delivery60m; then
   bash scripts/rabbitmq.sh start
   trap 'bash scripts/rabbitmq.sh stop' EXIT
+fi
+if wants queue; then
   "$bin" compare --rows 1M --runs 3 --dataset seed --skip-generate --skip-disk-floor \
     --strategies rayon --groupings modulo,packed --sinks null,parquet,amqp --confirm-windows 64,1024 \
+    --clean --data-dir "$data_dir" || status=$?
+fi
+if wants delivery; then
+  "$bin" compare --rows 6M --runs 3 --dataset seed --skip-generate --skip-disk-floor \
+    --strategies rayon --groupings modulo,packed --sinks amqp --confirm-windows 1024 \
+    --queue-types classic,quorum --peer-runs 1 --peer-timeout 3600 \
+    --peers pyspark-seed,pika-publisher,pika-publisher-no-confirms,spark-publish \
+    --restart-broker "bash scripts/rabbitmq.sh restart" \
+    --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
+fi
+if wants delivery60m; then
+  "$bin" compare --rows 60M --runs 1 --dataset seed --skip-generate --skip-disk-floor \
+    --strategies rayon --groupings modulo,packed --sinks amqp --confirm-windows 1024 \
+    --skip-baselines --drain-beside --drain-compression zstd \
     --clean --data-dir "$data_dir" || status=$?
 fi
 "$bin" report

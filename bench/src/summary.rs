@@ -9,6 +9,8 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::record::DrainedCounts;
+
 /// The counts of one run of a command.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommandSummary {
@@ -31,6 +33,9 @@ pub struct CommandSummary {
     /// The settings it ran with, by name (threads, memory, compression...).
     #[serde(default)]
     pub settings: BTreeMap<String, serde_json::Value>,
+    /// What a `drain` found in the queue besides the messages it wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drained: Option<DrainedCounts>,
 }
 
 impl CommandSummary {

@@ -2,7 +2,8 @@
 //! `scripts/rabbitmq.sh start`, which the README's test command and `.ci/run`
 //! run first; PREDBENCH_AMQP_URL overrides `amqp://guest:guest@127.0.0.1:5672/%2f`):
 //! publish, drain and verify; a broker restart in the middle of a run; a kill -9
-//! of the exporter followed by --resume; bad input.
+//! of the exporter followed by --resume; bad input; `compare`'s queue runs, its
+//! delivery peers and its fault runs.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -586,8 +587,11 @@ fn compare_measures_the_queue_beside_its_baseline() {
             .unwrap_or_else(|| panic!("no {messages} row: {section}"));
         let ratio = row.split('|').nth(5).unwrap().trim();
         assert!(ratio.parse::<f64>().is_ok(), "{row}");
+        // The broker's peak memory, sampled while the export ran.
+        let broker = row.split('|').nth(10).unwrap().trim();
+        assert!(broker.ends_with("MiB") || broker.ends_with("GiB"), "{row}");
         // The drain's time beside the export's, and its verdict.
-        let drain = row.split('|').nth(11).unwrap().trim();
+        let drain = row.split('|').nth(12).unwrap().trim();
         assert!(drain.parse::<f64>().is_ok(), "{row}");
         assert!(row.trim_end().ends_with("| ✓ |"), "{row}");
     }
@@ -770,5 +774,225 @@ fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
             .unwrap_or(0);
         assert_eq!(parts, 0, "{case}");
         assert_eq!(queue_depth(&broker(), &name), 2, "{case}");
+    }
+}
+
+/// `compare` of 20,000 rows into the queues: predbench (classic and quorum
+/// queues) beside the pika publishers of the seed's job's messages, each
+/// drained and verified, then every publisher once more with the broker
+/// restarted half way.
+#[test]
+fn compare_delivers_beside_the_publishers_a_team_would_write_and_restarts_the_broker() {
+    let _broker = hold_broker();
+    let venv = crate::peers::peers_venv();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    let restart = format!(
+        "bash {} restart",
+        repository().join("scripts/rabbitmq.sh").display()
+    );
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "20k",
+        "--runs",
+        "1",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "amqp",
+        "--queue-types",
+        "classic,quorum",
+        "--peers",
+        "pyspark-seed,pika-publisher,pika-publisher-no-confirms",
+        "--peers-venv",
+        path_arg(&venv),
+        "--peers-dir",
+        path_arg(&repository().join("scripts/peers")),
+        "--spark-driver-memory",
+        "1g",
+        "--restart-broker",
+        &restart,
+        "--amqp",
+        &broker(),
+        "--skip-disk-floor",
+        "--skip-generate",
+        "--skip-edge-cases",
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+        "--results",
+        path_arg(&results),
+    ]);
+    let records = crate::compare::newest_records(&results);
+    let named = |name: &str| crate::compare::named(&records, name);
+    // Every publisher's queue was drained and verified complete.
+    for (publisher, drain) in [
+        (
+            "export rayon modulo amqp window 1024",
+            "drain modulo amqp window 1024",
+        ),
+        (
+            "export rayon modulo amqp window 1024, quorum queue",
+            "drain modulo amqp window 1024, quorum queue",
+        ),
+        (
+            "peer pika-publisher modulo amqp",
+            "drain peer pika-publisher modulo amqp",
+        ),
+        (
+            "peer pika-publisher-no-confirms modulo amqp",
+            "drain peer pika-publisher-no-confirms modulo amqp",
+        ),
+    ] {
+        let published = named(publisher);
+        assert_eq!(published["status"], "ok", "{published}");
+        assert_eq!(published["messages"], 2_001, "{published}");
+        assert!(published["broker_peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
+        let drained = named(drain);
+        assert_eq!(drained["verification"]["ok"], true, "{drained}");
+        assert_eq!(drained["messages"], 2_001, "{drained}");
+        assert_eq!(drained["drained"]["duplicates"], 0, "{drained}");
+    }
+    // predbench loses nothing when the broker restarts half way: the
+    // restart happened, the export reconnected, the drain found every message.
+    // (Fault runs are of classic queues.)
+    assert!(records.iter().all(|record| {
+        !record["configuration"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("quorum queue, broker")
+    }));
+    let fault = named("export rayon modulo amqp window 1024, broker restarted at 1000 messages");
+    assert_eq!(fault["status"], "ok", "{fault}");
+    let restart = &fault["broker_restart"];
+    assert!(
+        restart["messages_in_queue"].as_u64().unwrap() >= 1_000,
+        "{fault}"
+    );
+    let drained = named("drain modulo amqp window 1024, broker restarted at 1000 messages");
+    assert_eq!(drained["verification"]["ok"], true, "{drained}");
+    assert_eq!(drained["messages"], 2_001, "{drained}");
+    // The pika publishers ran their fault runs too, and their queues were drained.
+    for peer in ["pika-publisher", "pika-publisher-no-confirms"] {
+        let drained = named(&format!(
+            "drain peer {peer} modulo amqp, broker restarted at 1000 messages"
+        ));
+        assert_eq!(drained["status"], "ok", "{drained}");
+        assert!(drained["verification"].is_object(), "{drained}");
+    }
+    // The report shows the publishers beside predbench, and what each lost.
+    let markdown = crate::compare::render_report(&results);
+    let (_, against) = markdown
+        .split_once("#### Against the publisher a team would write, 20k rows")
+        .unwrap_or_else(|| panic!("no delivery comparison: {markdown}"));
+    let row = against
+        .lines()
+        .find(|line| line.starts_with("| the seed's job, then a pika publisher with confirms |"))
+        .unwrap_or_else(|| panic!("no pika row: {against}"));
+    // End to end: the seed's job plus the publisher, × predbench's time.
+    assert!(row.contains("pyspark-seed "), "{row}");
+    let times = row.split('|').nth(6).unwrap().trim();
+    assert!(times.parse::<f64>().unwrap() > 1.0, "{row}");
+    let (_, faults) = against
+        .split_once("#### The broker restarted half way, 20k rows")
+        .unwrap_or_else(|| panic!("no fault runs: {against}"));
+    let row = faults
+        .lines()
+        .find(|line| line.starts_with("| predbench export, K = 10 (modulo), window 1024 |"))
+        .unwrap_or_else(|| panic!("no predbench fault row: {faults}"));
+    // Expected, delivered, lost 0, verified.
+    assert!(row.contains("| 2,001 | 2,001 | 0 |"), "{row}");
+    assert!(row.trim_end().ends_with("| ✓ |"), "{row}");
+    // A fault run that loses messages fails the comparison (its publisher failed).
+    let failed = records
+        .iter()
+        .filter(|record| record["status"] == "failed")
+        .count();
+    assert_eq!(
+        output.status.success(),
+        failed == 0,
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+/// `compare --drain-beside`: the drain runs while the export publishes and
+/// still reads every message.
+#[test]
+fn compare_drains_beside_the_export() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let results = dir.path().join("results");
+    let output = predbench(&[
+        "compare",
+        "--rows",
+        "50k",
+        "--runs",
+        "1",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo,packed",
+        "--max-message-bytes",
+        "16KiB",
+        "--sinks",
+        "amqp",
+        "--drain-beside",
+        "--drain-compression",
+        "zstd",
+        "--amqp",
+        &broker(),
+        "--skip-disk-floor",
+        "--skip-generate",
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+        "--results",
+        path_arg(&results),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let records = crate::compare::newest_records(&results);
+    for grouping in ["modulo", "packed"] {
+        let export = crate::compare::named(
+            &records,
+            &format!("export rayon {grouping} amqp window 1024"),
+        );
+        let drain = crate::compare::named(
+            &records,
+            &format!("drain {grouping} amqp window 1024, beside the publisher"),
+        );
+        assert_eq!(drain["verification"]["ok"], true, "{drain}");
+        assert_eq!(drain["messages"], export["messages"], "{drain}");
+        assert!(
+            drain["configuration"]["command"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|word| word == "zstd")
+        );
+        // It ran beside the export: it started before the export ended (to
+        // the second the records keep), not told the last group, and ended
+        // after 10 s without a message.
+        let second = |record: &serde_json::Value| {
+            let time = record["started_at"].as_str().unwrap();
+            let clock: Vec<f64> = time[11..19]
+                .split(':')
+                .map(|part| part.parse().unwrap())
+                .collect();
+            clock[0] * 3600.0 + clock[1] * 60.0 + clock[2]
+        };
+        let export_end = second(export) + export["wall_seconds"].as_f64().unwrap() + 1.0;
+        assert!(second(drain) <= export_end, "{export} {drain}");
+        let command = drain["configuration"]["command"].as_array().unwrap();
+        assert!(
+            !command.iter().any(|word| word == "--last-group"),
+            "{drain}"
+        );
+        assert!(drain["wall_seconds"].as_f64().unwrap() >= 10.0, "{drain}");
+        assert!(
+            export["broker_peak_rss_bytes"].as_u64().unwrap() > 1 << 20,
+            "{drain}"
+        );
     }
 }

@@ -245,3 +245,54 @@ def root_cause(error: Exception) -> str:
     while java.getCause() is not None:
         java = java.getCause()
     return java.toString()
+
+
+def amqp_connection(url: str):
+    """A pika connection and channel to the broker of a predbench queue URL
+    (amqp://...?queue=NAME[&queue_type=classic|quorum]) and the queue, declared
+    durable as predbench declares it: (connection, channel, queue name)."""
+    import pika
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    queue = query.pop("queue", None)
+    if not queue:
+        sys.exit(f"error: {url} names no queue; add ?queue=NAME")
+    queue_type = query.pop("queue_type", None)
+    broker = urlunsplit(parts._replace(query=urlencode(query)))
+    connection = pika.BlockingConnection(pika.URLParameters(broker))
+    channel = connection.channel()
+    arguments = {"x-queue-type": queue_type} if queue_type else None
+    channel.queue_declare(queue=queue, durable=True, arguments=arguments)
+    return connection, channel, queue
+
+
+def message_files(root: Path) -> list[str]:
+    """The Parquet files of a message output (a file, or a directory of part
+    files in name order, skipping names that start with _ or .)."""
+    if root.is_file():
+        return [str(root)]
+    files = sorted(entry for entry in root.rglob("*")
+                   if entry.is_file() and not entry.name.startswith(("_", ".")))
+    if not files:
+        sys.exit(f"error: {root} holds no message files")
+    return [str(path) for path in files]
+
+
+def write_publish_summary(path, started: float, messages: int, message_bytes: int,
+                          settings: dict) -> None:
+    """--summary-json of a publisher: messages and bytes of JSON it published."""
+    if path is None:
+        return
+    summary = {
+        "rows": 0,
+        "input_bytes": 0,
+        "output_bytes": 0,
+        "message_bytes": message_bytes,
+        "messages": messages,
+        "spilled_bytes": None,
+        "elapsed_seconds": time.monotonic() - started,
+        "peak_rss_bytes": None,
+        "settings": settings,
+    }
+    Path(path).write_text(json.dumps(summary, indent=2))

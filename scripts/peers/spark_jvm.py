@@ -16,6 +16,12 @@ from peer_common import group_count, run_spark_job
 
 
 def messages_of(spark, table, group_size: int):
+    messages, rows = grouped_messages(spark, table, group_size)
+    return messages.select("predicts"), rows
+
+
+def grouped_messages(spark, table, group_size: int):
+    """Every message as (`predict_group`, `predicts`), and the rows read."""
     columns = table.columns
     tagged = (table
               .withColumn("partition", F.spark_partition_id())
@@ -36,7 +42,8 @@ def messages_of(spark, table, group_size: int):
     messages = (numbered
                 .groupBy((F.col("sequential_id") % F.lit(groups)).alias("predict_group"))
                 .agg(F.array_sort(F.collect_list(member)).alias("members"))
-                .select(F.to_json(F.transform("members", lambda m: m["predict"])).alias("predicts")))
+                .select("predict_group",
+                        F.to_json(F.transform("members", lambda m: m["predict"])).alias("predicts")))
     return messages, rows
 
 

@@ -176,6 +176,38 @@ pub struct CompareArgs {
     /// Publisher-confirm windows `--sinks amqp` measures.
     #[arg(long, value_delimiter = ',', default_value = "1024")]
     pub confirm_windows: Vec<usize>,
+    /// Queue types `--sinks amqp` measures predbench's exports and baselines
+    /// on (classic is the broker's default and is not declared; quorum is
+    /// declared with x-queue-type); the delivery peers use classic.
+    #[arg(long, value_delimiter = ',', default_value = "classic")]
+    pub queue_types: Vec<QueueTypeArg>,
+    /// After the measured runs, run every publisher to a classic queue once more
+    /// (predbench's exports and the delivery peers) with the broker restarted
+    /// half way through its median time by this command, e.g. "bash
+    /// scripts/rabbitmq.sh restart"; each queue is drained and verified, and
+    /// the report counts the messages lost and duplicated.
+    #[arg(long, value_name = "COMMAND")]
+    pub restart_broker: Option<String>,
+    /// Run each queue's drain beside its publisher (from the queue's first
+    /// message, until 10 s pass without one) instead of after it: the queue
+    /// stays shallow, as production runs it, and a table larger than the
+    /// broker's disk can be delivered (60M rows at K = 10 are about 56 GB).
+    /// Fault runs still drain after.
+    #[arg(long)]
+    pub drain_beside: bool,
+    /// Run the peers only this many times (in the first rounds), when they
+    /// are too slow for --runs; their medians are then of fewer runs, and the
+    /// report says how many [default: --runs].
+    #[arg(long)]
+    pub peer_runs: Option<u32>,
+    /// Do not publish the queue exports' messages pre-serialized beside them
+    /// (the baselines need the messages on disk first: 60M rows at K = 10 are
+    /// about 56 GB of JSON).
+    #[arg(long)]
+    pub skip_baselines: bool,
+    /// Page compression of the drains' parts (zstd when the disk is short).
+    #[arg(long, value_enum, default_value_t = CompressionArg::None)]
+    pub drain_compression: CompressionArg,
     /// Shard counts of --scale-out.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
     pub scale_out_shards: Vec<u64>,
@@ -210,6 +242,15 @@ pub enum SinkKindArg {
     /// A RabbitMQ queue (--amqp), beside a baseline that publishes the same
     /// messages already serialized.
     Amqp,
+}
+
+/// `--queue-types` of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueueTypeArg {
+    /// RabbitMQ's default: one node holds the messages.
+    Classic,
+    /// Raft-replicated (one node here), declared with x-queue-type.
+    Quorum,
 }
 
 /// Flags of `predbench report`.

@@ -32,7 +32,7 @@ pub enum Command {
     /// Measure every strategy, grouping and sink as child processes, next to the
     /// generator, the peers and the disk's write speed; record each run as JSON
     /// under --results.
-    Compare(CompareArgs),
+    Compare(Box<CompareArgs>),
     /// Render results/REPORT.md, its appendix and charts, and the README's
     /// results block from the recorded runs alone.
     Report(ReportArgs),

@@ -12,6 +12,7 @@ use predbench_exporter::queue::{AmqpTarget, DrainOptions, DrainSummary, drain};
 use crate::cli::DrainArgs;
 use crate::cli::convert::parquet_compression;
 use crate::progress::peak_rss_bytes;
+use crate::record::DrainedCounts;
 use crate::summary::CommandSummary;
 
 /// Runs `predbench drain`.
@@ -47,6 +48,11 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
             .into_iter()
             .map(|(name, value)| (name.to_string(), value))
             .collect(),
+            drained: Some(DrainedCounts {
+                received: summary.received,
+                duplicates: summary.duplicates,
+                missing: summary.missing,
+            }),
         }
         .write(path)?;
     }

@@ -157,6 +157,7 @@ fn report_export(
             .into_iter()
             .map(|(name, value)| (name.to_string(), value))
             .collect(),
+            drained: None,
         }
         .write(path)?;
     }

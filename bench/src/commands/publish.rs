@@ -76,6 +76,7 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .map(|(name, value)| (name.to_string(), value))
                 .collect(),
+            drained: None,
         }
         .write(path)?;
     }

@@ -56,7 +56,7 @@ impl RunFiles {
 /// up and then adds the record to the session (a disk a failed run filled
 /// must be freed before the records are saved). The first run's output is
 /// verified when the plan says how.
-pub fn measure(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<RunRecord> {
+pub fn measure(session: &Session, plan: &Plan, run: u32) -> anyhow::Result<RunRecord> {
     let configuration = &plan.configuration;
     let files = RunFiles::new(session, plan, run);
     session.bar.set_message(format!(
@@ -257,6 +257,9 @@ fn build_record(
         verification,
         observations: plan.observations.clone(),
         settings: summary.settings,
+        drained: summary.drained,
+        broker_restart: None,
+        broker_peak_rss_bytes: None,
     }
 }
 

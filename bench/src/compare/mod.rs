@@ -5,6 +5,7 @@
 //! `results/compare-<time>/records.json`, beside the session's machine,
 //! software versions and datasets.
 
+mod broker_memory;
 pub mod child;
 mod datasets;
 mod machine;
@@ -137,6 +138,9 @@ fn validate(args: &CompareArgs) -> anyhow::Result<()> {
     }
     if args.runs == 0 {
         anyhow::bail!("invalid argument --runs: must be at least 1");
+    }
+    if args.peer_runs == Some(0) {
+        anyhow::bail!("invalid argument --peer-runs: must be at least 1");
     }
     if args.threads == Some(0) {
         anyhow::bail!("invalid argument --threads: must be at least 1");

@@ -1,8 +1,10 @@
 //! The peers: what people run today for the seed's job (its own PySpark job and
-//! generator, the knowledge-base window, Spark done right, DuckDB, Polars). Each
-//! is one script in `scripts/peers/` and one entry in [`PEERS`]; `compare
-//! --peers` runs them as child processes exactly like predbench's own
-//! configurations, and checks their outputs with `predbench verify --any-grouping`.
+//! generator, the knowledge-base window, Spark done right, DuckDB, Polars) and
+//! for its last step, the queue (a pika publisher after the Spark job, Spark
+//! publishing from its executors). Each is one script in `scripts/peers/` and
+//! one entry in [`PEERS`]; `compare --peers` runs them as child processes
+//! exactly like predbench's own configurations, and checks their outputs with
+//! `predbench verify --any-grouping` (a queue's once `predbench drain` has read it).
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,19 @@ pub enum PeerRole {
     Generator,
     /// Turns a table into messages (`--input DIR --output PATH --group-size K`), beside `predbench export`.
     Exporter,
+    /// Publishes the seed's job's message file to a queue (`--messages DIR
+    /// --amqp URL`), beside `predbench publish` and `export` to the same broker.
+    MessagePublisher,
+    /// Turns a table into messages and publishes them to a queue (`--input
+    /// DIR --amqp URL --group-size K`), beside `predbench export` to a queue.
+    TablePublisher,
+}
+
+impl PeerRole {
+    /// Whether the peer delivers to a queue (run by `compare --sinks amqp`).
+    pub fn publishes(self) -> bool {
+        matches!(self, PeerRole::MessagePublisher | PeerRole::TablePublisher)
+    }
 }
 
 /// One peer.
@@ -32,11 +47,17 @@ pub struct Peer {
     pub approach: &'static str,
     /// Whether it runs Spark (needs Java, takes `--driver-memory`).
     pub spark: bool,
+    /// Arguments the script always gets (a variant of a script, e.g. `--no-confirms`).
+    pub arguments: &'static [&'static str],
     /// Whether it runs predbench itself (takes `--predbench PATH`, numbers
     /// rows as predbench does, so its output is verified against the exact
     /// grouping rather than by id).
     pub runs_predbench: bool,
 }
+
+/// The seed's PySpark job's name among the peers: it makes the message file
+/// the pika publishers read.
+pub const SEED_JOB: &str = "pyspark-seed";
 
 /// Every peer, in the order the report lists them.
 pub const PEERS: &[Peer] = &[
@@ -49,6 +70,7 @@ pub const PEERS: &[Peer] = &[
         approach: "the seed's generator: a process pool, one extension-less pandas file per 2M rows, unseeded forked workers",
         spark: false,
         runs_predbench: false,
+        arguments: &[],
     },
     Peer {
         name: "pyspark-seed",
@@ -59,6 +81,7 @@ pub const PEERS: &[Peer] = &[
         approach: "the seed's job: zipWithIndex through Python Row objects, groupBy(id % G), collect_list, to_json",
         spark: true,
         runs_predbench: false,
+        arguments: &[],
     },
     Peer {
         name: "pyspark-window",
@@ -69,6 +92,7 @@ pub const PEERS: &[Peer] = &[
         approach: "the knowledge-base variant: monotonically_increasing_id + row_number over an unpartitioned window (all rows through one task)",
         spark: true,
         runs_predbench: false,
+        arguments: &[],
     },
     Peer {
         name: "spark-jvm",
@@ -79,6 +103,7 @@ pub const PEERS: &[Peer] = &[
         approach: "the job done right in Spark: per-partition counts, prefix offsets, numbering with JVM expressions, no Python rows, no global window",
         spark: true,
         runs_predbench: false,
+        arguments: &[],
     },
     Peer {
         name: "duckdb",
@@ -89,6 +114,7 @@ pub const PEERS: &[Peer] = &[
         approach: "read_parquet with file_row_number + per-file offsets, GROUP BY id % G, to_json(list(struct ORDER BY id)); preserve_insertion_order off",
         spark: false,
         runs_predbench: false,
+        arguments: &[],
     },
     Peer {
         name: "polars",
@@ -99,6 +125,7 @@ pub const PEERS: &[Peer] = &[
         approach: "scan_parquet, with_row_index, struct.json_encode, group_by(id % G) joining members in order, sink_parquet",
         spark: false,
         runs_predbench: false,
+        arguments: &[],
     },
     Peer {
         name: "predbench-on-spark",
@@ -109,6 +136,40 @@ pub const PEERS: &[Peer] = &[
         approach: "Spark's scheduler runs `predbench export --shard I/N`, one task per shard (THREADS shards on local-cluster[THREADS,1,1024]: separate executor JVMs); no shuffle",
         spark: true,
         runs_predbench: true,
+        arguments: &[],
+    },
+    Peer {
+        name: "pika-publisher",
+        label: "the seed's job, then a pika publisher with confirms",
+        script: "pika_publisher.py",
+        role: PeerRole::MessagePublisher,
+        engine: "pika (Python), after the seed's PySpark job",
+        approach: "the script a team writes after the Spark job: reads its message file and publishes each message with pika, persistent, each confirmed before the next",
+        spark: false,
+        runs_predbench: false,
+        arguments: &[],
+    },
+    Peer {
+        name: "pika-publisher-no-confirms",
+        label: "the seed's job, then a pika publisher without confirms",
+        script: "pika_publisher.py",
+        role: PeerRole::MessagePublisher,
+        engine: "pika (Python), after the seed's PySpark job",
+        approach: "the same script without publisher confirms, as many first versions are: nothing tells it a message was lost",
+        spark: false,
+        runs_predbench: false,
+        arguments: &["--no-confirms"],
+    },
+    Peer {
+        name: "spark-publish",
+        label: "Spark publishing from its executors",
+        script: "spark_publish.py",
+        role: PeerRole::TablePublisher,
+        engine: "Spark (JVM expressions) + pika in foreachPartition",
+        approach: "Spark done right (spark-jvm's messages), published from the executors in foreachPartition with pika, persistent, each confirmed before the next; no intermediate file",
+        spark: true,
+        runs_predbench: false,
+        arguments: &[],
     },
 ];
 
@@ -184,9 +245,10 @@ impl PeerEnvironment {
             self.scripts.join(peer.script).display().to_string(),
         ];
         command.extend(arguments.iter().cloned());
+        command.extend(peer.arguments.iter().map(|argument| argument.to_string()));
         match peer.role {
             PeerRole::Generator => command.extend(["--workers".to_string(), threads.to_string()]),
-            PeerRole::Exporter => command.extend(["--threads".to_string(), threads.to_string()]),
+            _ => command.extend(["--threads".to_string(), threads.to_string()]),
         }
         if peer.spark {
             command.extend([
@@ -207,7 +269,7 @@ impl PeerEnvironment {
     /// DuckDB's and Polars' spill): the harness deletes it after every run,
     /// since a peer killed for its time or memory cannot.
     pub fn local_dir(&self, peer: &Peer) -> Option<PathBuf> {
-        (peer.role == PeerRole::Exporter)
+        matches!(peer.role, PeerRole::Exporter | PeerRole::TablePublisher)
             .then(|| self.scratch.join(format!("scratch-{}", peer.name)))
     }
 

@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use predbench_common::Shard;
 use predbench_exporter::Grouping;
-use predbench_exporter::queue::AmqpTarget;
+use predbench_exporter::queue::{AmqpTarget, QueueType};
 
 use super::datasets::DatasetChoice;
-use super::peers::{Peer, PeerEnvironment, PeerRole, peer_named};
+use super::peers::{Peer, PeerEnvironment, PeerRole, SEED_JOB, peer_named};
 use crate::cli::argv::spelling;
 use crate::cli::convert::{grouping, sink_kind, strategy};
 use crate::cli::{
     ClassTypeArg, CompareArgs, DrainArgs, ExportArgs, GenerateArgs, GroupingArg, PublishArgs,
-    SinkKindArg, StrategyArg, VerifyArgs,
+    QueueTypeArg, SinkKindArg, StrategyArg, VerifyArgs,
 };
 use crate::record::{Configuration, DATASET_EDGE_CASES, DiskFloor, RunKind, SinkKind};
 
@@ -93,16 +93,26 @@ impl Plan {
     }
 }
 
-/// The queue baseline of one grouping: its messages made beforehand by an
-/// unmeasured export, then published once per confirm window.
+/// A queue an export or baseline publishes to: its confirm window and type.
+#[derive(Debug, Clone, Copy)]
+struct QueueChoice {
+    window: usize,
+    queue_type: Option<QueueType>,
+}
+
+/// Messages made once, unmeasured, before the exports run, for the runs that
+/// publish them: the queue baseline's (one per grouping, made by predbench),
+/// and the seed's job's message file the pika publishers read.
 #[derive(Debug, Clone)]
-pub struct Baseline {
-    /// Where the messages are made.
+pub struct Preparation {
+    /// What it makes, for the log's name and for people: `baseline-messages-modulo`.
+    pub name: String,
+    /// Where the messages are made (a file, or a Spark job's directory).
     pub messages: PathBuf,
-    /// The unmeasured export that makes them, program first.
-    pub prepare: Vec<String>,
-    /// The grouping they are made with.
-    pub grouping: Grouping,
+    /// The unmeasured command that makes them, program first.
+    pub command: Vec<String>,
+    /// The scratch directory it leaves (a Spark job's), deleted after it.
+    pub leftovers: Option<PathBuf>,
 }
 
 /// Everything measured on one dataset size.
@@ -118,8 +128,9 @@ pub struct ScalePlan {
     pub generators: Vec<Plan>,
     /// Exports, peers and shards, in the order they run.
     pub exports: Vec<Plan>,
-    /// The queue baselines' messages to make before the exports run.
-    pub baselines: Vec<Baseline>,
+    /// Messages to make before the exports run (the queue baselines', the
+    /// seed's job's for the publishers).
+    pub preparations: Vec<Preparation>,
     /// Whether the disk floors are measured (they need the dataset's size).
     pub disk_floors: bool,
 }
@@ -181,24 +192,31 @@ impl Planner<'_> {
         if args.scale_out {
             exports.extend(self.scale_out(rows, &dataset, &label));
         }
-        let mut baselines = Vec::new();
+        let mut preparations = Vec::new();
         if args.sinks.contains(&SinkKindArg::Amqp) {
-            for &grouping_arg in &args.groupings {
-                let messages = args.data_dir.join(format!(
-                    "baseline-messages-{}-{rows}.parquet",
-                    spelling(grouping_arg)
-                ));
-                let prepare = self.export_command(&ExportArgs {
+            let baselines = if args.skip_baselines {
+                &[][..]
+            } else {
+                &args.groupings[..]
+            };
+            for &grouping_arg in baselines {
+                let name = format!("baseline-messages-{}", spelling(grouping_arg));
+                let messages = args.data_dir.join(format!("{name}-{rows}.parquet"));
+                let command = self.export_command(&ExportArgs {
                     sink: format!("parquet:{}", messages.display()),
                     ..self.export_args(&dataset, StrategyArg::Rayon, grouping_arg)
                 });
                 exports.extend(self.publish(rows, &messages, grouping_arg, &label));
-                baselines.push(Baseline {
+                preparations.push(Preparation {
+                    name,
                     messages,
-                    prepare,
-                    grouping: grouping(grouping_arg),
+                    command,
+                    leftovers: None,
                 });
             }
+            let (publishers, preparation) = self.delivery_peers(rows, &dataset, &label);
+            exports.extend(publishers);
+            preparations.extend(preparation);
         }
         ScalePlan {
             rows,
@@ -206,7 +224,7 @@ impl Planner<'_> {
             dataset,
             generators,
             exports,
-            baselines,
+            preparations,
             disk_floors: !args.skip_disk_floor,
         }
     }
@@ -399,19 +417,17 @@ impl Planner<'_> {
         for &grouping_arg in groupings {
             for &strategy_arg in &args.strategies {
                 for &sink in &args.sinks {
-                    let windows: Vec<Option<usize>> = match sink {
-                        SinkKindArg::Amqp => {
-                            args.confirm_windows.iter().copied().map(Some).collect()
-                        }
+                    let queues = match sink {
+                        SinkKindArg::Amqp => self.queue_choices(),
                         _ => vec![None],
                     };
-                    for window in windows {
+                    for queue in queues {
                         plans.push(self.export(
                             rows,
                             dataset,
                             label,
                             (strategy_arg, grouping_arg, sink),
-                            window,
+                            queue,
                         ));
                     }
                 }
@@ -427,17 +443,39 @@ impl Planner<'_> {
         plans
     }
 
+    /// Every confirm window on every queue type `compare` measures.
+    fn queue_choices(&self) -> Vec<Option<QueueChoice>> {
+        let args = self.args;
+        args.queue_types
+            .iter()
+            .flat_map(|&queue_type| {
+                args.confirm_windows.iter().map(move |&window| {
+                    Some(QueueChoice {
+                        window,
+                        queue_type: match queue_type {
+                            QueueTypeArg::Classic => None,
+                            QueueTypeArg::Quorum => Some(QueueType::Quorum),
+                        },
+                    })
+                })
+            })
+            .collect()
+    }
+
     fn export(
         &self,
         rows: u64,
         dataset: &Path,
         label: &str,
         (strategy_arg, grouping_arg, sink): (StrategyArg, GroupingArg, SinkKindArg),
-        window: Option<usize>,
+        choice: Option<QueueChoice>,
     ) -> Plan {
         let args = self.args;
         let names = format!("{}-{}", spelling(strategy_arg), spelling(grouping_arg));
-        let queue = window.map(|window| self.queue_target(&format!("{names}-w{window}")));
+        let window = choice.map(|choice| choice.window);
+        let queue = choice.map(|choice| {
+            self.queue_target(&format!("{names}-w{}", choice.window), choice.queue_type)
+        });
         let output = args.data_dir.join(format!(
             "out-{names}.{}",
             if sink == SinkKindArg::Ndjson {
@@ -464,6 +502,7 @@ impl Planner<'_> {
             self.export_configuration(RunKind::Export, rows, label, &export_args);
         configuration.sink = Some(sink_kind(sink));
         configuration.confirm_window = window;
+        configuration.queue_type = choice.and_then(|choice| choice.queue_type);
         configuration.memory_budget = Some(args.memory_budget);
         let writes_file = sink_kind(sink).writes_file();
         let mut plan = Plan::new(
@@ -480,9 +519,12 @@ impl Planner<'_> {
         if writes_file && !args.no_verify {
             plan.verify = Some(verify(&output));
         }
-        if let Some((url, _)) = &queue {
+        if let Some((url, target)) = &queue {
             // A queue is read back by a measured drain, whose output is verified.
-            let drained = args.data_dir.join(format!("drained-{names}"));
+            let drained = args.data_dir.join(format!(
+                "drained-{}",
+                target.queue.as_deref().unwrap_or(&names)
+            ));
             let mut drain = self.drain(&plan.configuration, url, &drained);
             if !args.no_verify {
                 drain.verify = Some(verify(&drained));
@@ -547,8 +589,9 @@ impl Planner<'_> {
         command
     }
 
-    /// `predbench drain` of the queue at `url` an export of `export` filled,
-    /// into the directory `output`; `--last-group` is added at run time.
+    /// `predbench drain` of the queue at `url` an export of `export` fills,
+    /// into the directory `output`: after the export, with `--last-group`
+    /// added at run time, or beside it (`--drain-beside`), until idle.
     fn drain(&self, export: &Configuration, url: &str, output: &Path) -> Plan {
         let mut command = vec![self.program.to_string()];
         command.extend(
@@ -556,6 +599,7 @@ impl Planner<'_> {
                 idle_seconds: 10,
                 force: true,
                 quiet: true,
+                compression: self.args.drain_compression,
                 ..DrainArgs::with_paths(url, output)
             }
             .to_argv(),
@@ -563,6 +607,7 @@ impl Planner<'_> {
         let configuration = Configuration {
             kind: RunKind::Drain,
             strategy: None,
+            beside_publisher: self.args.drain_beside,
             ..export.clone()
         };
         let mut plan = Plan::new(configuration.finish(command), Some(output.to_path_buf()));
@@ -570,13 +615,105 @@ impl Planner<'_> {
         plan
     }
 
-    /// The queue `predbench-compare-NAME` on the `--amqp` broker: its URL and target.
-    fn queue_target(&self, name: &str) -> (String, AmqpTarget) {
+    /// The delivery peers `--peers` asked for, each publishing to its own
+    /// queue, drained and verified like predbench's exports; and, when a
+    /// peer publishes the seed's job's message file, the unmeasured run of
+    /// the seed's job that makes it.
+    fn delivery_peers(
+        &self,
+        rows: u64,
+        dataset: &Path,
+        label: &str,
+    ) -> (Vec<Plan>, Option<Preparation>) {
+        let args = self.args;
+        let seed_job = peer_named(SEED_JOB).expect("the seed's job is a peer");
+        let messages = args.data_dir.join(format!("seed-job-messages-{rows}"));
+        let mut plans = Vec::new();
+        let mut reads_messages = false;
+        for peer in self.peers.iter().filter(|peer| peer.role.publishes()) {
+            let (url, target) = self.queue_target(&format!("peer-{}", peer.name), None);
+            let mut arguments = match peer.role {
+                PeerRole::MessagePublisher => {
+                    vec!["--messages".to_string(), messages.display().to_string()]
+                }
+                _ => vec![
+                    "--input".to_string(),
+                    dataset.display().to_string(),
+                    "--group-size".to_string(),
+                    args.group_size.to_string(),
+                ],
+            };
+            arguments.extend(["--amqp".to_string(), url.clone()]);
+            let command = self
+                .peer_environment
+                .command(peer, &arguments, self.threads);
+            let kind = match peer.role {
+                PeerRole::MessagePublisher => RunKind::Publish,
+                _ => RunKind::Export,
+            };
+            let mut configuration = Configuration::new(kind, label, rows, args.seed, self.threads);
+            configuration.grouping = Some(Grouping::Modulo);
+            configuration.sink = Some(SinkKind::Amqp);
+            configuration.group_size = Some(args.group_size);
+            configuration.peer = Some(peer.name.to_string());
+            let mut plan = Plan::new(configuration.finish(command), None);
+            plan.unavailable = self.peer_environment.missing(peer);
+            if peer.role == PeerRole::MessagePublisher {
+                let why = self.peer_environment.missing(seed_job);
+                reads_messages |= plan.unavailable.is_none() && why.is_none();
+                plan.unavailable = plan.unavailable.or(why.map(|why| {
+                    format!("it publishes the seed's job's messages, and {SEED_JOB} cannot run here: {why}")
+                }));
+            }
+            plan.leftovers = self.peer_environment.local_dir(peer);
+            plan.time_limit = args.peer_timeout.map(Duration::from_secs);
+            let drained = args.data_dir.join(format!("drained-peer-{}", peer.name));
+            let mut drain = self.drain(&plan.configuration, &url, &drained);
+            if !args.no_verify {
+                // Spark numbers rows its own way.
+                drain.verify = Some(self.verify_command(VerifyArgs {
+                    any_grouping: true,
+                    ..self.verify_args(dataset, &drained)
+                }));
+            }
+            plan.follow_up = Some(Box::new(drain));
+            plan.queue = Some(target);
+            plans.push(plan);
+        }
+        let preparation = reads_messages.then(|| {
+            let command = self.peer_environment.command(
+                seed_job,
+                &[
+                    "--input".to_string(),
+                    dataset.display().to_string(),
+                    "--output".to_string(),
+                    messages.display().to_string(),
+                    "--group-size".to_string(),
+                    args.group_size.to_string(),
+                ],
+                self.threads,
+            );
+            Preparation {
+                name: "seed-job-messages".to_string(),
+                messages,
+                command,
+                leftovers: self.peer_environment.local_dir(seed_job),
+            }
+        });
+        (plans, preparation)
+    }
+
+    /// The queue `predbench-compare-NAME` (`-quorum` for a quorum queue) on
+    /// the `--amqp` broker: its URL and target.
+    fn queue_target(&self, name: &str, queue_type: Option<QueueType>) -> (String, AmqpTarget) {
         let amqp = &self.args.amqp;
-        let url = format!(
+        let mut url = format!(
             "{amqp}{}queue=predbench-compare-{name}",
             if amqp.contains('?') { "&" } else { "?" }
         );
+        if let Some(queue_type) = queue_type {
+            url.push_str(&format!("-{0}&queue_type={0}", queue_type.name()));
+        }
         let target = AmqpTarget::parse(&url).expect("--amqp is checked before planning");
         (url, target)
     }
@@ -592,11 +729,12 @@ impl Planner<'_> {
         label: &str,
     ) -> Vec<Plan> {
         let args = self.args;
-        args.confirm_windows
-            .iter()
-            .map(|&window| {
+        self.queue_choices()
+            .into_iter()
+            .flatten()
+            .map(|QueueChoice { window, queue_type }| {
                 let name = format!("baseline-{}-w{window}", spelling(grouping_arg));
-                let (url, target) = self.queue_target(&name);
+                let (url, target) = self.queue_target(&name, queue_type);
                 let publish = PublishArgs {
                     confirm_window: window,
                     quiet: true,
@@ -610,6 +748,7 @@ impl Planner<'_> {
                 configuration.grouping = Some(grouping(grouping_arg));
                 configuration.group_size = Some(args.group_size);
                 configuration.confirm_window = Some(window);
+                configuration.queue_type = queue_type;
                 configuration.max_message_bytes = self.packing_budget(grouping_arg);
                 let mut plan = Plan::new(configuration.finish(command), None);
                 plan.queue = Some(target);
@@ -712,10 +851,11 @@ impl SessionPlan {
                         .to_string(),
                 );
             }
-            for baseline in &scale.baselines {
+            for preparation in &scale.preparations {
                 line(format!(
-                    "  prepare the queue baseline's messages: {}",
-                    baseline.prepare.join(" ")
+                    "  prepare {}: {}",
+                    preparation.name,
+                    preparation.command.join(" ")
                 ));
             }
             for plan in &scale.exports {
@@ -770,7 +910,7 @@ mod tests {
         let mut all = vec!["compare"];
         all.extend_from_slice(words);
         match parse(&all).unwrap() {
-            Command::Compare(args) => args,
+            Command::Compare(args) => *args,
             other => panic!("{other:?}"),
         }
     }
@@ -801,8 +941,8 @@ mod tests {
             }
         }
         for scale in &plan.scales {
-            for baseline in &scale.baselines {
-                add(&baseline.prepare);
+            for preparation in &scale.preparations {
+                add(&preparation.command);
             }
         }
         for edge in edge {
@@ -822,6 +962,8 @@ mod tests {
             "null,parquet,ndjson,amqp",
             "--confirm-windows",
             "64,1024",
+            "--queue-types",
+            "classic,quorum",
             "--scale-out",
             "--threads",
             "3",
@@ -856,6 +998,71 @@ mod tests {
                 other => panic!("compare does not run {other:?}"),
             };
             assert_eq!(again, command);
+        }
+        // The delivery peers publish to queues of their own, drained and
+        // verified by id; the pika publishers read the seed's job's messages,
+        // made once beforehand.
+        let scale = &plan.scales[0];
+        for name in [
+            "pika-publisher",
+            "pika-publisher-no-confirms",
+            "spark-publish",
+        ] {
+            let publisher = scale
+                .exports
+                .iter()
+                .find(|plan| plan.configuration.peer.as_deref() == Some(name))
+                .unwrap_or_else(|| panic!("{name} is not planned"));
+            let command = publisher.configuration.command.join(" ");
+            assert!(
+                command.contains(&format!("--amqp amqp://guest:guest@127.0.0.1:5672/%2f?queue=predbench-compare-peer-{name}")),
+                "{command}"
+            );
+            assert_eq!(
+                command.contains("--messages"),
+                name != "spark-publish",
+                "{command}"
+            );
+            assert_eq!(
+                command.contains("--no-confirms"),
+                name.ends_with("no-confirms"),
+                "{command}"
+            );
+            let drain = publisher.follow_up.as_deref().expect("a drain");
+            assert_eq!(drain.configuration.kind, RunKind::Drain);
+            assert!(
+                drain
+                    .verify
+                    .as_ref()
+                    .unwrap()
+                    .contains(&"--any-grouping".to_string())
+            );
+        }
+        // No venv here: the publishers cannot run, and the seed's job's
+        // messages are not made for them (the queue tests run them for real).
+        assert!(
+            scale
+                .preparations
+                .iter()
+                .all(|preparation| preparation.name != "seed-job-messages")
+        );
+        let pika = scale
+            .exports
+            .iter()
+            .find(|plan| plan.configuration.peer.as_deref() == Some("pika-publisher"))
+            .unwrap();
+        assert!(pika.unavailable.is_some());
+        // Every queue export and baseline once per queue type; a quorum queue is declared as one.
+        let quorum: Vec<&Plan> = scale
+            .exports
+            .iter()
+            .filter(|plan| plan.configuration.queue_type == Some(QueueType::Quorum))
+            .collect();
+        // 3 strategies x 3 groupings x 2 windows, and a baseline per grouping and window.
+        assert_eq!(quorum.len(), 3 * 3 * 2 + 3 * 2, "exports and baselines");
+        for plan in quorum {
+            let command = plan.configuration.command.join(" ");
+            assert!(command.contains("-quorum&queue_type=quorum"), "{command}");
         }
         // The plan's typed fields say what the command lines do.
         let exports: Vec<&Plan> = plan.scales[0]

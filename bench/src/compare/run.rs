@@ -1,16 +1,20 @@
 //! Running a [`SessionPlan`]: per dataset size the generators first (one of
 //! them makes the dataset when it is missing), then the disk floors, the queue
-//! baselines' messages and every export, R times interleaved (run 1 of every
+//! baselines' and the publishers' messages and every export, R times interleaved (run 1 of every
 //! configuration, then run 2, ...) so a slow spell of this shared machine does
 //! not land on one configuration; then the edge cases.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use predbench_exporter::Dataset;
-use predbench_exporter::queue::{AmqpTarget, delete_queue};
+use predbench_exporter::queue::{AmqpTarget, delete_queue, wait_for_messages};
 
+use super::broker_memory::BrokerMemory;
 use super::child::{log_tail, run_measured};
 use super::datasets::{DatasetChoice, dataset_record, remove_dataset, remove_output};
 use super::measure::measure;
@@ -19,7 +23,7 @@ use super::plan::{EdgeCasePlan, Plan, Planner, ScalePlan};
 use super::session::Session;
 use crate::cli::CompareArgs;
 use crate::progress::progress_bar;
-use crate::record::{DATASET_SEED, RunStatus};
+use crate::record::{BrokerRestarted, DATASET_SEED, RunStatus};
 
 /// Everything a run of the plan needs besides the plan.
 pub struct Runner<'a> {
@@ -96,22 +100,38 @@ impl Runner<'_> {
                 }
             }
         }
-        for baseline in &scale.baselines {
-            let log = session.log_dir.join(format!(
-                "prepare-baseline-messages-{}.log",
-                baseline.grouping.name()
-            ));
-            run_unmeasured(&baseline.prepare, &log)
-                .context("cannot prepare the queue baseline's messages")?;
+        for preparation in &scale.preparations {
+            let log = session
+                .log_dir
+                .join(format!("prepare-{}.log", preparation.name));
+            remove_output(&preparation.messages, true);
+            let made = run_unmeasured(&preparation.command, &log);
+            if let Some(leftovers) = &preparation.leftovers {
+                let _ = fs::remove_dir_all(leftovers);
+            }
+            made.with_context(|| format!("cannot prepare {}", preparation.name))?;
         }
         mark_missing_broker(&mut exports);
+        let peer_runs = args.peer_runs.unwrap_or(args.runs);
         for run in 1..=args.runs {
             for plan in &exports {
-                run_once(session, plan, run)?;
+                if plan.configuration.peer.is_none() || run <= peer_runs {
+                    run_once(session, plan, run, None)?;
+                }
             }
         }
-        for baseline in &scale.baselines {
-            remove_output(&baseline.messages, false);
+        if let Some(command) = &args.restart_broker {
+            let publishers = exports
+                .iter()
+                .filter(|plan| plan.follow_up.is_some() && plan.configuration.queue_type.is_none());
+            for plan in publishers {
+                if let Some(fault) = BrokerRestart::planned(session, plan, command) {
+                    run_once(session, &fault.plan(plan), 1, Some(&fault))?;
+                }
+            }
+        }
+        for preparation in &scale.preparations {
+            remove_output(&preparation.messages, true);
         }
         if args.clean && !matches!(self.choice, DatasetChoice::Existing(_)) {
             remove_dataset(&scale.dataset);
@@ -162,26 +182,172 @@ impl Runner<'_> {
         session.note_dataset(dataset_record(crate::record::DATASET_EDGE_CASES, &dataset))?;
         session.bar = progress_bar(edge.exports.len() as u64, BAR_TEMPLATE, session.quiet);
         for plan in &edge.exports {
-            run_once(session, plan, 1)?;
+            run_once(session, plan, 1, None)?;
         }
         remove_dataset(&edge.dataset);
         Ok(())
     }
 }
 
+/// A fault run of a publisher: the broker restarted once the queue holds
+/// half the messages the publisher's runs delivered in this session.
+struct BrokerRestart {
+    /// Messages in the queue that trigger the restart.
+    at_messages: u64,
+    /// The shell command that restarts the broker (`--restart-broker`).
+    command: String,
+    /// Messages the publisher's runs delivered in this session: what the
+    /// drain waits for when the fault run cannot say.
+    expected_messages: u64,
+}
+
+/// How often the queue's depth is looked at during a fault run.
+const DEPTH_POLL: Duration = Duration::from_millis(20);
+
+impl BrokerRestart {
+    /// The fault run of `plan`, when it delivered messages in this session.
+    fn planned(session: &Session, plan: &Plan, command: &str) -> Option<BrokerRestart> {
+        if plan.unavailable.is_some() {
+            return None;
+        }
+        let identity = plan.configuration.identity();
+        let expected_messages = session
+            .records
+            .runs
+            .iter()
+            .filter(|record| {
+                record.status == RunStatus::Ok && record.configuration.identity() == identity
+            })
+            .filter_map(|record| record.messages)
+            .max()
+            .filter(|messages| *messages > 1)?;
+        Some(BrokerRestart {
+            at_messages: expected_messages / 2,
+            command: command.to_string(),
+            expected_messages,
+        })
+    }
+
+    /// `plan` (and its drain) as the fault run's configuration.
+    fn plan(&self, plan: &Plan) -> Plan {
+        // The queue's depth triggers the restart: its drain runs after.
+        let mark = |plan: &mut Plan| {
+            let configuration = &mut plan.configuration;
+            configuration.broker_restart_at = Some(self.at_messages);
+            configuration.beside_publisher = false;
+            configuration.name = configuration.rendered_name();
+        };
+        let mut fault = plan.clone();
+        mark(&mut fault);
+        if let Some(follow_up) = fault.follow_up.as_deref_mut() {
+            mark(follow_up);
+        }
+        fault
+    }
+
+    /// Watches the queue of `target` on a thread of its own and restarts the
+    /// broker once it holds `at_messages`; the thread answers when the
+    /// restart is done, or with nothing once `stop` is set first.
+    fn start(
+        &self,
+        target: AmqpTarget,
+        log: PathBuf,
+        stop: Arc<AtomicBool>,
+    ) -> std::thread::JoinHandle<anyhow::Result<Option<BrokerRestarted>>> {
+        let at_messages = self.at_messages;
+        let command = self.command.clone();
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            let Some(held) = wait_for_messages(&target, at_messages, &stop, DEPTH_POLL)? else {
+                return Ok(None);
+            };
+            let began = started.elapsed().as_secs_f64();
+            let words = vec!["sh".to_string(), "-c".to_string(), command];
+            run_unmeasured(&words, &log).context("cannot restart the broker")?;
+            Ok(Some(BrokerRestarted {
+                began_seconds: began,
+                messages_in_queue: held,
+                took_seconds: started.elapsed().as_secs_f64() - began,
+            }))
+        })
+    }
+}
+
 /// One run of a plan with its queue cleared before and after and its output
-/// deleted; its follow-up (the drain of the queue it filled) runs in between.
-fn run_once(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<()> {
+/// deleted; its follow-up (the drain of the queue it fills) runs after it or,
+/// with `--drain-beside`, beside it. A fault run restarts the broker
+/// meanwhile, and its queue is drained whatever the publisher said. The
+/// broker's memory is sampled while a queue is published to.
+fn run_once(
+    session: &mut Session,
+    plan: &Plan,
+    run: u32,
+    fault: Option<&BrokerRestart>,
+) -> anyhow::Result<()> {
     if let Some(queue) = &plan.queue {
         let _ = delete_queue(queue);
     }
-    let record = measure(session, plan, run)?;
+    let beside = plan
+        .follow_up
+        .as_deref()
+        .filter(|follow_up| follow_up.configuration.beside_publisher)
+        .zip(plan.queue.as_ref());
+    let broker = plan.queue.as_ref().map(|_| BrokerMemory::start());
+    let stop = Arc::new(AtomicBool::new(false));
+    let restart = fault.zip(plan.queue.clone()).map(|(fault, target)| {
+        let log = session.log_dir.join(format!(
+            "restart-broker-{}.log",
+            plan.configuration.name.replace([' ', '/', ','], "-")
+        ));
+        fault.start(target, log, Arc::clone(&stop))
+    });
+    let shared: &Session = session;
+    let (record, drained) = std::thread::scope(|scope| {
+        let drain = beside.map(|(follow_up, target)| {
+            let stop = Arc::clone(&stop);
+            scope.spawn(
+                move || -> anyhow::Result<Option<crate::record::RunRecord>> {
+                    // From the first message on: the drain stops after 10 s without one.
+                    if wait_for_messages(target, 1, &stop, DEPTH_POLL)?.is_none() {
+                        return Ok(None);
+                    }
+                    measure(shared, follow_up, run).map(Some)
+                },
+            )
+        });
+        let record = measure(shared, plan, run);
+        stop.store(true, Ordering::Release);
+        let drained = match drain {
+            Some(handle) => handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("the drain beside the publisher panicked"))?,
+            None => Ok(None),
+        };
+        anyhow::Ok((record, drained))
+    })?;
+    let mut record = record?;
+    let drained = drained?;
+    record.broker_peak_rss_bytes = broker.and_then(BrokerMemory::peak);
+    if let Some(restart) = restart {
+        record.broker_restart = restart
+            .join()
+            .map_err(|_| anyhow::anyhow!("the broker restart panicked"))??;
+    }
     clean_up(plan);
+    let messages = record
+        .messages
+        .filter(|messages| *messages > 0)
+        .or(fault.map(|fault| fault.expected_messages));
     let follow_up = plan
         .follow_up
         .as_deref()
-        .zip(record.messages.filter(|messages| *messages > 0));
+        .filter(|_| beside.is_none())
+        .zip(messages);
     session.push(record)?;
+    if let Some(drained) = drained {
+        clean_up(plan.follow_up.as_deref().expect("a drain beside"));
+        session.push(drained)?;
+    }
     if let Some((follow_up, messages)) = follow_up {
         let mut follow_up = follow_up.clone();
         follow_up

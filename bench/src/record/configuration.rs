@@ -3,6 +3,7 @@
 //! rendered here, in one place, and nothing ever parses it back.
 
 use predbench_common::Shard;
+use predbench_exporter::queue::QueueType;
 use predbench_exporter::{Grouping, Strategy};
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +112,17 @@ pub struct Configuration {
     pub pinned_threads: bool,
     /// `--memory-budget` given to the child, in bytes.
     pub memory_budget: Option<u64>,
+    /// The queue type a queue run declared (`None`: not declared, the
+    /// broker's default, classic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_type: Option<QueueType>,
+    /// A drain run beside its publisher (`compare --drain-beside`) rather than after it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub beside_publisher: bool,
+    /// A fault run: the harness restarted the broker once the queue held
+    /// this many messages (half what the publisher's runs delivered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_restart_at: Option<u64>,
     /// The command line, program first, paths relative to the repository
     /// where they are inside it.
     pub command: Vec<String>,
@@ -138,6 +150,9 @@ impl Configuration {
             threads,
             pinned_threads: false,
             memory_budget: None,
+            queue_type: None,
+            beside_publisher: false,
+            broker_restart_at: None,
             command: Vec::new(),
         }
     }
@@ -151,8 +166,24 @@ impl Configuration {
 
     /// The name: `export rayon modulo parquet`, `peer duckdb modulo parquet`,
     /// `export rayon packed amqp window 64`, `shard 1/4 export rayon modulo
-    /// parquet`, `decode only modulo, 1 thread`, `disk floor (dd, O_DIRECT)`.
+    /// parquet`, `decode only modulo, 1 thread`, `disk floor (dd, O_DIRECT)`;
+    /// `..., quorum queue` and `..., broker restarted at 5000 messages` for those runs.
     pub fn rendered_name(&self) -> String {
+        let mut name = self.work_name();
+        if let Some(queue_type) = self.queue_type {
+            name.push_str(&format!(", {} queue", queue_type.name()));
+        }
+        if self.beside_publisher {
+            name.push_str(", beside the publisher");
+        }
+        if let Some(messages) = self.broker_restart_at {
+            name.push_str(&format!(", broker restarted at {messages} messages"));
+        }
+        name
+    }
+
+    /// The name without the queue's type and the fault.
+    fn work_name(&self) -> String {
         let grouping = self.grouping.as_ref().map_or("", Grouping::name);
         let sink = self.sink.map_or("", SinkKind::name);
         let window = self
@@ -188,8 +219,14 @@ impl Configuration {
                     .map_or_else(String::new, |shard| shard.to_string());
                 format!("shard {shard} export {strategy} {grouping} {sink}")
             }
-            RunKind::Publish => format!("publish pre-serialized {grouping} {sink}{window}"),
-            RunKind::Drain => format!("drain {grouping} {sink}{window}"),
+            RunKind::Publish => match &self.peer {
+                Some(peer) => format!("peer {peer} {grouping} {sink}"),
+                None => format!("publish pre-serialized {grouping} {sink}{window}"),
+            },
+            RunKind::Drain => match &self.peer {
+                Some(peer) => format!("drain peer {peer} {grouping} {sink}"),
+                None => format!("drain {grouping} {sink}{window}"),
+            },
         }
     }
 
@@ -210,9 +247,18 @@ impl Configuration {
         self.sink == Some(SinkKind::Amqp)
     }
 
-    /// Whether it is a peer's export (not a generator).
+    /// Whether it is a peer's export into files (not a generator, not a
+    /// delivery to a queue).
     pub fn is_peer_export(&self) -> bool {
-        self.kind == RunKind::Export && self.peer.is_some()
+        self.kind == RunKind::Export && self.peer.is_some() && !self.is_queue()
+    }
+
+    /// Whether it is a peer delivering to a queue (a publisher of the seed's
+    /// job's messages, or Spark publishing from its executors).
+    pub fn is_peer_delivery(&self) -> bool {
+        matches!(self.kind, RunKind::Export | RunKind::Publish)
+            && self.peer.is_some()
+            && self.is_queue()
     }
 
     /// The same configuration, whatever the session and dataset: what the

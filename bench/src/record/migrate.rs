@@ -211,6 +211,9 @@ fn migrate_run(old: RunV1, machine_memory: u64) -> RunRecord {
         }),
         observations: old.observations,
         settings: BTreeMap::new(),
+        drained: None,
+        broker_restart: None,
+        broker_peak_rss_bytes: None,
     }
 }
 
@@ -255,6 +258,9 @@ fn migrate_configuration(old: ConfigurationV1) -> Configuration {
         threads: old.threads,
         pinned_threads: old.name.ends_with(", 1 thread"),
         memory_budget: old.memory_budget,
+        queue_type: None,
+        beside_publisher: false,
+        broker_restart_at: None,
         command: old.command,
     };
     configuration.name = configuration.rendered_name();

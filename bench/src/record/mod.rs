@@ -156,6 +156,39 @@ pub struct RunRecord {
     /// partitions, compression...), by name.
     #[serde(default)]
     pub settings: BTreeMap<String, serde_json::Value>,
+    /// What a drain found in the queue besides the messages it wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drained: Option<DrainedCounts>,
+    /// Peak resident set of the broker (RabbitMQ's `beam.smp` on this
+    /// machine) while the run published, and its drain beside it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_peak_rss_bytes: Option<u64>,
+    /// A fault run's broker restart, when it happened (the publisher may end first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_restart: Option<BrokerRestarted>,
+}
+
+/// When the harness restarted the broker during a fault run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BrokerRestarted {
+    /// Seconds from the start of the run to the start of the restart.
+    pub began_seconds: f64,
+    /// Messages the queue held then.
+    pub messages_in_queue: u64,
+    /// Seconds the restart command took (the broker answers again after it).
+    pub took_seconds: f64,
+}
+
+/// What a drain found in a queue besides the messages it wrote: how a
+/// publisher's delivery went wrong, if it did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainedCounts {
+    /// Deliveries taken from the queue, duplicates included.
+    pub received: u64,
+    /// Deliveries dropped because their `message_id` came before.
+    pub duplicates: u64,
+    /// `message_id`s missing between the first and the last written.
+    pub missing: u64,
 }
 
 impl RunRecord {

@@ -10,8 +10,8 @@ use predbench_exporter::{Grouping, Strategy};
 
 use crate::compare::peers::PEERS;
 use crate::record::{
-    Configuration, DiskFloor, FailureCause, LoadedSession, RunKind, RunRecord, RunStatus,
-    SessionInfo, SinkKind, Verification,
+    BrokerRestarted, Configuration, DiskFloor, DrainedCounts, FailureCause, LoadedSession, RunKind,
+    RunRecord, RunStatus, SessionInfo, SinkKind, Verification,
 };
 
 /// Every session, oldest first.
@@ -59,6 +59,12 @@ pub struct Stats {
     pub observations: Vec<String>,
     /// The settings the child reported (its first successful run's).
     pub settings: BTreeMap<String, serde_json::Value>,
+    /// A drain's worst run: the most duplicates and the most gaps it found.
+    pub drained: Option<DrainedCounts>,
+    /// A fault run's broker restart (its first run's), if it happened.
+    pub broker_restart: Option<BrokerRestarted>,
+    /// The broker's largest resident set over the runs, when it was sampled.
+    pub broker_peak_rss: Option<u64>,
 }
 
 /// A run that failed, with what it cost before it did.
@@ -328,6 +334,19 @@ fn summarise(runs: &[&RunRecord]) -> Stats {
             .first()
             .map(|record| record.settings.clone())
             .unwrap_or_default(),
+        drained: ok
+            .iter()
+            .filter_map(|record| record.drained)
+            .reduce(|worst, counts| DrainedCounts {
+                received: worst.received.max(counts.received),
+                duplicates: worst.duplicates.max(counts.duplicates),
+                missing: worst.missing.max(counts.missing),
+            }),
+        broker_restart: runs.iter().find_map(|record| record.broker_restart),
+        broker_peak_rss: ok
+            .iter()
+            .filter_map(|record| record.broker_peak_rss_bytes)
+            .max(),
     }
 }
 

@@ -6,7 +6,8 @@ use predbench_exporter::Grouping;
 
 use super::markdown::{Align, Table, bytes, count, ratio, seconds, short_count, size_title};
 use super::model::{Model, SessionModel, Stats};
-use crate::record::{DATASET_EDGE_CASES, RunKind};
+use crate::compare::peers::{PEERS, SEED_JOB, peer_named};
+use crate::record::{Configuration, DATASET_EDGE_CASES, RunKind};
 
 /// Sizes with queue runs, each with the newest session that measured them.
 fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
@@ -28,13 +29,20 @@ fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
     found
 }
 
-/// The drain that read back the queue `export` filled.
+/// The drain that read back the queue `export` (predbench's or a peer's) filled.
 fn drain_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> {
     let configuration = &export.configuration;
+    if configuration.kind == RunKind::Publish && configuration.peer.is_none() {
+        // predbench's baseline is not drained.
+        return None;
+    }
     session.find(&configuration.dataset, configuration.rows, |other| {
         other.kind == RunKind::Drain
             && other.grouping == configuration.grouping
             && other.confirm_window == configuration.confirm_window
+            && other.peer == configuration.peer
+            && other.queue_type == configuration.queue_type
+            && other.broker_restart_at == configuration.broker_restart_at
     })
 }
 
@@ -43,16 +51,24 @@ fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stat
     let configuration = &export.configuration;
     session.find(&configuration.dataset, configuration.rows, |other| {
         other.kind == RunKind::Publish
+            && other.peer.is_none()
             && other.grouping == configuration.grouping
             && other.confirm_window == configuration.confirm_window
+            && other.queue_type == configuration.queue_type
+            && other.broker_restart_at.is_none()
     })
 }
 
+/// predbench's exports to a queue at this size, in table order.
 fn queue_exports<'a>(session: &'a SessionModel, dataset: &'a str, rows: u64) -> Vec<&'a Stats> {
     let mut exports: Vec<&Stats> = session
         .at(dataset, rows)
         .filter(|stats| {
-            stats.configuration.is_queue() && stats.configuration.kind == RunKind::Export
+            let configuration = &stats.configuration;
+            configuration.is_queue()
+                && configuration.kind == RunKind::Export
+                && configuration.peer.is_none()
+                && configuration.broker_restart_at.is_none()
         })
         .collect();
     exports.sort_by_key(|stats| stats.display_order());
@@ -96,7 +112,11 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
         let drained = exports
             .iter()
             .any(|export| drain_of(session, export).is_some());
-        let mut columns = vec![
+        // Sessions before the broker's memory was sampled have no broker column.
+        let broker_measured = exports
+            .iter()
+            .any(|export| export.broker_peak_rss.is_some());
+        let columns = [
             ("messages", Align::Left),
             ("confirm window", Align::Right),
             ("export s", Align::Right),
@@ -106,20 +126,32 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
             ("messages/s", Align::Right),
             ("bytes a message", Align::Right),
             ("peak RSS", Align::Right),
+            ("broker peak RSS", Align::Right),
             ("drain s", Align::Right),
             ("drain / export", Align::Right),
             ("verified", Align::Left),
         ];
-        if !drained {
-            columns.drain(DRAIN_COLUMNS);
-        }
-        let mut table = Table::new(&columns);
-        let mut add_row = |mut cells: Vec<String>| {
-            if !drained {
-                cells.drain(DRAIN_COLUMNS);
-            }
-            table.row(cells);
+        let keep: Vec<bool> = (0..columns.len())
+            .map(|column| match column {
+                BROKER_COLUMN => broker_measured,
+                column if DRAIN_COLUMNS.contains(&column) => drained,
+                _ => true,
+            })
+            .collect();
+        let shown = |cells: Vec<String>| -> Vec<String> {
+            cells
+                .into_iter()
+                .zip(&keep)
+                .filter_map(|(cell, keep)| keep.then_some(cell))
+                .collect()
         };
+        let headers: Vec<(&str, Align)> = columns
+            .iter()
+            .zip(&keep)
+            .filter_map(|(column, keep)| keep.then_some(*column))
+            .collect();
+        let mut table = Table::new(&headers);
+        let mut add_row = |cells: Vec<String>| table.row(shown(cells));
         for export in exports {
             let drain = drain_of(session, export);
             let drain_wall = drain.and_then(Stats::median_wall);
@@ -150,6 +182,7 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                     String::new(),
                     String::new(),
                     String::new(),
+                    String::new(),
                     failure,
                 ]);
                 continue;
@@ -164,23 +197,266 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                 count((export.messages as f64 / wall) as u64),
                 bytes(export.produced_bytes / export.messages.max(1)),
                 bytes(export.peak_rss),
+                export.broker_peak_rss.map_or_else(String::new, bytes),
                 drain_wall.map_or_else(String::new, seconds),
                 drain_wall.map_or_else(String::new, |drain| ratio(drain / wall)),
                 super::decision::verified_cell(checked),
             ]);
         }
         out.push_str(&table.render());
+        out.push_str(&delivery_peers(session, &dataset, rows));
+        out.push_str(&broker_restarts(session, &dataset, rows));
     }
     out
 }
 
+/// The publishers a team would write, beside predbench's export of the same
+/// messages (K = 10, modulo) at its fastest confirm window: end to end from
+/// the table to the last message in the queue, and what the drain found.
+fn delivery_peers(session: &SessionModel, dataset: &str, rows: u64) -> String {
+    let mut peers: Vec<&Stats> = session
+        .at(dataset, rows)
+        .filter(|stats| {
+            let configuration = &stats.configuration;
+            configuration.is_peer_delivery() && configuration.broker_restart_at.is_none()
+        })
+        .collect();
+    if peers.is_empty() {
+        return String::new();
+    }
+    peers.sort_by_key(|stats| {
+        let peer = stats.configuration.peer.as_deref();
+        PEERS.iter().position(|known| Some(known.name) == peer)
+    });
+    let modulo = |stats: &&Stats| {
+        stats.configuration.grouping == Some(Grouping::Modulo)
+            && stats.configuration.queue_type.is_none()
+    };
+    let predbench = queue_exports(session, dataset, rows)
+        .into_iter()
+        .filter(modulo)
+        .filter_map(|stats| Some((stats.median_wall()?, stats)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let seed_job = session.peer(dataset, rows, SEED_JOB);
+    let mut out = format!(
+        "#### Against the publisher a team would write, {} rows\n\n\
+         End to end is from the prediction table to the last message in the queue: for a \
+         publisher of the seed's job's message file, the seed's job (`{SEED_JOB}`, measured \
+         in this session) plus the publisher; the pipelines without a file are one run. \
+         Every queue was read back by `predbench drain` and its messages checked by \
+         `predbench verify` (by id, since Spark numbers rows its own way). \"lost\" is the \
+         messages published and not found by the drain, \"duplicated\" the deliveries of a \
+         `message_id` seen before; the worst run of each.\n\n",
+        short_count(rows)
+    );
+    let mut table = Table::new(&[
+        ("pipeline", Align::Left),
+        ("runs", Align::Right),
+        ("steps, median s", Align::Left),
+        ("end to end s", Align::Right),
+        ("predictions/s", Align::Right),
+        ("× predbench", Align::Right),
+        ("peak RSS", Align::Right),
+        ("lost", Align::Right),
+        ("duplicated", Align::Right),
+        ("verified", Align::Left),
+    ]);
+    let reference = predbench.map(|(wall, _)| wall);
+    let mut add = |name: String, steps: String, wall: Option<f64>, peak: u64, stats: &Stats| {
+        let drain = drain_of(session, stats);
+        let drained = drain.and_then(|drain| drain.drained);
+        let lost = drain.map(|drain| {
+            drained.map_or(0, |counts| counts.missing)
+                + stats.messages.saturating_sub(drain.messages)
+        });
+        let checked = drain.filter(|drain| drain.verification.is_some());
+        table.row(vec![
+            name,
+            stats.runs().to_string(),
+            steps,
+            wall.map_or_else(|| "✗".to_string(), seconds),
+            wall.map_or_else(String::new, |wall| count((rows as f64 / wall) as u64)),
+            wall.zip(reference)
+                .map_or_else(String::new, |(wall, reference)| ratio(wall / reference)),
+            bytes(peak),
+            lost.map_or_else(String::new, count),
+            drained.map_or_else(String::new, |counts| count(counts.duplicates)),
+            checked.map_or_else(
+                || {
+                    stats
+                        .failures
+                        .first()
+                        .map_or_else(String::new, |failure| failure.describe())
+                },
+                super::decision::verified_cell,
+            ),
+        ]);
+    };
+    if let Some((wall, stats)) = predbench {
+        let window = stats.configuration.confirm_window.unwrap_or(0);
+        add(
+            format!("predbench export, confirm window {window}"),
+            format!("export {}", seconds(wall)),
+            Some(wall),
+            stats.peak_rss,
+            stats,
+        );
+        if let Some(baseline) = baseline_of(session, stats) {
+            let wall = baseline.median_wall();
+            add(
+                format!(
+                    "the broker's ceiling: predbench publish of the same messages pre-serialized, window {window}"
+                ),
+                format!("publish {}", wall.map_or_else(|| "✗".to_string(), seconds)),
+                wall,
+                baseline.peak_rss,
+                baseline,
+            );
+        }
+    }
+    for stats in peers {
+        let configuration = &stats.configuration;
+        let peer = configuration
+            .peer
+            .as_deref()
+            .and_then(peer_named)
+            .map_or_else(|| configuration.name.clone(), |peer| peer.label.to_string());
+        let publish = stats.median_wall();
+        let (steps, wall, peak) = if configuration.kind == RunKind::Publish {
+            let job = seed_job.and_then(Stats::median_wall);
+            (
+                format!(
+                    "{SEED_JOB} {} + publish {}",
+                    job.map_or_else(|| "not measured".to_string(), seconds),
+                    publish.map_or_else(|| "✗".to_string(), seconds)
+                ),
+                job.zip(publish).map(|(job, publish)| job + publish),
+                stats.peak_rss.max(seed_job.map_or(0, |job| job.peak_rss)),
+            )
+        } else {
+            (
+                format!(
+                    "one job {}",
+                    publish.map_or_else(|| "✗".to_string(), seconds)
+                ),
+                publish,
+                stats.peak_rss,
+            )
+        };
+        add(peer, steps, wall, peak, stats);
+    }
+    out.push_str(&table.render());
+    out
+}
+
+/// The fault runs: every publisher once more with the broker restarted half
+/// way through its median time, its queue drained and verified.
+fn broker_restarts(session: &SessionModel, dataset: &str, rows: u64) -> String {
+    let mut faults: Vec<&Stats> = session
+        .at(dataset, rows)
+        .filter(|stats| {
+            let configuration = &stats.configuration;
+            configuration.broker_restart_at.is_some()
+                && configuration.is_queue()
+                && matches!(configuration.kind, RunKind::Export | RunKind::Publish)
+        })
+        .collect();
+    if faults.is_empty() {
+        return String::new();
+    }
+    faults.sort_by_key(|stats| stats.display_order());
+    let mut out = format!(
+        "#### The broker restarted half way, {} rows\n\n\
+         Every publisher once more, the broker restarted (`--restart-broker`) once the \
+         queue held half the messages; then its queue drained and verified. \"expected\" is \
+         the messages its own runs above delivered; \"lost\" is those the drain did not find, \
+         \"duplicated\" the deliveries of a `message_id` seen before.\n\n",
+        short_count(rows)
+    );
+    let mut table = Table::new(&[
+        ("publisher", Align::Left),
+        ("restarted at", Align::Left),
+        ("the publisher", Align::Left),
+        ("expected", Align::Right),
+        ("delivered", Align::Right),
+        ("lost", Align::Right),
+        ("duplicated", Align::Right),
+        ("verified", Align::Left),
+    ]);
+    for stats in faults {
+        let configuration = &stats.configuration;
+        let name = match configuration.peer.as_deref() {
+            Some(peer) => peer_named(peer).map_or(peer, |peer| peer.label).to_string(),
+            None => format!(
+                "predbench export, {}, window {}",
+                grouping_text(stats),
+                configuration.confirm_window.unwrap_or(0)
+            ),
+        };
+        let expected = session
+            .find(&configuration.dataset, rows, |other| {
+                other.identity()
+                    == Configuration {
+                        broker_restart_at: None,
+                        ..configuration.clone()
+                    }
+                    .identity()
+            })
+            .map(|normal| normal.messages);
+        let outcome = match stats.median_wall() {
+            Some(wall) => format!("finished in {}", seconds(wall)),
+            None => stats
+                .failures
+                .first()
+                .map_or_else(String::new, |failure| failure.describe()),
+        };
+        let drain = drain_of(session, stats).filter(|drain| !drain.failed());
+        let delivered = drain.map(|drain| drain.messages);
+        table.row(vec![
+            name,
+            restart_text(stats),
+            outcome,
+            expected.map_or_else(String::new, count),
+            delivered.map_or_else(|| "drain failed".to_string(), count),
+            expected
+                .zip(delivered)
+                .map_or_else(String::new, |(expected, delivered)| {
+                    count(expected.saturating_sub(delivered))
+                }),
+            drain
+                .and_then(|drain| drain.drained)
+                .map_or_else(String::new, |counts| count(counts.duplicates)),
+            drain
+                .filter(|drain| drain.verification.is_some())
+                .map_or_else(String::new, super::decision::verified_cell),
+        ]);
+    }
+    out.push_str(&table.render());
+    out
+}
+
+/// When the broker restarted in a fault run.
+fn restart_text(stats: &Stats) -> String {
+    let at = stats.configuration.broker_restart_at.unwrap_or(0);
+    match stats.broker_restart {
+        Some(restart) => format!(
+            "{} s in, {} messages in the queue",
+            seconds(restart.began_seconds),
+            count(restart.messages_in_queue)
+        ),
+        None => format!("not restarted: the run ended before {} messages", count(at)),
+    }
+}
+
+/// Where "broker peak RSS" sits among the table's columns.
+const BROKER_COLUMN: usize = 9;
 /// Where "drain s" and "drain / export" sit among the table's columns.
-const DRAIN_COLUMNS: std::ops::Range<usize> = 9..11;
+const DRAIN_COLUMNS: std::ops::Range<usize> = 10..12;
 
 /// `K = 10 (modulo)` or `packed to 256.0 KiB`.
 fn grouping_text(stats: &Stats) -> String {
     let configuration = &stats.configuration;
-    match (configuration.grouping, configuration.max_message_bytes) {
+    let text = match (configuration.grouping, configuration.max_message_bytes) {
         (Some(Grouping::Packed), Some(budget)) => format!("packed to {}", bytes(budget)),
         (Some(grouping), _) => format!(
             "K = {} ({})",
@@ -188,6 +464,10 @@ fn grouping_text(stats: &Stats) -> String {
             grouping.name()
         ),
         (None, _) => String::new(),
+    };
+    match configuration.queue_type {
+        Some(queue_type) => format!("{text}, {} queue", queue_type.name()),
+        None => text,
     }
 }
 

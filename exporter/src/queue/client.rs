@@ -1,9 +1,12 @@
 //! The AMQP client's plumbing, shared by the publisher and drain: the
 //! runtime it runs on, a bound on every broker operation, errors in one line,
-//! and the two administrative calls (delete a queue, ask the broker's version).
+//! and the administrative calls benchmarks make (delete a queue, wait for its
+//! depth, ask the broker's version).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
 
 use super::target::AmqpTarget;
@@ -59,6 +62,56 @@ pub fn delete_queue(target: &AmqpTarget) -> Result<()> {
             .map_err(failure)?;
         let _ = connection.close(200, "deleted".into()).await;
         Ok(())
+    })
+}
+
+/// Waits until the queue of `target` holds at least `at_least` messages,
+/// looking every `poll`, and answers how many it held then; `None` when
+/// `stop` was set first (the publisher ended) and one last look found fewer. A queue not declared yet is
+/// waited for too. Benchmarks use it to fault a publisher half way.
+pub fn wait_for_messages(
+    target: &AmqpTarget,
+    at_least: u64,
+    stop: &AtomicBool,
+    poll: Duration,
+) -> Result<Option<u64>> {
+    let Some(queue) = &target.queue else {
+        return Ok(None);
+    };
+    let failure = |cause: lapin::Error| ExportError::Amqp {
+        target: target.describe(),
+        reason: describe_lapin_error(&cause),
+    };
+    client_runtime()?.block_on(async {
+        let connection = Connection::connect(&target.uri, ConnectionProperties::default())
+            .await
+            .map_err(failure)?;
+        let mut channel = connection.create_channel().await.map_err(failure)?;
+        let passive = lapin::options::QueueDeclareOptions {
+            passive: true,
+            ..lapin::options::QueueDeclareOptions::default()
+        };
+        let held = loop {
+            // Read before the queue is looked at: a publisher that ended gets one last look.
+            let stopped = stop.load(Ordering::Acquire);
+            match channel
+                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                .await
+            {
+                Ok(found) if u64::from(found.message_count()) >= at_least => {
+                    break Some(u64::from(found.message_count()));
+                }
+                Ok(_) => {}
+                // Not declared yet: the broker closed the channel.
+                Err(_) => channel = connection.create_channel().await.map_err(failure)?,
+            }
+            if stopped {
+                break None;
+            }
+            tokio::time::sleep(poll).await;
+        };
+        let _ = connection.close(200, "watched".into()).await;
+        Ok(held)
     })
 }
 

@@ -19,7 +19,7 @@ mod sink;
 mod target;
 
 pub use checkpoint::{Checkpoint, Checkpointing, QueueStart, Resume, identity, plan_resume};
-pub use client::{broker_version, delete_queue};
+pub use client::{broker_version, delete_queue, wait_for_messages};
 pub use drain::{DrainOptions, DrainSummary, PROGRESS_FILE, count_predictions, drain};
 pub use publisher::AmqpOptions;
 pub use sink::AmqpSink;
