@@ -350,6 +350,77 @@ fn a_broker_restart_in_the_middle_loses_nothing() {
     );
 }
 
+/// Starts the broker again when dropped, so a failing test does not leave
+/// it stopped for the others.
+struct StartAgain;
+
+impl Drop for StartAgain {
+    fn drop(&mut self) {
+        rabbitmq("start");
+    }
+}
+
+#[test]
+fn a_broker_gone_longer_than_the_retry_time_fails_in_one_line_and_resume_finishes() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(dir.path(), "400000");
+    let url = queue_url("gone");
+    let checkpoint = dir.path().join("checkpoint.json");
+    let mut child = export_to_queue(
+        &data,
+        &url,
+        &[
+            "--strategy",
+            "single-thread",
+            "--confirm-window",
+            "64",
+            "--retry-seconds",
+            "3",
+            "--checkpoint",
+            path_arg(&checkpoint),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    wait_for_progress(&mut child, &checkpoint, 2_000);
+    let output = {
+        let _start_again = StartAgain;
+        rabbitmq("stop");
+        finish_within(child, Duration::from_secs(120))
+    };
+    // One line naming what happened; the checkpoint kept.
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("could not reconnect"), "{stderr}");
+    let confirmed = confirmed_below(&checkpoint);
+    assert!(confirmed > 2_000, "{confirmed}");
+    // --resume finishes the job, and nothing is lost.
+    let output = output_within(
+        &mut export_to_queue(
+            &data,
+            &url,
+            &[
+                "--strategy",
+                "single-thread",
+                "--checkpoint",
+                path_arg(&checkpoint),
+                "--resume",
+            ],
+        ),
+        Duration::from_secs(300),
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let checked = drain_and_verify(&data, &url, dir.path(), &[]);
+    assert!(
+        checked.contains("ok: 40001 messages, 400000 predictions"),
+        "{checked}"
+    );
+}
+
 #[test]
 fn a_killed_export_resumes_from_its_checkpoint() {
     kill_and_resume("resume", &[]);
@@ -733,6 +804,47 @@ fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
     let stderr = stderr_of(&output);
     assert!(stderr.contains("no queue"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A drain that could not start leaves no directory behind.
+    assert!(!drained.exists());
+    // Nor does one whose broker is not there.
+    let nowhere = "amqp://guest:guest@127.0.0.1:1/%2f?queue=nowhere";
+    let output = predbench(&["drain", "--from", nowhere, "--messages", path_arg(&drained)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&output).lines().count(),
+        1,
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(!drained.exists());
+    // A queue out of message_id order by more than the prefetch window: the
+    // drain says it stalled instead of counting the rest as lost.
+    let url = queue_url("out-of-order");
+    let name = url.rsplit_once("queue=").unwrap().1.to_string();
+    let ids: Vec<String> = (1..=40).map(|id| id.to_string()).collect();
+    let messages: Vec<(&str, &[u8])> = ids
+        .iter()
+        .map(|id| (id.as_str(), &br#"[{"a":1}]"#[..]))
+        .collect();
+    publish_raw(&broker(), &name, &messages);
+    let stalled = dir.path().join("stalled");
+    let output = predbench(&[
+        "drain",
+        "--from",
+        &url,
+        "--messages",
+        path_arg(&stalled),
+        "--window-bytes",
+        "1",
+        "--idle-seconds",
+        "2",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("stalled"), "{stderr}");
+    assert!(stderr.contains("after message_id 0"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(queue_depth(&broker(), &name), 40);
     // A message that is not JSON, and one whose message_id is not a number.
     for (case, messages, expected) in [
         (

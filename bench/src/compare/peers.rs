@@ -49,6 +49,10 @@ pub struct Peer {
     pub spark: bool,
     /// Arguments the script always gets (a variant of a script, e.g. `--no-confirms`).
     pub arguments: &'static [&'static str],
+    /// Whether a publisher sends its messages in `message_id` order, as
+    /// `predbench drain` reads them (Spark's tasks publish their partitions'
+    /// groups side by side, out of order by far more than a prefetch window).
+    pub publishes_in_order: bool,
     /// Whether it runs predbench itself (takes `--predbench PATH`, numbers
     /// rows as predbench does, so its output is verified against the exact
     /// grouping rather than by id).
@@ -71,6 +75,7 @@ pub const PEERS: &[Peer] = &[
         spark: false,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "pyspark-seed",
@@ -82,6 +87,7 @@ pub const PEERS: &[Peer] = &[
         spark: true,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "pyspark-window",
@@ -93,6 +99,7 @@ pub const PEERS: &[Peer] = &[
         spark: true,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "spark-jvm",
@@ -104,6 +111,7 @@ pub const PEERS: &[Peer] = &[
         spark: true,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "duckdb",
@@ -115,6 +123,7 @@ pub const PEERS: &[Peer] = &[
         spark: false,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "polars",
@@ -126,6 +135,7 @@ pub const PEERS: &[Peer] = &[
         spark: false,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "predbench-on-spark",
@@ -137,6 +147,7 @@ pub const PEERS: &[Peer] = &[
         spark: true,
         runs_predbench: true,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "pika-publisher",
@@ -148,6 +159,7 @@ pub const PEERS: &[Peer] = &[
         spark: false,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: true,
     },
     Peer {
         name: "pika-publisher-no-confirms",
@@ -159,6 +171,7 @@ pub const PEERS: &[Peer] = &[
         spark: false,
         runs_predbench: false,
         arguments: &["--no-confirms"],
+        publishes_in_order: true,
     },
     Peer {
         name: "spark-publish",
@@ -170,6 +183,7 @@ pub const PEERS: &[Peer] = &[
         spark: true,
         runs_predbench: false,
         arguments: &[],
+        publishes_in_order: false,
     },
 ];
 

@@ -46,6 +46,20 @@ fn drain_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> 
     })
 }
 
+/// Whether `predbench drain` can read back what a publisher sent: predbench's
+/// own, and the peers that publish in `message_id` order.
+fn drain_reads(stats: &Stats) -> bool {
+    stats
+        .configuration
+        .peer
+        .as_deref()
+        .and_then(peer_named)
+        .is_none_or(|peer| peer.publishes_in_order)
+}
+
+/// What the report says instead of a check for a queue the drain cannot read.
+const NOT_READ: &str = "not read back: published out of `message_id` order, which `predbench drain` (in order, within its prefetch window) cannot read";
+
 /// The baseline publishing the same messages (grouping) with the same window.
 fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> {
     let configuration = &export.configuration;
@@ -263,7 +277,7 @@ fn delivery_peers(session: &SessionModel, dataset: &str, rows: u64) -> String {
     ]);
     let reference = predbench.map(|(wall, _)| wall);
     let mut add = |name: String, steps: String, wall: Option<f64>, peak: u64, stats: &Stats| {
-        let drain = drain_of(session, stats);
+        let drain = drain_of(session, stats).filter(|_| drain_reads(stats));
         let drained = drain.and_then(|drain| drain.drained);
         let lost = drain.map(|drain| {
             drained.map_or(0, |counts| counts.missing)
@@ -282,11 +296,10 @@ fn delivery_peers(session: &SessionModel, dataset: &str, rows: u64) -> String {
             lost.map_or_else(String::new, count),
             drained.map_or_else(String::new, |counts| count(counts.duplicates)),
             checked.map_or_else(
-                || {
-                    stats
-                        .failures
-                        .first()
-                        .map_or_else(String::new, |failure| failure.describe())
+                || match stats.failures.first() {
+                    Some(failure) => failure.describe(),
+                    None if !drain_reads(stats) => NOT_READ.to_string(),
+                    None => String::new(),
                 },
                 super::decision::verified_cell,
             ),
@@ -359,6 +372,7 @@ fn broker_restarts(session: &SessionModel, dataset: &str, rows: u64) -> String {
             configuration.broker_restart_at.is_some()
                 && configuration.is_queue()
                 && matches!(configuration.kind, RunKind::Export | RunKind::Publish)
+                && drain_reads(stats)
         })
         .collect();
     if faults.is_empty() {
@@ -370,7 +384,8 @@ fn broker_restarts(session: &SessionModel, dataset: &str, rows: u64) -> String {
          Every publisher once more, the broker restarted (`--restart-broker`) once the \
          queue held half the messages; then its queue drained and verified. \"expected\" is \
          the messages its own runs above delivered; \"lost\" is those the drain did not find, \
-         \"duplicated\" the deliveries of a `message_id` seen before.\n\n",
+         \"duplicated\" the deliveries of a `message_id` seen before. Publishers whose queue \
+         `predbench drain` cannot read back are left out.\n\n",
         short_count(rows)
     );
     let mut table = Table::new(&[
@@ -393,16 +408,7 @@ fn broker_restarts(session: &SessionModel, dataset: &str, rows: u64) -> String {
                 configuration.confirm_window.unwrap_or(0)
             ),
         };
-        let expected = session
-            .find(&configuration.dataset, rows, |other| {
-                other.identity()
-                    == Configuration {
-                        broker_restart_at: None,
-                        ..configuration.clone()
-                    }
-                    .identity()
-            })
-            .map(|normal| normal.messages);
+        let expected = expected_messages(session, stats);
         let outcome = match stats.median_wall() {
             Some(wall) => format!("finished in {}", seconds(wall)),
             None => stats
@@ -471,36 +477,78 @@ fn grouping_text(stats: &Stats) -> String {
     }
 }
 
-/// The verdict's line: the best delivery rate of each message size in the
-/// newest queue session, against the broker's ceiling.
-pub fn verdict(model: &Model) -> Option<String> {
-    let (dataset, rows, session) = queue_sessions(model)
-        .into_iter()
-        .max_by_key(|(_, _, session)| session.id().to_string())?;
-    let exports = queue_exports(session, &dataset, rows);
-    let best = |packed: bool| {
-        exports
+/// The verdict's lines on delivery: the best rate of each message size
+/// against the broker's ceiling (newest session with baselines), the
+/// publishers a team would write (newest session with them), and the largest
+/// table delivered end to end.
+pub fn verdict(model: &Model) -> Vec<String> {
+    let sessions = queue_sessions(model);
+    let mut newest_first: Vec<&(String, u64, &SessionModel)> = sessions.iter().collect();
+    newest_first
+        .sort_by_key(|(_, rows, session)| std::cmp::Reverse((session.id().to_string(), *rows)));
+    let mut lines = Vec::new();
+    lines.extend(
+        newest_first
             .iter()
-            .filter(|stats| (stats.configuration.grouping == Some(Grouping::Packed)) == packed)
-            .filter_map(|stats| Some((stats.median_wall()?, *stats)))
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-    };
+            .find_map(|(dataset, rows, session)| rate_line(session, dataset, *rows)),
+    );
+    lines.extend(
+        newest_first
+            .iter()
+            .find_map(|(dataset, rows, session)| peers_line(session, dataset, *rows)),
+    );
+    let largest = sessions
+        .iter()
+        .filter(|(_, rows, _)| *rows >= FULL_SCALE_ROWS)
+        .max_by_key(|(_, rows, session)| (*rows, session.id().to_string()));
+    lines.extend(
+        largest.and_then(|(dataset, rows, session)| full_scale_line(session, dataset, *rows)),
+    );
+    lines
+}
+
+/// Tables from this size on get a sentence of their own: the seed's volume.
+const FULL_SCALE_ROWS: u64 = 60_000_000;
+
+/// The fastest classic-queue export of each message size (packed or not).
+fn fastest<'a>(
+    session: &'a SessionModel,
+    dataset: &'a str,
+    rows: u64,
+    packed: bool,
+) -> Option<(f64, &'a Stats)> {
+    queue_exports(session, dataset, rows)
+        .into_iter()
+        .filter(|stats| {
+            (stats.configuration.grouping == Some(Grouping::Packed)) == packed
+                && stats.configuration.queue_type.is_none()
+        })
+        .filter_map(|stats| Some((stats.median_wall()?, stats)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// "of K = 10" or "packed to 256.0 KiB".
+fn messages_phrase(stats: &Stats) -> String {
+    match (
+        stats.configuration.grouping,
+        stats.configuration.max_message_bytes,
+    ) {
+        (Some(Grouping::Packed), Some(budget)) => format!("packed to {}", bytes(budget)),
+        _ => format!("of K = {}", stats.configuration.group_size.unwrap_or(10)),
+    }
+}
+
+fn rate_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
     let parts: Vec<String> = [false, true]
         .into_iter()
         .filter_map(|packed| {
-            let (wall, stats) = best(packed)?;
+            let (wall, stats) = fastest(session, dataset, rows, packed)?;
             let baseline = baseline_of(session, stats).and_then(Stats::median_wall)?;
-            let messages = match (
-                stats.configuration.grouping,
-                stats.configuration.max_message_bytes,
-            ) {
-                (Some(Grouping::Packed), Some(budget)) => format!("packed to {}", bytes(budget)),
-                _ => format!("of K = {}", stats.configuration.group_size.unwrap_or(10)),
-            };
             Some(format!(
-                "{} predictions/s as messages {messages} ({}x the time of publishing the same \
+                "{} predictions/s as messages {} ({}x the time of publishing the same \
                  messages pre-serialized)",
                 count((rows as f64 / wall) as u64),
+                messages_phrase(stats),
                 ratio(wall / baseline)
             ))
         })
@@ -512,6 +560,162 @@ pub fn verdict(model: &Model) -> Option<String> {
             parts.join(", and "),
             short_count(rows),
             session.id()
+        )
+    })
+}
+
+/// predbench end to end against the publishers a team would write, and what
+/// each lost when the broker restarted.
+fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
+    let (wall, _) = fastest(session, dataset, rows, false)?;
+    let job = session
+        .peer(dataset, rows, SEED_JOB)
+        .and_then(Stats::median_wall);
+    let mut against = Vec::new();
+    let mut restarts = Vec::new();
+    for stats in session.at(dataset, rows) {
+        let configuration = &stats.configuration;
+        if !configuration.is_peer_delivery() {
+            continue;
+        }
+        let Some(peer) = configuration.peer.as_deref().and_then(peer_named) else {
+            continue;
+        };
+        if configuration.broker_restart_at.is_some() {
+            if let Some(lost) = lost_in_fault(session, stats) {
+                restarts.push(format!("{} lost {}", peer.label, count(lost)));
+            }
+            continue;
+        }
+        let publish = stats.median_wall();
+        let end_to_end = match configuration.kind {
+            RunKind::Publish => job.zip(publish).map(|(job, publish)| job + publish),
+            _ => publish,
+        };
+        if let Some(end_to_end) = end_to_end {
+            against.push(format!(
+                "{}x faster than {} ({} s)",
+                ratio(end_to_end / wall),
+                peer.label,
+                seconds(end_to_end)
+            ));
+        }
+    }
+    if against.is_empty() {
+        return None;
+    }
+    let own_losses: Vec<u64> = queue_exports_with_faults(session, dataset, rows)
+        .into_iter()
+        .filter_map(|stats| lost_in_fault(session, stats))
+        .collect();
+    let mut line = format!(
+        "**Against the publisher a team would write** ({} rows, session {}): predbench delivers \
+         the messages of K = 10 to the queue in {} s end to end, {}.",
+        short_count(rows),
+        session.id(),
+        seconds(wall),
+        against.join(", ")
+    );
+    if !own_losses.is_empty() {
+        line.push_str(&format!(
+            " With the broker restarted half way predbench lost {} message{}{}.",
+            count(own_losses.iter().sum()),
+            if own_losses.iter().sum::<u64>() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if restarts.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", restarts.join(", "))
+            }
+        ));
+    }
+    Some(line)
+}
+
+/// predbench's fault runs at this size.
+fn queue_exports_with_faults<'a>(
+    session: &'a SessionModel,
+    dataset: &'a str,
+    rows: u64,
+) -> Vec<&'a Stats> {
+    session
+        .at(dataset, rows)
+        .filter(|stats| {
+            let configuration = &stats.configuration;
+            configuration.is_queue()
+                && configuration.kind == RunKind::Export
+                && configuration.peer.is_none()
+                && configuration.broker_restart_at.is_some()
+        })
+        .collect()
+}
+
+/// Messages a fault run's publisher delivered in its normal runs and its
+/// drain did not find; `None` when its drain failed.
+fn lost_in_fault(session: &SessionModel, fault: &Stats) -> Option<u64> {
+    if !drain_reads(fault) {
+        return None;
+    }
+    let expected = expected_messages(session, fault)?;
+    let drain = drain_of(session, fault).filter(|drain| !drain.failed())?;
+    Some(expected.saturating_sub(drain.messages))
+}
+
+/// What a fault run should have delivered: the messages of the same
+/// publisher's runs without the restart.
+fn expected_messages(session: &SessionModel, fault: &Stats) -> Option<u64> {
+    let configuration = &fault.configuration;
+    let normal = Configuration {
+        broker_restart_at: None,
+        ..configuration.clone()
+    }
+    .identity();
+    session
+        .find(&configuration.dataset, configuration.rows, |other| {
+            other.identity() == normal
+        })
+        .map(|normal| normal.messages)
+}
+
+/// The largest table delivered: each message size's time, rate, memory and check.
+fn full_scale_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
+    let parts: Vec<String> = [false, true]
+        .into_iter()
+        .filter_map(|packed| {
+            let (wall, stats) = fastest(session, dataset, rows, packed)?;
+            let drain = drain_of(session, stats);
+            let verified = drain
+                .and_then(|drain| drain.verification.as_ref())
+                .is_some_and(|check| check.ok);
+            Some(format!(
+                "messages {} in {} s ({} predictions/s, predbench's peak RSS {}{}), {}",
+                messages_phrase(stats),
+                seconds(wall),
+                count((rows as f64 / wall) as u64),
+                bytes(stats.peak_rss),
+                stats
+                    .broker_peak_rss
+                    .map_or_else(String::new, |peak| format!(
+                        ", the broker's {}",
+                        bytes(peak)
+                    )),
+                if verified {
+                    "drained and verified complete"
+                } else {
+                    "NOT verified complete"
+                }
+            ))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "**{} predictions into the queue** (session {}): {}.",
+            short_count(rows),
+            session.id(),
+            parts.join("; ")
         )
     })
 }

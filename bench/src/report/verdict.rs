@@ -21,9 +21,7 @@ pub fn render(model: &Model, decisions: &[Decision], conventions: &Conventions) 
     if let Some(nan) = nan(decisions, conventions) {
         bullets.push(nan);
     }
-    if let Some(queue) = queue::verdict(model) {
-        bullets.push(queue);
-    }
+    bullets.extend(queue::verdict(model));
     if let Some(spark) = through_spark(decisions) {
         bullets.push(spark);
     }

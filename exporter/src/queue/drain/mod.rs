@@ -118,10 +118,28 @@ pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Resu
         .queue
         .clone()
         .ok_or_else(|| ExportError::invalid("from", "drain reads a queue: give ?queue=NAME"))?;
+    let existed = output.exists();
     let progress = prepare_output(target, output, options)?;
     if progress.complete {
         return Ok(progress.summary);
     }
+    let drained = consume(target, &queue, output, options, progress);
+    if drained.is_err() && !existed {
+        // A drain that could not start leaves no directory behind; one that
+        // committed parts keeps them (and its progress) for the next run.
+        let _ = std::fs::remove_dir(output);
+    }
+    drained
+}
+
+/// Connects and consumes the queue into `output`, from `progress` on.
+fn consume(
+    target: &AmqpTarget,
+    queue: &str,
+    output: &Path,
+    options: &DrainOptions,
+    progress: Progress,
+) -> Result<DrainSummary> {
     client_runtime()?.block_on(async {
         let connection = within(
             "connecting",
@@ -133,7 +151,7 @@ pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Resu
             .await
             .map_err(|reason| failure(target, reason))?;
         let declare = channel.queue_declare(
-            queue.as_str().into(),
+            queue.into(),
             QueueDeclareOptions {
                 passive: true,
                 ..QueueDeclareOptions::default()
@@ -160,7 +178,7 @@ pub fn drain(target: &AmqpTarget, output: &Path, options: &DrainOptions) -> Resu
             highest_tag: 0,
             acknowledged: 0,
         };
-        let summary = consumer.run(&queue).await?;
+        let summary = consumer.run(queue).await?;
         let _ = within("closing", connection.close(200, "drained".into())).await;
         Ok(summary)
     })
@@ -356,6 +374,18 @@ impl Drainer<'_> {
                 Event::Delivery(next) => next,
             };
             let delivery = match next {
+                None if self.stalled(prefetch) => {
+                    return Err(failure(
+                        self.target,
+                        format!(
+                            "stalled: the prefetch window ({prefetch} messages) is full of messages after \
+                             message_id {}, which has not come; drain writes a queue in message_id order, \
+                             and this one is published out of order by more than the window (give a larger \
+                             window-bytes); nothing past the last committed part is acknowledged",
+                            self.progress.next_id
+                        ),
+                    ));
+                }
                 None => break,
                 Some(Err(cause)) => {
                     return Err(failure(
@@ -378,6 +408,13 @@ impl Drainer<'_> {
         self.progress.complete = true;
         self.save_progress(self.progress.next_id)?;
         Ok(self.progress.summary.clone())
+    }
+
+    /// Whether the broker stopped delivering because every message it may
+    /// have outstanding waits for an earlier one: the queue is out of
+    /// message_id order by more than the window, and waiting longer cannot help.
+    fn stalled(&self, prefetch: u16) -> bool {
+        !self.waiting.is_empty() && self.uncommitted.len() >= usize::from(prefetch)
     }
 
     fn reached_last(&self) -> bool {
