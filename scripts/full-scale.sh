@@ -77,7 +77,7 @@ fi
 if wants delivery60m; then
   "$bin" compare --rows 60M --runs 1 --dataset seed --skip-generate --skip-disk-floor \
     --strategies rayon --groupings modulo,packed --sinks amqp --confirm-windows 1024 \
-    --skip-baselines --drain-beside --drain-compression zstd \
+    --baseline-passes 10 --drain-beside --drain-compression zstd \
     --clean --data-dir "$data_dir" || status=$?
 fi
 "$bin" report

@@ -889,10 +889,101 @@ fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
     }
 }
 
+/// `drain --any-order` reads a queue in no order at all (as Spark's tasks
+/// publish it), drops duplicates by `message_id`, counts the gap, commits in
+/// parts, and a second run goes on from the first without rewriting what it
+/// committed; a drain in the other order is refused on that directory.
+#[test]
+fn a_drain_in_any_order_reads_a_shuffled_queue_and_goes_on_from_its_parts() {
+    let _broker = hold_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let url = queue_url("any-order");
+    let name = url.rsplit_once("queue=").unwrap().1.to_string();
+    // 0..300 but 150, shuffled by a stride, with 7 and 299 twice.
+    let mut ids: Vec<u64> = (0..300)
+        .map(|i| (i * 97) % 300)
+        .filter(|id| *id != 150)
+        .collect();
+    ids.extend([7, 299]);
+    let bodies: Vec<(String, Vec<u8>)> = ids
+        .iter()
+        .map(|id| (id.to_string(), format!(r#"[{{"id":{id}}}]"#).into_bytes()))
+        .collect();
+    let messages: Vec<(&str, &[u8])> = bodies
+        .iter()
+        .map(|(id, body)| (id.as_str(), body.as_slice()))
+        .collect();
+    publish_raw(&broker(), &name, &messages);
+    let drained = dir.path().join("drained");
+    let summary = dir.path().join("summary.json");
+    let drain = |extra: &[&str]| {
+        let mut argv = vec![
+            "drain",
+            "--from",
+            &url,
+            "--messages",
+            path_arg(&drained),
+            "--window-bytes",
+            "1",
+            "--part-bytes",
+            "200",
+            "--idle-seconds",
+            "2",
+            "--summary-json",
+            path_arg(&summary),
+        ];
+        argv.extend(extra);
+        predbench(&argv)
+    };
+    let output = drain(&["--any-order"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let counts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(counts["messages"], 299, "{counts}");
+    assert_eq!(counts["drained"]["received"], 301, "{counts}");
+    assert_eq!(counts["drained"]["duplicates"], 2, "{counts}");
+    assert_eq!(counts["drained"]["missing"], 1, "{counts}");
+    assert_eq!(queue_depth(&broker(), &name), 0);
+    // Each id once in the parts, in the order the queue gave them.
+    let written = read_drained_ids(&drained);
+    let mut sorted = written.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..300).filter(|id| *id != 150).collect::<Vec<_>>());
+    assert_ne!(written, sorted, "written as they came, not sorted");
+    // The missing message comes late, with a few already drained: the drain
+    // goes on from its progress (an unfinished drain's directory).
+    let progress_path = drained.join("_drain.json");
+    let mut progress: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&progress_path).unwrap()).unwrap();
+    progress["complete"] = serde_json::Value::Bool(false);
+    std::fs::write(&progress_path, progress.to_string()).unwrap();
+    let late: Vec<(&str, &[u8])> = vec![
+        ("150", br#"[{"id":150}]"#),
+        ("3", br#"[{"id":3}]"#),
+        ("298", br#"[{"id":298}]"#),
+    ];
+    publish_raw(&broker(), &name, &late);
+    let output = drain(&[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("goes on in any order"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let output = drain(&["--any-order"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let written = read_drained_ids(&drained);
+    let mut sorted = written.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..300).collect::<Vec<_>>());
+    let counts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(counts["drained"]["duplicates"], 4, "{counts}");
+    assert_eq!(counts["drained"]["missing"], 0, "{counts}");
+}
+
 /// `compare` of 20,000 rows into the queues: predbench (classic and quorum
-/// queues) beside the pika publishers of the seed's job's messages, each
-/// drained and verified, then every publisher once more with the broker
-/// restarted half way.
+/// queues) beside the pika publishers of the seed's job's messages and Spark
+/// publishing from its executors, each drained and verified, then every
+/// publisher once more with the broker restarted half way.
 #[test]
 fn compare_delivers_beside_the_publishers_a_team_would_write_and_restarts_the_broker() {
     let _broker = hold_broker();
@@ -918,7 +1009,7 @@ fn compare_delivers_beside_the_publishers_a_team_would_write_and_restarts_the_br
         "--queue-types",
         "classic,quorum",
         "--peers",
-        "pyspark-seed,pika-publisher,pika-publisher-no-confirms",
+        "pyspark-seed,pika-publisher,pika-publisher-no-confirms,spark-publish",
         "--peers-venv",
         path_arg(&venv),
         "--peers-dir",
@@ -957,6 +1048,11 @@ fn compare_delivers_beside_the_publishers_a_team_would_write_and_restarts_the_br
             "peer pika-publisher-no-confirms modulo amqp",
             "drain peer pika-publisher-no-confirms modulo amqp",
         ),
+        // Spark's tasks publish side by side: drained in any order.
+        (
+            "peer spark-publish modulo amqp",
+            "drain peer spark-publish modulo amqp",
+        ),
     ] {
         let published = named(publisher);
         assert_eq!(published["status"], "ok", "{published}");
@@ -986,8 +1082,12 @@ fn compare_delivers_beside_the_publishers_a_team_would_write_and_restarts_the_br
     let drained = named("drain modulo amqp window 1024, broker restarted at 1000 messages");
     assert_eq!(drained["verification"]["ok"], true, "{drained}");
     assert_eq!(drained["messages"], 2_001, "{drained}");
-    // The pika publishers ran their fault runs too, and their queues were drained.
-    for peer in ["pika-publisher", "pika-publisher-no-confirms"] {
+    // The other publishers ran their fault runs too, and their queues were drained.
+    for peer in [
+        "pika-publisher",
+        "pika-publisher-no-confirms",
+        "spark-publish",
+    ] {
         let drained = named(&format!(
             "drain peer {peer} modulo amqp, broker restarted at 1000 messages"
         ));
@@ -1031,7 +1131,8 @@ fn compare_delivers_beside_the_publishers_a_team_would_write_and_restarts_the_br
 }
 
 /// `compare --drain-beside`: the drain runs while the export publishes and
-/// still reads every message.
+/// still reads every message; the baselines, publishing half the messages
+/// twice over (`--baseline-passes 2`), are drained beside too.
 #[test]
 fn compare_drains_beside_the_export() {
     let _broker = hold_broker();
@@ -1054,6 +1155,8 @@ fn compare_drains_beside_the_export() {
         "--drain-beside",
         "--drain-compression",
         "zstd",
+        "--baseline-passes",
+        "2",
         "--amqp",
         &broker(),
         "--skip-disk-floor",
@@ -1106,5 +1209,68 @@ fn compare_drains_beside_the_export() {
             export["broker_peak_rss_bytes"].as_u64().unwrap() > 1 << 20,
             "{drain}"
         );
+        // The baseline: shard 0/2's messages twice, numbered on from one
+        // pass to the next, all read back by its own drain. (Packed
+        // messages cannot be sharded: no baseline with passes.)
+        if grouping == "packed" {
+            assert!(!records.iter().any(|record| {
+                record["configuration"]["name"] == "publish pre-serialized packed amqp window 1024"
+            }));
+            continue;
+        }
+        let baseline = crate::compare::named(
+            &records,
+            &format!("publish pre-serialized {grouping} amqp window 1024, shard 0/2 2 times"),
+        );
+        assert_eq!(baseline["status"], "ok", "{baseline}");
+        let published = baseline["messages"].as_u64().unwrap();
+        let exported = export["messages"].as_u64().unwrap();
+        assert!(published.abs_diff(exported) <= 1, "{baseline} {export}");
+        let drained = crate::compare::named(
+            &records,
+            &format!(
+                "drain pre-serialized {grouping} amqp window 1024, shard 0/2 2 times, beside the publisher"
+            ),
+        );
+        assert_eq!(drained["messages"].as_u64(), Some(published), "{drained}");
+        assert_eq!(drained["drained"]["duplicates"], 0, "{drained}");
+        assert_eq!(drained["drained"]["missing"], 0, "{drained}");
     }
+    // The report says how the baselines ran.
+    let markdown = crate::compare::render_report(&results);
+    assert!(
+        markdown.contains("(`compare --baseline-passes 2`)"),
+        "{markdown}"
+    );
+}
+
+/// The `id` of each message a drain wrote (`[{"id":N}]`), part after part.
+fn read_drained_ids(drained: &Path) -> Vec<u64> {
+    use arrow_array::{Array, StringArray};
+    let mut parts: Vec<_> = std::fs::read_dir(drained)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "parquet"))
+        .collect();
+    parts.sort();
+    let mut ids = Vec::new();
+    for part in parts {
+        let file = std::fs::File::open(&part).unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1024).unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let column = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap();
+            for row in 0..column.len() {
+                let message: serde_json::Value = serde_json::from_str(column.value(row)).unwrap();
+                ids.push(message[0]["id"].as_u64().unwrap());
+            }
+        }
+    }
+    ids
 }

@@ -19,6 +19,11 @@ pub struct PublishArgs {
     /// Messages published and not yet confirmed by the broker, at most.
     #[arg(long, default_value_t = 1024)]
     pub confirm_window: usize,
+    /// Publish the messages this many times over, message_id going on from
+    /// one pass to the next: the broker's ceiling for N times the messages
+    /// without N times the disk (a tenth of 60M rows' messages, 10 times).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub repeat: u64,
     /// Also write the run's counts as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
@@ -65,6 +70,12 @@ pub struct DrainArgs {
     /// Replace an output directory that is not a drain's.
     #[arg(long)]
     pub force: bool,
+    /// Write messages as they come, not in message_id order, dropping
+    /// duplicates by the set of ids seen (one bit per group, kept in
+    /// _drain.json): for a queue published out of order by more than the
+    /// window, such as Spark's tasks publishing side by side.
+    #[arg(long)]
+    pub any_order: bool,
     /// Also write the run's counts as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
@@ -205,6 +216,13 @@ pub struct CompareArgs {
     /// about 56 GB of JSON).
     #[arg(long)]
     pub skip_baselines: bool,
+    /// The baselines publish the messages of 1/N of the rows (`export --shard
+    /// 0/N`), N times over: as many messages as the export's, with a tenth of
+    /// the disk at N = 10 (what lets 60M rows have a baseline). With
+    /// --drain-beside, the baselines' queues are drained beside them too.
+    /// Packed messages cannot be sharded: with N > 1, packed has no baseline.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub baseline_passes: u64,
     /// Page compression of the drains' parts (zstd when the disk is short).
     #[arg(long, value_enum, default_value_t = CompressionArg::None)]
     pub drain_compression: CompressionArg,

@@ -267,6 +267,7 @@ impl PublishArgs {
             messages,
             sink,
             confirm_window,
+            repeat,
             summary_json,
             quiet,
         } = self;
@@ -274,6 +275,7 @@ impl PublishArgs {
         flags.path("messages", messages);
         flags.value("sink", sink);
         flags.changed("confirm-window", confirm_window, &default.confirm_window);
+        flags.changed("repeat", repeat, &default.repeat);
         flags.optional_path("summary-json", summary_json);
         flags.switch("quiet", *quiet);
         flags.0
@@ -303,6 +305,7 @@ impl DrainArgs {
             part_bytes,
             compression,
             force,
+            any_order,
             summary_json,
             quiet,
         } = self;
@@ -316,6 +319,7 @@ impl DrainArgs {
         flags.changed("part-bytes", part_bytes, &default.part_bytes);
         flags.choice("compression", *compression, default.compression);
         flags.switch("force", *force);
+        flags.switch("any-order", *any_order);
         flags.optional_path("summary-json", summary_json);
         flags.switch("quiet", *quiet);
         flags.0
@@ -418,6 +422,7 @@ mod tests {
         assert_eq!(parsed(&verify.to_argv()), Command::Verify(verify.clone()));
         let publish = PublishArgs {
             confirm_window: 64,
+            repeat: 3,
             summary_json: Some(PathBuf::from("s.json")),
             quiet: true,
             ..PublishArgs::with_paths(Path::new("m.parquet"), "amqp://h/%2f?queue=q")
@@ -434,6 +439,7 @@ mod tests {
             part_bytes: 4096,
             compression: CompressionArg::Lz4,
             force: true,
+            any_order: true,
             summary_json: Some(PathBuf::from("s.json")),
             quiet: true,
             ..DrainArgs::with_paths("amqp://h/%2f?queue=q", Path::new("drained"))

@@ -26,6 +26,7 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
         part_bytes: args.part_bytes,
         compression: parquet_compression(args.compression),
         force: args.force,
+        any_order: args.any_order,
     };
     let started = Instant::now();
     let summary = drain(&target, &args.messages, &options)?;
@@ -44,6 +45,7 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
                 ("prefetch", serde_json::json!(summary.prefetch)),
                 ("window_bytes", serde_json::json!(args.window_bytes)),
                 ("part_bytes", serde_json::json!(args.part_bytes)),
+                ("any_order", serde_json::json!(args.any_order)),
             ]
             .into_iter()
             .map(|(name, value)| (name.to_string(), value))

@@ -35,6 +35,54 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
     // messages of K = 10, a few dozen packed to 256 KiB), judged by the file's size.
     let average_bytes = (messages.bytes / messages.rows.max(1)).max(1);
     let batch_messages = (PUBLISH_BATCH_BYTES / average_bytes).clamp(1, 1024) as usize;
+    for _ in 0..args.repeat {
+        publish_pass(&args, &messages, &sink, batch_messages)?;
+    }
+    let summary = sink.finish()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.summary_json {
+        CommandSummary {
+            // Messages are not parsed, so predictions are not counted.
+            rows: 0,
+            input_bytes: messages.bytes,
+            output_bytes: 0,
+            message_bytes: Some(summary.message_bytes),
+            messages: Some(summary.messages),
+            spilled_bytes: None,
+            elapsed_seconds: elapsed,
+            peak_rss_bytes: peak_rss_bytes(),
+            settings: [
+                ("confirm_window", serde_json::json!(args.confirm_window)),
+                ("repeat", serde_json::json!(args.repeat)),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
+            drained: None,
+        }
+        .write(path)?;
+    }
+    if !args.quiet {
+        println!(
+            "published {} messages ({}) to {} in {elapsed:.2} s: {:.0} messages/s, {:.1} MB/s",
+            summary.messages,
+            format_bytes(summary.message_bytes),
+            target.describe(),
+            summary.messages as f64 / elapsed,
+            summary.message_bytes as f64 / elapsed / 1e6
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One pass over the messages of the file, handed to the sink in batches
+/// (the sink numbers them, so a second pass goes on from the first's ids).
+fn publish_pass(
+    args: &PublishArgs,
+    messages: &Dataset,
+    sink: &AmqpSink,
+    batch_messages: usize,
+) -> anyhow::Result<()> {
     let mut cursor = messages.cursor(0..messages.rows, batch_messages);
     let mut done = 0;
     while done < messages.rows {
@@ -59,36 +107,5 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
         }
         sink.write(sink.prepare(batch)?)?;
     }
-    let summary = sink.finish()?;
-    let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.summary_json {
-        CommandSummary {
-            // Messages are not parsed, so predictions are not counted.
-            rows: 0,
-            input_bytes: messages.bytes,
-            output_bytes: 0,
-            message_bytes: Some(summary.message_bytes),
-            messages: Some(summary.messages),
-            spilled_bytes: None,
-            elapsed_seconds: elapsed,
-            peak_rss_bytes: peak_rss_bytes(),
-            settings: [("confirm_window", serde_json::json!(args.confirm_window))]
-                .into_iter()
-                .map(|(name, value)| (name.to_string(), value))
-                .collect(),
-            drained: None,
-        }
-        .write(path)?;
-    }
-    if !args.quiet {
-        println!(
-            "published {} messages ({}) to {} in {elapsed:.2} s: {:.0} messages/s, {:.1} MB/s",
-            summary.messages,
-            format_bytes(summary.message_bytes),
-            target.describe(),
-            summary.messages as f64 / elapsed,
-            summary.message_bytes as f64 / elapsed / 1e6
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

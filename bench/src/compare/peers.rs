@@ -50,8 +50,9 @@ pub struct Peer {
     /// Arguments the script always gets (a variant of a script, e.g. `--no-confirms`).
     pub arguments: &'static [&'static str],
     /// Whether a publisher sends its messages in `message_id` order, as
-    /// `predbench drain` reads them (Spark's tasks publish their partitions'
-    /// groups side by side, out of order by far more than a prefetch window).
+    /// `predbench drain` reads them by default; Spark's tasks publish their
+    /// partitions' groups side by side, out of order by far more than a
+    /// prefetch window, so their queue is drained with `--any-order`.
     pub publishes_in_order: bool,
     /// Whether it runs predbench itself (takes `--predbench PATH`, numbers
     /// rows as predbench does, so its output is verified against the exact

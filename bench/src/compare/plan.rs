@@ -199,11 +199,27 @@ impl Planner<'_> {
             } else {
                 &args.groupings[..]
             };
-            for &grouping_arg in baselines {
+            // Packed messages cannot be sharded (where shard I's first
+            // message starts is known only after encoding every row before
+            // it): with passes, packed has no baseline.
+            let shardable = |grouping: &&GroupingArg| {
+                args.baseline_passes == 1 || **grouping != GroupingArg::Packed
+            };
+            for &grouping_arg in baselines.iter().filter(shardable) {
                 let name = format!("baseline-messages-{}", spelling(grouping_arg));
-                let messages = args.data_dir.join(format!("{name}-{rows}.parquet"));
+                // A share of the messages, published over and over, is a
+                // directory of one part (an export shard's output).
+                let share = (args.baseline_passes > 1).then_some(Shard {
+                    index: 0,
+                    count: args.baseline_passes,
+                });
+                let messages = args.data_dir.join(match share {
+                    Some(shard) => format!("{name}-{rows}-shard-0-of-{}", shard.count),
+                    None => format!("{name}-{rows}.parquet"),
+                });
                 let command = self.export_command(&ExportArgs {
                     sink: format!("parquet:{}", messages.display()),
+                    shard: share,
                     ..self.export_args(&dataset, StrategyArg::Rayon, grouping_arg)
                 });
                 exports.extend(self.publish(rows, &messages, grouping_arg, &label));
@@ -525,7 +541,7 @@ impl Planner<'_> {
                 "drained-{}",
                 target.queue.as_deref().unwrap_or(&names)
             ));
-            let mut drain = self.drain(&plan.configuration, url, &drained);
+            let mut drain = self.drain(&plan.configuration, url, &drained, false);
             if !args.no_verify {
                 drain.verify = Some(verify(&drained));
             }
@@ -592,13 +608,14 @@ impl Planner<'_> {
     /// `predbench drain` of the queue at `url` an export of `export` fills,
     /// into the directory `output`: after the export, with `--last-group`
     /// added at run time, or beside it (`--drain-beside`), until idle.
-    fn drain(&self, export: &Configuration, url: &str, output: &Path) -> Plan {
+    fn drain(&self, export: &Configuration, url: &str, output: &Path, any_order: bool) -> Plan {
         let mut command = vec![self.program.to_string()];
         command.extend(
             DrainArgs {
                 idle_seconds: 10,
                 force: true,
                 quiet: true,
+                any_order,
                 compression: self.args.drain_compression,
                 ..DrainArgs::with_paths(url, output)
             }
@@ -608,6 +625,7 @@ impl Planner<'_> {
             kind: RunKind::Drain,
             strategy: None,
             beside_publisher: self.args.drain_beside,
+            drains_baseline: export.is_queue_baseline(),
             ..export.clone()
         };
         let mut plan = Plan::new(configuration.finish(command), Some(output.to_path_buf()));
@@ -668,7 +686,9 @@ impl Planner<'_> {
             plan.leftovers = self.peer_environment.local_dir(peer);
             plan.time_limit = args.peer_timeout.map(Duration::from_secs);
             let drained = args.data_dir.join(format!("drained-peer-{}", peer.name));
-            let mut drain = self.drain(&plan.configuration, &url, &drained);
+            // Spark's tasks publish side by side: read in any order.
+            let any_order = !peer.publishes_in_order;
+            let mut drain = self.drain(&plan.configuration, &url, &drained, any_order);
             if !args.no_verify {
                 // Spark numbers rows its own way.
                 drain.verify = Some(self.verify_command(VerifyArgs {
@@ -676,9 +696,7 @@ impl Planner<'_> {
                     ..self.verify_args(dataset, &drained)
                 }));
             }
-            // A queue published out of message_id order is not read back:
-            // `predbench drain` would stall on it (and it gets no fault run).
-            plan.follow_up = peer.publishes_in_order.then(|| Box::new(drain));
+            plan.follow_up = Some(Box::new(drain));
             plan.queue = Some(target);
             plans.push(plan);
         }
@@ -739,6 +757,7 @@ impl Planner<'_> {
                 let (url, target) = self.queue_target(&name, queue_type);
                 let publish = PublishArgs {
                     confirm_window: window,
+                    repeat: args.baseline_passes,
                     quiet: true,
                     ..PublishArgs::with_paths(messages, &url)
                 };
@@ -752,7 +771,18 @@ impl Planner<'_> {
                 configuration.confirm_window = Some(window);
                 configuration.queue_type = queue_type;
                 configuration.max_message_bytes = self.packing_budget(grouping_arg);
+                configuration.shard = (args.baseline_passes > 1).then_some(Shard {
+                    index: 0,
+                    count: args.baseline_passes,
+                });
                 let mut plan = Plan::new(configuration.finish(command), None);
+                if args.drain_beside {
+                    // Its queue stays as shallow as the export's it is the
+                    // ceiling of; what it drains repeats, so is not verified.
+                    let drained = args.data_dir.join(format!("drained-{name}"));
+                    let drain = self.drain(&plan.configuration, &url, &drained, false);
+                    plan.follow_up = Some(Box::new(drain));
+                }
                 plan.queue = Some(target);
                 plan
             })
@@ -1030,15 +1060,20 @@ mod tests {
                 name.ends_with("no-confirms"),
                 "{command}"
             );
-            // Spark publishes out of message_id order: its queue is not read back.
-            match publisher.follow_up.as_deref() {
-                Some(drain) => {
-                    assert_eq!(drain.configuration.kind, RunKind::Drain);
-                    let verify = drain.verify.as_ref().unwrap();
-                    assert!(verify.contains(&"--any-grouping".to_string()));
-                }
-                None => assert_eq!(name, "spark-publish"),
-            }
+            // Spark publishes out of message_id order: its queue is read in any order.
+            let drain = publisher.follow_up.as_deref().unwrap();
+            assert_eq!(drain.configuration.kind, RunKind::Drain);
+            let verify = drain.verify.as_ref().unwrap();
+            assert!(verify.contains(&"--any-grouping".to_string()));
+            assert_eq!(
+                drain
+                    .configuration
+                    .command
+                    .contains(&"--any-order".to_string()),
+                name == "spark-publish",
+                "{:?}",
+                drain.configuration.command
+            );
         }
         // No venv here: the publishers cannot run, and the seed's job's
         // messages are not made for them (the queue tests run them for real).

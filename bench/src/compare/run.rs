@@ -121,9 +121,13 @@ impl Runner<'_> {
             }
         }
         if let Some(command) = &args.restart_broker {
-            let publishers = exports
-                .iter()
-                .filter(|plan| plan.follow_up.is_some() && plan.configuration.queue_type.is_none());
+            let publishers = exports.iter().filter(|plan| {
+                let configuration = &plan.configuration;
+                // The baselines are ceilings, not publishers anyone runs.
+                plan.follow_up.is_some()
+                    && configuration.queue_type.is_none()
+                    && !configuration.is_queue_baseline()
+            });
             for plan in publishers {
                 if let Some(fault) = BrokerRestart::planned(session, plan, command) {
                     run_once(session, &fault.plan(plan), 1, Some(&fault))?;

@@ -100,7 +100,9 @@ pub struct Configuration {
     pub confirm_window: Option<usize>,
     /// The peer (scripts/peers/) this configuration runs, if it is not predbench.
     pub peer: Option<String>,
-    /// The shard of an export shard.
+    /// The shard of an export shard; of a queue baseline (and its drain),
+    /// the share of the messages it publishes, as many times over as there
+    /// are shards (`compare --baseline-passes`).
     pub shard: Option<Shard>,
     /// How a disk floor writes.
     pub disk_floor: Option<DiskFloor>,
@@ -123,6 +125,9 @@ pub struct Configuration {
     /// this many messages (half what the publisher's runs delivered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broker_restart_at: Option<u64>,
+    /// A drain of the pre-serialized baseline's queue (not of an export's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drains_baseline: bool,
     /// The command line, program first, paths relative to the repository
     /// where they are inside it.
     pub command: Vec<String>,
@@ -153,6 +158,7 @@ impl Configuration {
             queue_type: None,
             beside_publisher: false,
             broker_restart_at: None,
+            drains_baseline: false,
             command: Vec::new(),
         }
     }
@@ -180,6 +186,16 @@ impl Configuration {
             name.push_str(&format!(", broker restarted at {messages} messages"));
         }
         name
+    }
+
+    /// A baseline publishing a share of its messages over and over: which
+    /// share, how many times.
+    fn passes_text(&self) -> String {
+        self.shard
+            .filter(|shard| shard.count > 1)
+            .map_or_else(String::new, |shard| {
+                format!(", shard {shard} {} times", shard.count)
+            })
     }
 
     /// The name without the queue's type and the fault.
@@ -221,10 +237,17 @@ impl Configuration {
             }
             RunKind::Publish => match &self.peer {
                 Some(peer) => format!("peer {peer} {grouping} {sink}"),
-                None => format!("publish pre-serialized {grouping} {sink}{window}"),
+                None => format!(
+                    "publish pre-serialized {grouping} {sink}{window}{}",
+                    self.passes_text()
+                ),
             },
             RunKind::Drain => match &self.peer {
                 Some(peer) => format!("drain peer {peer} {grouping} {sink}"),
+                None if self.drains_baseline => format!(
+                    "drain pre-serialized {grouping} {sink}{window}{}",
+                    self.passes_text()
+                ),
                 None => format!("drain {grouping} {sink}{window}"),
             },
         }
@@ -259,6 +282,12 @@ impl Configuration {
         matches!(self.kind, RunKind::Export | RunKind::Publish)
             && self.peer.is_some()
             && self.is_queue()
+    }
+
+    /// Whether it is predbench's queue baseline: `predbench publish` of
+    /// messages already serialized (the broker's ceiling).
+    pub fn is_queue_baseline(&self) -> bool {
+        self.kind == RunKind::Publish && self.peer.is_none()
     }
 
     /// The same configuration, whatever the session and dataset: what the

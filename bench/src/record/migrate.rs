@@ -261,6 +261,7 @@ fn migrate_configuration(old: ConfigurationV1) -> Configuration {
         queue_type: None,
         beside_publisher: false,
         broker_restart_at: None,
+        drains_baseline: false,
         command: old.command,
     };
     configuration.name = configuration.rendered_name();

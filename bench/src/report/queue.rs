@@ -29,15 +29,14 @@ fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
     found
 }
 
-/// The drain that read back the queue `export` (predbench's or a peer's) filled.
+/// The drain that read back the queue `export` (predbench's, a peer's or a
+/// baseline's, which is drained beside it with `--drain-beside`) filled.
 fn drain_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> {
     let configuration = &export.configuration;
-    if configuration.kind == RunKind::Publish && configuration.peer.is_none() {
-        // predbench's baseline is not drained.
-        return None;
-    }
+    let baseline = configuration.is_queue_baseline();
     session.find(&configuration.dataset, configuration.rows, |other| {
         other.kind == RunKind::Drain
+            && other.drains_baseline == baseline
             && other.grouping == configuration.grouping
             && other.confirm_window == configuration.confirm_window
             && other.peer == configuration.peer
@@ -46,19 +45,9 @@ fn drain_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> 
     })
 }
 
-/// Whether `predbench drain` can read back what a publisher sent: predbench's
-/// own, and the peers that publish in `message_id` order.
-fn drain_reads(stats: &Stats) -> bool {
-    stats
-        .configuration
-        .peer
-        .as_deref()
-        .and_then(peer_named)
-        .is_none_or(|peer| peer.publishes_in_order)
-}
-
-/// What the report says instead of a check for a queue the drain cannot read.
-const NOT_READ: &str = "not read back: published out of `message_id` order, which `predbench drain` (in order, within its prefetch window) cannot read";
+/// What the report says instead of a check for a queue no drain read back
+/// (Spark's, published out of `message_id` order, before `drain --any-order`).
+const NOT_READ: &str = "not read back: no drain of its queue in this session";
 
 /// The baseline publishing the same messages (grouping) with the same window.
 fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> {
@@ -218,10 +207,37 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
             ]);
         }
         out.push_str(&table.render());
+        out.push_str(&baseline_note(session, &dataset, rows));
         out.push_str(&delivery_peers(session, &dataset, rows));
         out.push_str(&broker_restarts(session, &dataset, rows));
     }
     out
+}
+
+/// How the baselines of a size ran, when not as the section's header says:
+/// a share of the messages published over and over, drained beside.
+fn baseline_note(session: &SessionModel, dataset: &str, rows: u64) -> String {
+    let Some(baseline) = session.at(dataset, rows).find(|stats| {
+        let configuration = &stats.configuration;
+        configuration.is_queue_baseline()
+            && configuration.shard.is_some_and(|shard| shard.count > 1)
+    }) else {
+        return String::new();
+    };
+    let passes = baseline.configuration.shard.map_or(1, |shard| shard.count);
+    let beside =
+        drain_of(session, baseline).is_some_and(|drain| drain.configuration.beside_publisher);
+    format!(
+        "\nThe baselines at this size publish the messages of 1/{passes} of the rows (`export \
+         --shard 0/{passes}`) {passes} times over (`compare --baseline-passes {passes}`): as many \
+         messages as the export's, of the same sizes, from 1/{passes} of the disk; re-read \
+         from the page cache, which if anything flatters the baseline.{}\n",
+        if beside {
+            " Their queues were drained beside them, as the exports' were."
+        } else {
+            ""
+        }
+    )
 }
 
 /// The publishers a team would write, beside predbench's export of the same
@@ -277,7 +293,7 @@ fn delivery_peers(session: &SessionModel, dataset: &str, rows: u64) -> String {
     ]);
     let reference = predbench.map(|(wall, _)| wall);
     let mut add = |name: String, steps: String, wall: Option<f64>, peak: u64, stats: &Stats| {
-        let drain = drain_of(session, stats).filter(|_| drain_reads(stats));
+        let drain = drain_of(session, stats);
         let drained = drain.and_then(|drain| drain.drained);
         let lost = drain.map(|drain| {
             drained.map_or(0, |counts| counts.missing)
@@ -298,7 +314,7 @@ fn delivery_peers(session: &SessionModel, dataset: &str, rows: u64) -> String {
             checked.map_or_else(
                 || match stats.failures.first() {
                     Some(failure) => failure.describe(),
-                    None if !drain_reads(stats) => NOT_READ.to_string(),
+                    None if drain.is_none() => NOT_READ.to_string(),
                     None => String::new(),
                 },
                 super::decision::verified_cell,
@@ -372,7 +388,7 @@ fn broker_restarts(session: &SessionModel, dataset: &str, rows: u64) -> String {
             configuration.broker_restart_at.is_some()
                 && configuration.is_queue()
                 && matches!(configuration.kind, RunKind::Export | RunKind::Publish)
-                && drain_reads(stats)
+                && drain_of(session, stats).is_some()
         })
         .collect();
     if faults.is_empty() {
@@ -385,7 +401,7 @@ fn broker_restarts(session: &SessionModel, dataset: &str, rows: u64) -> String {
          queue held half the messages; then its queue drained and verified. \"expected\" is \
          the messages its own runs above delivered; \"lost\" is those the drain did not find, \
          \"duplicated\" the deliveries of a `message_id` seen before. Publishers whose queue \
-         `predbench drain` cannot read back are left out.\n\n",
+         was not read back are left out.\n\n",
         short_count(rows)
     );
     let mut table = Table::new(&[
@@ -656,9 +672,6 @@ fn queue_exports_with_faults<'a>(
 /// Messages a fault run's publisher delivered in its normal runs and its
 /// drain did not find; `None` when its drain failed.
 fn lost_in_fault(session: &SessionModel, fault: &Stats) -> Option<u64> {
-    if !drain_reads(fault) {
-        return None;
-    }
     let expected = expected_messages(session, fault)?;
     let drain = drain_of(session, fault).filter(|drain| !drain.failed())?;
     Some(expected.saturating_sub(drain.messages))

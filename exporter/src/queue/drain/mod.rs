@@ -7,6 +7,9 @@
 //! holds them is durably committed (synced, renamed, recorded in `_drain.json`).
 //! A drain killed half way leaves committed parts and its progress; run again,
 //! it goes on from there, and the broker redelivers what was not acknowledged.
+//! A queue published out of order by more than the window (Spark's tasks,
+//! side by side) is read with `any_order`: messages are written as they come
+//! and duplicates dropped by a set of the ids seen ([`seen`]).
 //!
 //! Two rooms: this one is the consumer (deliveries, order, progress,
 //! acknowledgements), which checks and counts every message ([`count`]);
@@ -32,9 +35,11 @@ use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
 pub use count::count_predictions;
 use parts::PartWriter;
+pub use seen::SeenIds;
 
 mod count;
 mod parts;
+mod seen;
 
 /// How a drain reads.
 #[derive(Debug, Clone)]
@@ -55,6 +60,9 @@ pub struct DrainOptions {
     pub compression: parquet::basic::Compression,
     /// Replace an output directory that is not a drain's.
     pub force: bool,
+    /// Write messages as they come instead of in `message_id` order,
+    /// dropping duplicates by a set of the ids seen (one bit per group).
+    pub any_order: bool,
 }
 
 impl Default for DrainOptions {
@@ -67,6 +75,7 @@ impl Default for DrainOptions {
             part_bytes: 64 << 20,
             compression: parquet::basic::Compression::UNCOMPRESSED,
             force: false,
+            any_order: false,
         }
     }
 }
@@ -106,6 +115,9 @@ struct Progress {
     complete: bool,
     /// What it did so far.
     summary: DrainSummary,
+    /// A drain in any order: the `message_id`s of the committed parts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    committed_ids: Option<SeenIds>,
 }
 
 /// The progress file inside the output directory.
@@ -163,6 +175,8 @@ fn consume(
             .map_err(|reason| failure(target, format!("no queue {queue} to drain: {reason}")))?;
         let writer = PartWriter::start(output, progress.summary.parts, options.compression)?;
         let mut consumer = Drainer {
+            seen: progress.committed_ids.clone(),
+            part_ids: Vec::new(),
             target,
             options,
             channel: &channel,
@@ -216,6 +230,19 @@ fn prepare_output(target: &AmqpTarget, output: &Path, options: &DrainOptions) ->
                 ),
             ));
         }
+        if progress.committed_ids.is_some() != options.any_order {
+            let (was, now) = match options.any_order {
+                true => ("in message_id order", "in any order"),
+                false => ("in any order", "in message_id order"),
+            };
+            return Err(ExportError::invalid(
+                "messages",
+                format!(
+                    "{} holds an unfinished drain {was}; it goes on {was}, not {now}",
+                    output.display()
+                ),
+            ));
+        }
         remove_stale_parts(output, progress.summary.parts)?;
         return Ok(progress);
     }
@@ -244,6 +271,7 @@ fn prepare_output(target: &AmqpTarget, output: &Path, options: &DrainOptions) ->
         next_id: options.first_id,
         complete: false,
         summary: DrainSummary::default(),
+        committed_ids: options.any_order.then(|| SeenIds::new(options.first_id)),
     })
 }
 
@@ -275,6 +303,11 @@ struct Drainer<'a> {
     progress: Progress,
     /// Messages that came before their turn: `message_id` -> (delivery tag, body).
     waiting: BTreeMap<u64, (u64, Vec<u8>)>,
+    /// A drain in any order: the ids written (committed or not); the
+    /// waiting map stays empty.
+    seen: Option<SeenIds>,
+    /// A drain in any order: the ids of the open part's messages.
+    part_ids: Vec<u64>,
     /// The parts' writer thread.
     writer: PartWriter,
     output: PathBuf,
@@ -298,6 +331,8 @@ struct InFlight {
     tags: Vec<u64>,
     /// `message_id` of the message after its last.
     next_id: u64,
+    /// A drain in any order: its messages' ids.
+    ids: Vec<u64>,
 }
 
 /// What the consumer waits for (a value of one loop turn, never stored).
@@ -380,8 +415,9 @@ impl Drainer<'_> {
                         format!(
                             "stalled: the prefetch window ({prefetch} messages) is full of messages after \
                              message_id {}, which has not come; drain writes a queue in message_id order, \
-                             and this one is published out of order by more than the window (give a larger \
-                             window-bytes); nothing past the last committed part is acknowledged",
+                             and this one is published out of order by more than the window (drain it with \
+                             --any-order, or a larger --window-bytes); nothing past the last committed part \
+                             is acknowledged",
                             self.progress.next_id
                         ),
                     ));
@@ -418,9 +454,17 @@ impl Drainer<'_> {
     }
 
     fn reached_last(&self) -> bool {
-        self.options
-            .last_id
-            .is_some_and(|last| self.progress.next_id > last)
+        let Some(last) = self.options.last_id else {
+            return false;
+        };
+        match &self.seen {
+            // Counting the gaps only once there may be none.
+            Some(seen) => {
+                seen.len() > last.saturating_sub(self.options.first_id)
+                    && seen.missing_before(last + 1) == 0
+            }
+            None => self.progress.next_id > last,
+        }
     }
 
     /// Takes one delivery: a duplicate is dropped, a message in its turn
@@ -447,6 +491,16 @@ impl Drainer<'_> {
                     ),
                 )
             })?;
+        if let Some(seen) = &mut self.seen {
+            if !seen.insert(id) {
+                summary.duplicates += 1;
+                return Ok(());
+            }
+            self.progress.next_id = self.progress.next_id.max(id + 1);
+            self.uncommitted.insert(tag);
+            self.part_ids.push(id);
+            return self.write(tag, id, &data);
+        }
         if id < self.progress.next_id || self.waiting.contains_key(&id) {
             summary.duplicates += 1;
             return Ok(());
@@ -454,7 +508,7 @@ impl Drainer<'_> {
         self.uncommitted.insert(tag);
         self.waiting.insert(id, (tag, data));
         while let Some((tag, data)) = self.waiting.remove(&self.progress.next_id) {
-            self.write(tag, &data)?;
+            self.write(tag, self.progress.next_id, &data)?;
             self.progress.next_id += 1;
         }
         Ok(())
@@ -462,13 +516,12 @@ impl Drainer<'_> {
 
     /// Checks and counts one message and adds it to the open part, handing
     /// a full batch to the writer.
-    fn write(&mut self, tag: u64, data: &[u8]) -> Result<()> {
+    fn write(&mut self, tag: u64, id: u64, data: &[u8]) -> Result<()> {
         let predictions = count_predictions(data).ok_or_else(|| {
             failure(
                 self.target,
                 format!(
-                    "message {} is not a JSON array of predictions; nothing acknowledged past the last committed part",
-                    self.progress.next_id
+                    "message {id} is not a JSON array of predictions; nothing acknowledged past the last committed part"
                 ),
             )
         })?;
@@ -498,12 +551,18 @@ impl Drainer<'_> {
     }
 
     /// Messages still waiting after the last delivery came after a gap:
-    /// written in order, the gap counted.
+    /// written in order, the gap counted. A drain in any order counts the
+    /// ids it has not seen up to the last expected (or the highest seen).
     fn flush_gaps(&mut self) -> Result<()> {
+        if let Some(seen) = &self.seen {
+            let end = self.options.last_id.map_or(seen.end(), |last| last + 1);
+            self.progress.summary.missing = seen.missing_before(end);
+            return Ok(());
+        }
         for (id, (tag, data)) in std::mem::take(&mut self.waiting) {
             self.progress.summary.missing += id - self.progress.next_id;
             self.progress.next_id = id;
-            self.write(tag, &data)?;
+            self.write(tag, id, &data)?;
             self.progress.next_id = id + 1;
         }
         Ok(())
@@ -522,6 +581,7 @@ impl Drainer<'_> {
         self.in_flight = Some(InFlight {
             tags: std::mem::take(&mut self.part_tags),
             next_id: self.progress.next_id,
+            ids: std::mem::take(&mut self.part_ids),
         });
         Ok(())
     }
@@ -553,6 +613,11 @@ impl Drainer<'_> {
         }
         for tag in &in_flight.tags {
             self.uncommitted.remove(tag);
+        }
+        if let Some(committed) = &mut self.progress.committed_ids {
+            for id in &in_flight.ids {
+                committed.insert(*id);
+            }
         }
         self.save_progress(in_flight.next_id)?;
         let through = match self.uncommitted.first() {
