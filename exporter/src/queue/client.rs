@@ -38,21 +38,36 @@ pub(super) fn client_runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| ExportError::io("cannot start", "the AMQP client's runtime", e))
 }
 
+/// An administrative call's error, in one line naming the broker.
+fn admin_error(target: &AmqpTarget, cause: lapin::Error) -> ExportError {
+    ExportError::Amqp {
+        target: target.describe(),
+        reason: describe_lapin_error(&cause),
+    }
+}
+
+/// A connection to the broker of `target` and a channel on it, for an
+/// administrative call.
+async fn admin_channel(target: &AmqpTarget) -> Result<(Connection, lapin::Channel)> {
+    let connection = Connection::connect(&target.uri, ConnectionProperties::default())
+        .await
+        .map_err(|cause| admin_error(target, cause))?;
+    let channel = connection
+        .create_channel()
+        .await
+        .map_err(|cause| admin_error(target, cause))?;
+    Ok((connection, channel))
+}
+
 /// Deletes the queue of `target` and its messages (a no-op without one):
 /// benchmarks clean up after each run with it.
 pub fn delete_queue(target: &AmqpTarget) -> Result<()> {
     let Some(queue) = &target.queue else {
         return Ok(());
     };
-    let failure = |cause: lapin::Error| ExportError::Amqp {
-        target: target.describe(),
-        reason: describe_lapin_error(&cause),
-    };
+    let failure = |cause| admin_error(target, cause);
     client_runtime()?.block_on(async {
-        let connection = Connection::connect(&target.uri, ConnectionProperties::default())
-            .await
-            .map_err(failure)?;
-        let channel = connection.create_channel().await.map_err(failure)?;
+        let (connection, channel) = admin_channel(target).await?;
         channel
             .queue_delete(
                 queue.as_str().into(),
@@ -78,15 +93,9 @@ pub fn wait_for_messages(
     let Some(queue) = &target.queue else {
         return Ok(None);
     };
-    let failure = |cause: lapin::Error| ExportError::Amqp {
-        target: target.describe(),
-        reason: describe_lapin_error(&cause),
-    };
+    let failure = |cause| admin_error(target, cause);
     client_runtime()?.block_on(async {
-        let connection = Connection::connect(&target.uri, ConnectionProperties::default())
-            .await
-            .map_err(failure)?;
-        let mut channel = connection.create_channel().await.map_err(failure)?;
+        let (connection, mut channel) = admin_channel(target).await?;
         let passive = lapin::options::QueueDeclareOptions {
             passive: true,
             ..lapin::options::QueueDeclareOptions::default()
