@@ -9,24 +9,46 @@ use super::model::{Model, SessionModel, Stats};
 use crate::compare::peers::{PEERS, SEED_JOB, peer_named};
 use crate::record::{Configuration, DATASET_EDGE_CASES, RunKind};
 
-/// Sizes with queue runs, each with the newest session that measured them.
+/// Sizes with queue runs, each with its sessions, newest first: a session
+/// is left out only when a newer one at the same size measured every queue
+/// configuration it did (a session of the Spark publisher alone does not
+/// hide the one that also ran the pika publishers).
 fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
     let mut found: Vec<(String, u64, &SessionModel)> = Vec::new();
     for session in model.newest_first() {
         for (dataset, rows) in session.sizes() {
-            let has_queue = session
-                .at(&dataset, rows)
-                .any(|stats| stats.configuration.is_queue());
-            let known = found
+            if dataset == DATASET_EDGE_CASES {
+                continue;
+            }
+            let measured = queue_configurations(session, &dataset, rows);
+            let covered = found
                 .iter()
-                .any(|(known, size, _)| *known == dataset && *size == rows);
-            if has_queue && !known && dataset != DATASET_EDGE_CASES {
+                .filter(|(known, size, _)| *known == dataset && *size == rows)
+                .any(|(_, _, newer)| {
+                    let newer = queue_configurations(newer, &dataset, rows);
+                    measured.iter().all(|name| newer.contains(name))
+                });
+            if !measured.is_empty() && !covered {
                 found.push((dataset, rows, session));
             }
         }
     }
+    // Stable: newest first within a size.
     found.sort_by_key(|(dataset, rows, _)| (dataset.clone(), *rows));
     found
+}
+
+/// The names of the queue configurations a session measured at a size.
+fn queue_configurations<'a>(
+    session: &'a SessionModel,
+    dataset: &'a str,
+    rows: u64,
+) -> Vec<&'a str> {
+    session
+        .at(dataset, rows)
+        .filter(|stats| stats.configuration.is_queue())
+        .map(|stats| stats.configuration.name.as_str())
+        .collect()
 }
 
 /// The drain that read back the queue `export` (predbench's, a peer's or a
