@@ -314,6 +314,33 @@ fn a_quorum_queue_is_declared_as_one_and_drains_complete() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
+/// A slow export (one thread, a confirm window of 64) to `url` with a
+/// checkpoint, started and waited for until 2,000 groups are confirmed: a
+/// publisher to fault half way.
+fn export_under_way(
+    data: &str,
+    url: &str,
+    checkpoint: &Path,
+    extra: &[&str],
+) -> std::process::Child {
+    let mut arguments = vec![
+        "--strategy",
+        "single-thread",
+        "--confirm-window",
+        "64",
+        "--checkpoint",
+        path_arg(checkpoint),
+    ];
+    arguments.extend(extra);
+    let mut child = export_to_queue(data, url, &arguments)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_progress(&mut child, checkpoint, 2_000);
+    child
+}
+
 #[test]
 fn a_broker_restart_in_the_middle_loses_nothing() {
     let _broker = hold_broker();
@@ -321,23 +348,7 @@ fn a_broker_restart_in_the_middle_loses_nothing() {
     let data = dataset(dir.path(), "400000");
     let url = queue_url("restart");
     let checkpoint = dir.path().join("checkpoint.json");
-    let mut child = export_to_queue(
-        &data,
-        &url,
-        &[
-            "--strategy",
-            "single-thread",
-            "--confirm-window",
-            "64",
-            "--checkpoint",
-            path_arg(&checkpoint),
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    wait_for_progress(&mut child, &checkpoint, 2_000);
+    let child = export_under_way(&data, &url, &checkpoint, &[]);
     rabbitmq("restart");
     let output = finish_within(child, Duration::from_secs(300));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -367,25 +378,7 @@ fn a_broker_gone_longer_than_the_retry_time_fails_in_one_line_and_resume_finishe
     let data = dataset(dir.path(), "400000");
     let url = queue_url("gone");
     let checkpoint = dir.path().join("checkpoint.json");
-    let mut child = export_to_queue(
-        &data,
-        &url,
-        &[
-            "--strategy",
-            "single-thread",
-            "--confirm-window",
-            "64",
-            "--retry-seconds",
-            "3",
-            "--checkpoint",
-            path_arg(&checkpoint),
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    wait_for_progress(&mut child, &checkpoint, 2_000);
+    let child = export_under_way(&data, &url, &checkpoint, &["--retry-seconds", "3"]);
     let output = {
         let _start_again = StartAgain;
         rabbitmq("stop");

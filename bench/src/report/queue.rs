@@ -106,16 +106,7 @@ fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stat
 
 /// predbench's exports to a queue at this size, in table order.
 fn queue_exports<'a>(session: &'a SessionModel, dataset: &'a str, rows: u64) -> Vec<&'a Stats> {
-    let mut exports: Vec<&Stats> = session
-        .at(dataset, rows)
-        .filter(|stats| {
-            let configuration = &stats.configuration;
-            configuration.is_queue()
-                && configuration.kind == RunKind::Export
-                && configuration.peer.is_none()
-                && configuration.broker_restart_at.is_none()
-        })
-        .collect();
+    let mut exports = predbench_queue_exports(session, dataset, rows, false);
     exports.sort_by_key(|stats| stats.display_order());
     exports
 }
@@ -671,7 +662,7 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
     if against.is_empty() {
         return None;
     }
-    let own_losses: Vec<u64> = queue_exports_with_faults(session, dataset, rows)
+    let own_losses: Vec<u64> = predbench_queue_exports(session, dataset, rows, true)
         .into_iter()
         .filter_map(|stats| lost_in_fault(session, stats))
         .collect();
@@ -702,11 +693,13 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
     Some(line)
 }
 
-/// predbench's fault runs at this size.
-fn queue_exports_with_faults<'a>(
+/// predbench's own exports to a queue at this size: its fault runs (the
+/// broker restarted half way), or the others.
+fn predbench_queue_exports<'a>(
     session: &'a SessionModel,
     dataset: &'a str,
     rows: u64,
+    faulted: bool,
 ) -> Vec<&'a Stats> {
     session
         .at(dataset, rows)
@@ -715,7 +708,7 @@ fn queue_exports_with_faults<'a>(
             configuration.is_queue()
                 && configuration.kind == RunKind::Export
                 && configuration.peer.is_none()
-                && configuration.broker_restart_at.is_some()
+                && configuration.broker_restart_at.is_some() == faulted
         })
         .collect()
 }
