@@ -24,10 +24,9 @@
 #      verified; then every publisher to a classic queue once more with the broker restarted half
 #      way (--restart-broker);
 #   5. delivery at 60M rows, 1 run: K = 10 and packed, each drained beside the
-#      export (zstd parts); the K = 10 baseline publishes a tenth of the
-#      messages 10 times over (--baseline-passes 10: all 56 GB would not fit
-#      beside the dataset), drained beside too; packed cannot be sharded, so
-#      has no baseline at 60M;
+#      export (zstd parts); each baseline publishes the messages of a tenth of
+#      the rows 10 times over (--baseline-passes 10: all 56 GB would not fit
+#      beside the dataset), drained beside too;
 # then `predbench report`. Needs ~60 GB of free disk at peak (the 17 GB
 # dataset, a 35 GB output, Spark's shuffle files) on a 2-core machine; datasets
 # are deleted at the end, records and logs stay in results/. The sessions'

@@ -1203,14 +1203,9 @@ fn compare_drains_beside_the_export() {
             "{drain}"
         );
         // The baseline: shard 0/2's messages twice, numbered on from one
-        // pass to the next, all read back by its own drain. (Packed
-        // messages cannot be sharded: no baseline with passes.)
-        if grouping == "packed" {
-            assert!(!records.iter().any(|record| {
-                record["configuration"]["name"] == "publish pre-serialized packed amqp window 1024"
-            }));
-            continue;
-        }
+        // pass to the next, all read back by its own drain. (Packed: the
+        // messages of the first half of the rows, whose last is cut short,
+        // so twice that may be a message more than the export's.)
         let baseline = crate::compare::named(
             &records,
             &format!("publish pre-serialized {grouping} amqp window 1024, shard 0/2 2 times"),
@@ -1218,7 +1213,8 @@ fn compare_drains_beside_the_export() {
         assert_eq!(baseline["status"], "ok", "{baseline}");
         let published = baseline["messages"].as_u64().unwrap();
         let exported = export["messages"].as_u64().unwrap();
-        assert!(published.abs_diff(exported) <= 1, "{baseline} {export}");
+        let slack = if grouping == "packed" { 2 } else { 1 };
+        assert!(published.abs_diff(exported) <= slack, "{baseline} {export}");
         let drained = crate::compare::named(
             &records,
             &format!(

@@ -89,6 +89,38 @@ fn a_packed_export_resumed_at_a_message_start_makes_the_same_messages() {
 }
 
 #[test]
+fn packed_shard_0_is_the_whole_exports_first_messages_up_to_its_last_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(&generated(dir.path(), 2_000)).unwrap();
+    let packed = |shard: &str, name: &str| {
+        let path = dir.path().join(name);
+        export_to(
+            &dataset,
+            &ExportOptions {
+                max_message_bytes: Some(2_000),
+                shard: shard.parse().unwrap(),
+                ..options(Strategy::Rayon, Grouping::Packed)
+            },
+            "ndjson",
+            &path,
+        );
+        lines_of(&path)
+    };
+    let whole = packed("0/1", "whole.ndjson");
+    let share = packed("0/3", "share.ndjson");
+    let (last, full) = share.split_last().unwrap();
+    assert_eq!(full, &whole[..full.len()]);
+    // The last message stops at row 2000 / 3 = 666: a prefix of the whole
+    // export's message it would have grown into.
+    let rows: usize = share.iter().map(|m| objects_of(m).len()).sum();
+    assert_eq!(rows, 666);
+    let straddling = objects_of(&whole[full.len()]);
+    let last = objects_of(last);
+    assert!(last.len() <= straddling.len(), "{} rows", last.len());
+    assert_eq!(last[..], straddling[..last.len()]);
+}
+
+#[test]
 fn packing_refuses_what_it_cannot_do() {
     let dir = tempfile::tempdir().unwrap();
     let dataset = Dataset::open(&generated(dir.path(), 500)).unwrap();

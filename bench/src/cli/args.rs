@@ -220,7 +220,8 @@ pub struct CompareArgs {
     /// 0/N`), N times over: as many messages as the export's, with a tenth of
     /// the disk at N = 10 (what lets 60M rows have a baseline). With
     /// --drain-beside, the baselines' queues are drained beside them too.
-    /// Packed messages cannot be sharded: with N > 1, packed has no baseline.
+    /// Packed, whose shard 0 is the only one it can export, publishes the
+    /// messages of the first 1/N of the rows N times.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub baseline_passes: u64,
     /// Page compression of the drains' parts (zstd when the disk is short).
@@ -383,7 +384,9 @@ pub struct ExportArgs {
     /// Export only shard I of N (0-based): groups [I*G/N, (I+1)*G/N) in message
     /// order. With parquet:DIR the shard writes DIR/part-IIIII.parquet and a record
     /// DIR/_shard-IIIII-of-NNNNN.json; read in name order, the parts are the
-    /// one-machine export message for message. rayon or single-thread only.
+    /// one-machine export message for message. rayon or single-thread only;
+    /// packed grouping exports shard 0 only (the first 1/N of the rows, packed:
+    /// the whole export's first messages, the last cut at the share's end).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<predbench_common::Shard>,
     /// Replace the output file if it exists.

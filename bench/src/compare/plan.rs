@@ -199,13 +199,7 @@ impl Planner<'_> {
             } else {
                 &args.groupings[..]
             };
-            // Packed messages cannot be sharded (where shard I's first
-            // message starts is known only after encoding every row before
-            // it): with passes, packed has no baseline.
-            let shardable = |grouping: &&GroupingArg| {
-                args.baseline_passes == 1 || **grouping != GroupingArg::Packed
-            };
-            for &grouping_arg in baselines.iter().filter(shardable) {
+            for &grouping_arg in baselines {
                 let name = format!("baseline-messages-{}", spelling(grouping_arg));
                 // A share of the messages, published over and over, is a
                 // directory of one part (an export shard's output).

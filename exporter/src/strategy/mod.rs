@@ -82,6 +82,7 @@ pub struct ExportOptions {
     pub resume_from_group: u64,
     /// Which share of the groups to export: shard I of N takes groups
     /// `[I * G / N, (I + 1) * G / N)`; [`Shard::WHOLE`] exports them all.
+    /// Packed grouping takes shard 0 only (the first 1/N of the rows).
     pub shard: Shard,
     /// The payload budget: a message over it is an error naming its group;
     /// with `packed` grouping, the size messages are packed to (required).
@@ -159,12 +160,17 @@ impl ExportOptions {
                      (e.g. 256KiB for SQS, 1MiB for Kafka)",
                 ));
             }
-            if !self.shard.is_whole() {
+            // Shard 0 starts where the whole export does, so its messages are
+            // the whole export's first ones, but for its last, which ends
+            // with the share's last row (what a baseline of 1/N of the
+            // messages publishes).
+            if self.shard.index > 0 {
                 return Err(ExportError::invalid(
                     "shard",
                     "packed messages end where the encoded rows fill the budget, so where \
                      shard I's first message starts is known only after encoding every row \
-                     before it; shard with modulo or contiguous grouping",
+                     before it: packed exports shard 0 of N only; shard with modulo or \
+                     contiguous grouping",
                 ));
             }
         }
