@@ -539,12 +539,12 @@ pub fn verdict(model: &Model) -> Vec<String> {
         .sort_by_key(|(_, rows, session)| std::cmp::Reverse((session.id().to_string(), *rows)));
     let mut lines = Vec::new();
     // The full-scale line says its own ratios.
-    lines.extend(
-        newest_first
-            .iter()
-            .filter(|(_, rows, _)| *rows < FULL_SCALE_ROWS)
-            .find_map(|(dataset, rows, session)| rate_line(session, dataset, *rows)),
-    );
+    let below_full_scale: Vec<_> = newest_first
+        .iter()
+        .filter(|(_, rows, _)| *rows < FULL_SCALE_ROWS)
+        .copied()
+        .collect();
+    lines.extend(rate_line(&below_full_scale));
     // The comparison the issue is judged by (the seed's job and a pika
     // publisher) where a session made it, else whichever publishers ran.
     let with_seed_job = newest_first
@@ -557,11 +557,17 @@ pub fn verdict(model: &Model) -> Vec<String> {
     );
     let largest = sessions
         .iter()
-        .filter(|(_, rows, _)| *rows >= FULL_SCALE_ROWS)
-        .max_by_key(|(_, rows, session)| (*rows, session.id().to_string()));
-    lines.extend(
-        largest.and_then(|(dataset, rows, session)| full_scale_line(session, dataset, *rows)),
-    );
+        .map(|(_, rows, _)| *rows)
+        .filter(|rows| *rows >= FULL_SCALE_ROWS)
+        .max();
+    if let Some(largest) = largest {
+        let at_largest: Vec<_> = newest_first
+            .iter()
+            .filter(|(_, rows, _)| *rows == largest)
+            .copied()
+            .collect();
+        lines.extend(full_scale_line(&at_largest, largest));
+    }
     lines
 }
 
@@ -596,28 +602,32 @@ fn messages_phrase(stats: &Stats) -> String {
     }
 }
 
-fn rate_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
+/// Each message size's best rate against its baseline, from the newest
+/// session that measured both (a session may measure one size alone).
+fn rate_line(newest_first: &[&(String, u64, &SessionModel)]) -> Option<String> {
     let parts: Vec<String> = [false, true]
         .into_iter()
         .filter_map(|packed| {
-            let (wall, stats) = fastest(session, dataset, rows, packed)?;
-            let baseline = baseline_of(session, stats).and_then(Stats::median_wall)?;
-            Some(format!(
-                "{} predictions/s as messages {} ({}x the time of publishing the same \
-                 messages pre-serialized)",
-                count((rows as f64 / wall) as u64),
-                messages_phrase(stats),
-                ratio(wall / baseline)
-            ))
+            newest_first.iter().find_map(|(dataset, rows, session)| {
+                let (wall, stats) = fastest(session, dataset, *rows, packed)?;
+                let baseline = baseline_of(session, stats).and_then(Stats::median_wall)?;
+                Some(format!(
+                    "{} predictions/s as messages {} ({}x the time of publishing the same \
+                     messages pre-serialized; {} rows, session {})",
+                    count((*rows as f64 / wall) as u64),
+                    messages_phrase(stats),
+                    ratio(wall / baseline),
+                    short_count(*rows),
+                    session.id()
+                ))
+            })
         })
         .collect();
     (!parts.is_empty()).then(|| {
         format!(
             "**Into RabbitMQ** (durable queue, persistent messages, publisher confirms, nothing \
-             lost): {} at {} rows (session {}); the broker, not predbench, sets that pace.",
-            parts.join(", and "),
-            short_count(rows),
-            session.id()
+             lost): {}; the broker, not predbench, sets that pace.",
+            parts.join(", and ")
         )
     })
 }
@@ -738,52 +748,59 @@ fn expected_messages(session: &SessionModel, fault: &Stats) -> Option<u64> {
 }
 
 /// The largest table delivered: each message size's time, rate, memory and check.
-fn full_scale_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
+fn full_scale_line(newest_first: &[&(String, u64, &SessionModel)], rows: u64) -> Option<String> {
     let parts: Vec<String> = [false, true]
         .into_iter()
         .filter_map(|packed| {
-            let (wall, stats) = fastest(session, dataset, rows, packed)?;
-            let drain = drain_of(session, stats);
-            let verified = drain
-                .and_then(|drain| drain.verification.as_ref())
-                .is_some_and(|check| check.ok);
-            let against_baseline = baseline_of(session, stats)
-                .and_then(Stats::median_wall)
-                .map_or_else(
-                    || "no baseline at this size".to_string(),
-                    |baseline| {
-                        format!(
-                            "{}x the time of publishing as many messages pre-serialized",
-                            ratio(wall / baseline)
-                        )
-                    },
-                );
-            Some(format!(
-                "messages {} in {} s ({} predictions/s; {against_baseline}; predbench's peak RSS {}{}), {}",
-                messages_phrase(stats),
-                seconds(wall),
-                count((rows as f64 / wall) as u64),
-                bytes(stats.peak_rss),
-                stats
-                    .broker_peak_rss
-                    .map_or_else(String::new, |peak| format!(
-                        ", the broker's {}",
-                        bytes(peak)
-                    )),
-                if verified {
-                    "drained and verified complete"
-                } else {
-                    "NOT verified complete"
-                }
-            ))
+            newest_first.iter().find_map(|(dataset, _, session)| {
+                let (wall, stats) = fastest(session, dataset, rows, packed)?;
+                Some(full_scale_part(session, stats, wall, rows))
+            })
         })
         .collect();
     (!parts.is_empty()).then(|| {
         format!(
-            "**{} predictions into the queue** (session {}): {}.",
+            "**{} predictions into the queue**: {}.",
             short_count(rows),
-            session.id(),
             parts.join("; ")
         )
     })
+}
+
+/// One message size's delivery at full scale: time, rate, baseline, memory, check.
+fn full_scale_part(session: &SessionModel, stats: &Stats, wall: f64, rows: u64) -> String {
+    let verified = drain_of(session, stats)
+        .and_then(|drain| drain.verification.as_ref())
+        .is_some_and(|check| check.ok);
+    let against_baseline = baseline_of(session, stats)
+        .and_then(Stats::median_wall)
+        .map_or_else(
+            || "no baseline at this size".to_string(),
+            |baseline| {
+                format!(
+                    "{}x the time of publishing as many messages pre-serialized",
+                    ratio(wall / baseline)
+                )
+            },
+        );
+    format!(
+        "messages {} in {} s ({} predictions/s; {against_baseline}; predbench's peak RSS {}{}), \
+         {} (session {})",
+        messages_phrase(stats),
+        seconds(wall),
+        count((rows as f64 / wall) as u64),
+        bytes(stats.peak_rss),
+        stats
+            .broker_peak_rss
+            .map_or_else(String::new, |peak| format!(
+                ", the broker's {}",
+                bytes(peak)
+            )),
+        if verified {
+            "drained and verified complete"
+        } else {
+            "NOT verified complete"
+        },
+        session.id()
+    )
 }
