@@ -156,7 +156,9 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
             ("messages", Align::Left),
             ("confirm window", Align::Right),
             ("export s", Align::Right),
+            ("CPU user / sys s", Align::Right),
             ("baseline s", Align::Right),
+            ("baseline CPU user / sys s", Align::Right),
             ("× baseline", Align::Right),
             ("predictions/s", Align::Right),
             ("messages/s", Align::Right),
@@ -196,7 +198,11 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                 .filter(|drain| drain.verification.is_some())
                 .unwrap_or(export);
             let configuration = &export.configuration;
-            let baseline = baseline_of(session, export).and_then(Stats::median_wall);
+            let baseline_stats = baseline_of(session, export);
+            let baseline = baseline_stats.and_then(Stats::median_wall);
+            let baseline_cpu = baseline_stats
+                .filter(|stats| stats.median_wall().is_some())
+                .map_or_else(String::new, cpu_cell);
             let messages = grouping_text(export);
             let window = configuration
                 .confirm_window
@@ -210,7 +216,9 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                     messages,
                     window,
                     "✗".to_string(),
+                    String::new(),
                     baseline.map_or_else(String::new, seconds),
+                    baseline_cpu.clone(),
                     String::new(),
                     String::new(),
                     String::new(),
@@ -227,7 +235,9 @@ pub fn render(model: &Model, used: &mut super::Used) -> String {
                 messages,
                 window,
                 seconds(wall),
+                cpu_cell(export),
                 baseline.map_or_else(String::new, seconds),
+                baseline_cpu,
                 baseline.map_or_else(String::new, |baseline| ratio(wall / baseline)),
                 count((configuration.rows as f64 / wall) as u64),
                 count((export.messages as f64 / wall) as u64),
@@ -505,10 +515,15 @@ fn restart_text(stats: &Stats) -> String {
     }
 }
 
+/// "16.7 / 14.1": a configuration's median user and system CPU seconds.
+fn cpu_cell(stats: &Stats) -> String {
+    format!("{:.1} / {:.1}", stats.user, stats.system)
+}
+
 /// Where "broker peak RSS" sits among the table's columns.
-const BROKER_COLUMN: usize = 9;
+const BROKER_COLUMN: usize = 11;
 /// Where "drain s" and "drain / export" sit among the table's columns.
-const DRAIN_COLUMNS: std::ops::Range<usize> = 10..12;
+const DRAIN_COLUMNS: std::ops::Range<usize> = 12..14;
 
 /// `K = 10 (modulo)` or `packed to 256.0 KiB`.
 fn grouping_text(stats: &Stats) -> String {
