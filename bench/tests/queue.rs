@@ -643,21 +643,44 @@ fn compare_measures_the_queue_beside_its_baseline() {
     let (_, section) = markdown
         .split_once("## Delivery to a queue")
         .unwrap_or_else(|| panic!("no queue section: {markdown}"));
+    let cells = |line: &str| -> Vec<String> {
+        line.split('|')
+            .map(|cell| cell.trim().to_string())
+            .collect()
+    };
+    let header = cells(
+        section
+            .lines()
+            .find(|line| line.starts_with("| messages |"))
+            .unwrap_or_else(|| panic!("no table: {section}")),
+    );
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|cell| cell == name)
+            .unwrap_or_else(|| panic!("no column {name}: {header:?}"))
+    };
     for messages in ["K = 10 (modulo)", "packed to 16.0 KiB"] {
-        // Each export beside the baseline of the same messages: a ratio in its row.
-        let row = section
+        let line = section
             .lines()
             .find(|line| line.starts_with(&format!("| {messages} | 256 |")))
             .unwrap_or_else(|| panic!("no {messages} row: {section}"));
-        let ratio = row.split('|').nth(5).unwrap().trim();
-        assert!(ratio.parse::<f64>().is_ok(), "{row}");
+        let row = cells(line);
+        let cell = |name: &str| row[column(name)].as_str();
+        // Each export beside the baseline of the same messages: a ratio in its row.
+        assert!(cell("× baseline").parse::<f64>().is_ok(), "{line}");
+        // CPU beside wall time, the export's and its baseline's.
+        for name in ["CPU user / sys s", "baseline CPU user / sys s"] {
+            let (user, system) = cell(name).split_once(" / ").unwrap();
+            assert!(user.parse::<f64>().is_ok(), "{line}");
+            assert!(system.parse::<f64>().is_ok(), "{line}");
+        }
         // The broker's peak memory, sampled while the export ran.
-        let broker = row.split('|').nth(10).unwrap().trim();
-        assert!(broker.ends_with("MiB") || broker.ends_with("GiB"), "{row}");
+        let broker = cell("broker peak RSS");
+        assert!(broker.ends_with("MiB") || broker.ends_with("GiB"), "{line}");
         // The drain's time beside the export's, and its verdict.
-        let drain = row.split('|').nth(12).unwrap().trim();
-        assert!(drain.parse::<f64>().is_ok(), "{row}");
-        assert!(row.trim_end().ends_with("| ✓ |"), "{row}");
+        assert!(cell("drain / export").parse::<f64>().is_ok(), "{line}");
+        assert_eq!(cell("verified"), "✓", "{line}");
     }
     assert!(markdown.contains("**Into RabbitMQ**"), "{markdown}");
 
