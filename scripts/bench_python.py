@@ -6,7 +6,7 @@ Each is a process of its own, run RUNS times interleaved under
 /usr/bin/time -v (wall, user, system, peak RSS); the record goes to
 results/python-<UTC time>/record.json.
 
-Run by scripts/bench-python.sh, which builds the release wheel and its venv:
+Run by scripts/bench-python.sh, which installs the release wheel into its venv:
     bench_python.py --rows 10000000 --runs 3 --peers-venv .venv-peers
 """
 

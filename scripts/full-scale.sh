@@ -27,7 +27,7 @@
 #      export (zstd parts); each baseline publishes the messages of a tenth of
 #      the rows 10 times over (--baseline-passes 10: all 56 GB would not fit
 #      beside the dataset), drained beside too;
-# then `predbench report`. Needs ~60 GB of free disk at peak (the 17 GB
+# then `predbench-harness report`. Needs ~60 GB of free disk at peak (the 17 GB
 # dataset, a 35 GB output, Spark's shuffle files) on a 2-core machine; datasets
 # are deleted at the end, records and logs stay in results/. The sessions'
 # own records say how long each part took.
@@ -40,13 +40,14 @@ cd "$(dirname "$0")/.."
 data_dir=${1:-data}
 parts=",${2:-6m,60m,queue,delivery,delivery60m},"
 wants() { [[ $parts == *",$1,"* ]]; }
-cargo build --release -p predbench
+cargo build --release -p predbench -p predbench-harness
 bash scripts/setup-peers.sh
-# A copy, so that rebuilding during the run cannot change what is measured
-# (inside the repository: records name it relative to it).
+# Copies, so that rebuilding during the run cannot change what is measured
+# (inside the repository: records name them relative to it); the harness
+# runs the predbench beside it.
 mkdir -p target/full-scale
-bin=target/full-scale/predbench
-cp target/release/predbench "$bin"
+cp target/release/predbench target/release/predbench-harness target/full-scale/
+bin=target/full-scale/predbench-harness
 status=0
 if wants 6m; then
   "$bin" compare --rows 6M --runs 3 --dataset seed --peers --scale-out --peer-timeout 1800 \

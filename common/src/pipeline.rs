@@ -31,86 +31,110 @@ where
     C: FnMut(usize, T) -> Result<(), E>,
 {
     let threads = threads.max(1);
-    let window = window.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|index| format!("predbench-worker-{index}"))
         .build()
         .expect("cannot start the worker threads");
-
     // The input iterator and the index of the next input it yields.
     let source = Mutex::new((inputs, 0usize));
-    let stop = AtomicBool::new(false);
-    // How many results the consumer has taken; workers wait on it.
-    let consumed = (Mutex::new(0usize), Condvar::new());
+    let window = Window::new(window);
     let (sender, receiver) = crossbeam_channel::unbounded::<(usize, Result<T, E>)>();
-
     let mut outcome: Result<(), E> = Ok(());
     pool.in_place_scope(|scope| {
         for _ in 0..threads {
             let sender = sender.clone();
-            let (source, stop, consumed, work) = (&source, &stop, &consumed, &work);
+            let (source, window, work) = (&source, &window, &work);
             scope.spawn(move |_| {
-                loop {
-                    let (index, input) = {
-                        let mut source = source.lock().expect("pipeline lock poisoned");
-                        let index = source.1;
-                        {
-                            let (count, changed) = consumed;
-                            let mut count = count.lock().expect("pipeline lock poisoned");
-                            while index >= *count + window && !stop.load(Ordering::SeqCst) {
-                                count = changed.wait(count).expect("pipeline lock poisoned");
-                            }
-                        }
-                        if stop.load(Ordering::SeqCst) {
-                            return;
-                        }
-                        match source.0.next() {
-                            None => return,
-                            Some(input) => {
-                                source.1 += 1;
-                                (index, input)
-                            }
-                        }
-                    };
-                    let result = input.and_then(work);
-                    if sender.send((index, result)).is_err() {
+                while let Some((index, input)) = window.next_input(source) {
+                    if sender.send((index, input.and_then(work))).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(sender);
-
-        let mut pending: BTreeMap<usize, T> = BTreeMap::new();
-        let mut next_to_consume = 0usize;
-        'receive: for (index, result) in receiver.iter() {
-            match result {
-                Ok(value) => {
-                    pending.insert(index, value);
-                }
-                Err(error) => {
-                    outcome = Err(error);
-                    break 'receive;
-                }
-            }
-            while let Some(value) = pending.remove(&next_to_consume) {
-                if let Err(error) = consume(next_to_consume, value) {
-                    outcome = Err(error);
-                    break 'receive;
-                }
-                next_to_consume += 1;
-                let (count, changed) = &consumed;
-                *count.lock().expect("pipeline lock poisoned") = next_to_consume;
-                changed.notify_all();
-            }
-        }
-        stop.store(true, Ordering::SeqCst);
-        consumed.1.notify_all();
+        outcome = consume_in_order(&receiver, &window, &mut consume);
+        window.stop();
         // Results still in the channel are dropped with it, freeing their memory.
         drop(receiver);
     });
     outcome
+}
+
+/// The results, handed to `consume` in input order as they arrive; the
+/// window moves on with every one consumed. Stops at the first error.
+fn consume_in_order<T, E>(
+    receiver: &crossbeam_channel::Receiver<(usize, Result<T, E>)>,
+    window: &Window,
+    consume: &mut impl FnMut(usize, T) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut pending: BTreeMap<usize, T> = BTreeMap::new();
+    let mut next_to_consume = 0usize;
+    for (index, result) in receiver.iter() {
+        pending.insert(index, result?);
+        while let Some(value) = pending.remove(&next_to_consume) {
+            consume(next_to_consume, value)?;
+            next_to_consume += 1;
+            window.consumed(next_to_consume);
+        }
+    }
+    Ok(())
+}
+
+/// How far workers may read ahead of the consumer, and whether the run stopped.
+struct Window {
+    /// Inputs alive at once, at most.
+    size: usize,
+    /// How many results the consumer has taken; workers wait on it.
+    consumed: Mutex<usize>,
+    changed: Condvar,
+    stopped: AtomicBool,
+}
+
+impl Window {
+    fn new(size: usize) -> Window {
+        Window {
+            size: size.max(1),
+            consumed: Mutex::new(0),
+            changed: Condvar::new(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// The next input of `source` and its index, once it fits in the
+    /// window; `None` when the inputs are done or the run stopped.
+    fn next_input<I: Iterator>(&self, source: &Mutex<(I, usize)>) -> Option<(usize, I::Item)> {
+        let mut source = source.lock().expect("pipeline lock poisoned");
+        let index = source.1;
+        {
+            let mut consumed = self.consumed.lock().expect("pipeline lock poisoned");
+            while index >= *consumed + self.size && !self.stopped.load(Ordering::SeqCst) {
+                consumed = self.changed.wait(consumed).expect("pipeline lock poisoned");
+            }
+        }
+        if self.stopped.load(Ordering::SeqCst) {
+            return None;
+        }
+        let input = source.0.next()?;
+        source.1 += 1;
+        Some((index, input))
+    }
+
+    /// The consumer has taken `count` results.
+    fn consumed(&self, count: usize) {
+        *self.consumed.lock().expect("pipeline lock poisoned") = count;
+        self.changed.notify_all();
+    }
+
+    /// Stops the run: workers waiting for room give up, none takes an input.
+    fn stop(&self) {
+        // Under the lock, so that a worker between its check and its wait
+        // cannot miss the wake-up.
+        let _consumed = self.consumed.lock().expect("pipeline lock poisoned");
+        self.stopped.store(true, Ordering::SeqCst);
+        self.changed.notify_all();
+    }
 }
 
 #[cfg(test)]

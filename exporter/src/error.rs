@@ -82,7 +82,7 @@ pub enum ExportError {
         cause: arrow_schema::ArrowError,
     },
     /// A NaN or infinite value met `--non-finite error`.
-    #[error("column {column} holds {value} at sequential id {row}, and non_finite is error")]
+    #[error("column {column} holds {value} at sequential id {row}, and `non_finite` is error")]
     NonFinite {
         /// The column.
         column: String,
@@ -92,10 +92,12 @@ pub enum ExportError {
         value: &'static str,
     },
     /// The output file exists and may not be replaced.
-    #[error("{0} exists: replace it with force, or remove it")]
+    #[error("{0} exists: pass `force` to replace it, or remove it")]
     OutputExists(PathBuf),
     /// A queue checkpoint exists and the export was not asked to resume from it.
-    #[error("checkpoint {path} exists: resume from it, or remove it to start again")]
+    #[error(
+        "checkpoint {path} exists: pass `resume` to go on from it, or remove it to start again"
+    )]
     CheckpointExists {
         /// The checkpoint file.
         path: PathBuf,

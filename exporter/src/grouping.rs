@@ -9,13 +9,10 @@
 
 use std::ops::Range;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{ExportError, Result};
 
 /// How sequential ids are assigned to groups (messages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grouping {
     /// The seed's: `G = N / K + 1` groups, row `s` in group `s mod G`; members sit `G` rows apart.
     Modulo,
@@ -26,15 +23,10 @@ pub enum Grouping {
     Packed,
 }
 
-impl Grouping {
-    /// The command-line name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Grouping::Modulo => "modulo",
-            Grouping::Contiguous => "contiguous",
-            Grouping::Packed => "packed",
-        }
-    }
+predbench_common::choice! { Grouping:
+    Modulo = "modulo", "G = N / K + 1 groups, row s in group s mod G (the seed's).";
+    Contiguous = "contiguous", "Row s in group s / K.";
+    Packed = "packed", "Consecutive rows, as many per message as fit under the payload limit.";
 }
 
 /// The groups of a dataset of `rows` rows with `group_size` predictions per message.

@@ -7,6 +7,7 @@
 //! * [`message`] writes Spark-compatible JSON (arrow-json, or a fast path);
 //! * [`strategy`] holds `single-thread`, `rayon` and `window-sort`;
 //! * [`sink`] holds the file destinations: Parquet, NDJSON, null;
+//! * [`sink_spec`] is `--sink` (and Python's `sink=`), parsed and opened;
 //! * [`payload_budget`] is the stage in front of every sink where `packed`
 //!   messages are made and message sizes are checked;
 //! * [`queue`] holds everything RabbitMQ: the queue sink, its checkpoint and
@@ -23,6 +24,7 @@ pub mod payload_budget;
 pub mod queue;
 pub mod sharded;
 pub mod sink;
+pub mod sink_spec;
 pub mod strategy;
 pub mod text_column;
 pub mod verify;
@@ -31,4 +33,5 @@ pub use dataset::Dataset;
 pub use error::{ExportError, Result};
 pub use grouping::{GroupLayout, Grouping};
 pub use message::{EncoderChoice, MessageOptions, NonFiniteMode, NullMode, NumberFormat};
-pub use strategy::{ExportOptions, ExportSummary, Strategy, decode_only, export};
+pub use sink_spec::{SinkSettings, SinkSpec};
+pub use strategy::{DecodeAhead, ExportOptions, ExportSummary, Strategy, decode_only, export};

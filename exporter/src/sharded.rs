@@ -176,9 +176,9 @@ pub fn check_other_shards(directory: &Path, export: &ShardedExport) -> Result<()
         }
         if theirs != export {
             return Err(changed(format!(
-                "shard {} was exported with other options ({:?} grouping, K={}, nulls {:?}, \
-                 non-finite {:?}); every shard needs the same --grouping, --group-size, --nulls \
-                 and --non-finite",
+                "shard {} was exported with other options ({} grouping, K={}, nulls {}, \
+                 non-finite {}); every shard needs the same `grouping`, `group_size`, `nulls` \
+                 and `non_finite`",
                 record.shard,
                 theirs.grouping,
                 theirs.group_size,

@@ -130,7 +130,7 @@ fn packing_refuses_what_it_cannot_do() {
             .to_string()
     };
     let packed = options(Strategy::Rayon, Grouping::Packed);
-    assert!(run(packed.clone()).contains("packed needs max_message_bytes"));
+    assert!(run(packed.clone()).contains("packed needs `max_message_bytes`"));
     let error = run(ExportOptions {
         max_message_bytes: Some(20),
         ..packed.clone()

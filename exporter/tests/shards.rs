@@ -28,7 +28,7 @@ fn shards_read_in_order_are_the_one_machine_export_byte_for_byte() {
                     let sharded = ExportOptions {
                         shard,
                         strategy,
-                        decode_ahead: Some(decode_ahead),
+                        decode_ahead: DecodeAhead::forced(decode_ahead),
                         ..whole.clone()
                     };
                     let path = dir.path().join("shard.ndjson");

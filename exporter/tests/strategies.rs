@@ -26,7 +26,7 @@ fn all_strategies_give_identical_bytes_and_verify() {
                     .path()
                     .join(format!("{}-{grouping:?}.{sink}", strategy.name()));
                 let options = ExportOptions {
-                    decode_ahead: Some(decode_ahead),
+                    decode_ahead: DecodeAhead::forced(decode_ahead),
                     max_message_bytes: budget,
                     ..options(strategy, grouping)
                 };
@@ -161,7 +161,7 @@ fn a_damaged_page_stops_every_strategy_with_an_error_naming_the_file() {
     {
         for grouping in [Grouping::Modulo, Grouping::Contiguous] {
             let options = ExportOptions {
-                decode_ahead: Some(decode_ahead),
+                decode_ahead: DecodeAhead::forced(decode_ahead),
                 ..options(strategy, grouping)
             };
             let out = dir.path().join("out.parquet");

@@ -12,8 +12,8 @@ use parquet::file::properties::WriterProperties;
 use predbench_exporter::sink::{MessageSink, NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::verify::{VerifyOptions, verify};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode,
-    NumberFormat, Strategy, export,
+    Dataset, DecodeAhead, EncoderChoice, ExportOptions, Grouping, MessageOptions, NonFiniteMode,
+    NullMode, NumberFormat, Strategy, export,
 };
 use predbench_generator::{GeneratorConfig, RunOptions, generate};
 

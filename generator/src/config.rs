@@ -28,8 +28,7 @@ pub enum Distribution {
 }
 
 /// Page compression codec of the part files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     /// Snappy, the default of pandas and Spark.
     Snappy,
@@ -42,8 +41,7 @@ pub enum Compression {
 }
 
 /// How the `class_*` columns are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FloatEncoding {
     /// Plain little-endian doubles.
     Plain,
@@ -53,14 +51,55 @@ pub enum FloatEncoding {
 }
 
 /// The Arrow type of the `class_*` columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClassType {
     /// Doubles, as the seed's numpy wrote them.
     #[default]
     Float64,
     /// Floats, as PyTorch and ONNX models emit scores: the same draws, rounded to float.
     Float32,
+}
+
+predbench_common::choice! { Compression:
+    Snappy = "snappy", "Snappy (pandas' and Spark's default).";
+    Zstd = "zstd", "Zstandard level 1.";
+    Lz4 = "lz4", "LZ4 raw.";
+    None = "none", "Uncompressed.";
+}
+
+predbench_common::choice! { FloatEncoding:
+    Plain = "plain", "Plain doubles.";
+    ByteStreamSplit = "byte-stream-split", "Byte-stream-split.";
+}
+
+predbench_common::choice! { ClassType:
+    Float64 = "float64", "Doubles (the seed's).";
+    Float32 = "float32", "Floats (what PyTorch and ONNX models emit; the same draws rounded to float).";
+}
+
+/// How the probabilities are drawn, by name: [`Distribution`] without its parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DistributionKind {
+    /// See [`Distribution::Uniform`].
+    Uniform,
+    /// See [`Distribution::Dirichlet`].
+    Dirichlet,
+}
+
+predbench_common::choice! { DistributionKind:
+    Uniform = "uniform", "Independent uniform [0, 1) values, as the seed's numpy script.";
+    Dirichlet = "dirichlet", "Symmetric Dirichlet(alpha): rows sum to 1 like a softmax.";
+}
+
+impl DistributionKind {
+    /// The distribution of this kind; `alpha` is Dirichlet's concentration
+    /// (the uniform distribution has none).
+    pub fn with_alpha(self, alpha: f64) -> Distribution {
+        match self {
+            DistributionKind::Uniform => Distribution::Uniform,
+            DistributionKind::Dirichlet => Distribution::Dirichlet { alpha },
+        }
+    }
 }
 
 /// Everything that determines the generated data and the layout of the files.
@@ -135,7 +174,7 @@ impl GeneratorConfig {
             return Err(GeneratorError::invalid(
                 "nan_rate",
                 format!(
-                    "null_rate {} plus nan_rate {} exceeds 1",
+                    "`null_rate` {} plus `nan_rate` {} exceeds 1",
                     self.null_rate, self.nan_rate
                 ),
             ));

@@ -14,7 +14,7 @@ pub enum GeneratorError {
         reason: String,
     },
     /// The output directory exists and `force` was not given.
-    #[error("output directory {0} already exists: replace it with force, or remove it")]
+    #[error("output directory {0} already exists: pass `force` to replace it, or remove it")]
     OutputExists(PathBuf),
     /// An I/O operation on `path` failed.
     #[error("{action} {path}: {cause}")]
@@ -28,7 +28,7 @@ pub enum GeneratorError {
     },
     /// A shard's part file exists and `force` was not given.
     #[error(
-        "{path} exists: shard {shard} ran already (rewrite its files with force, as a retried shard does)"
+        "{path} exists: shard {shard} ran already (pass `force` to rewrite its files, as a retried shard does)"
     )]
     ShardOutputExists {
         /// The part file in the way.

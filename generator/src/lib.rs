@@ -22,7 +22,9 @@ pub mod parquet_output;
 pub mod rows;
 pub mod sharded;
 
-pub use config::{ClassType, Compression, Distribution, FloatEncoding, GeneratorConfig};
+pub use config::{
+    ClassType, Compression, Distribution, DistributionKind, FloatEncoding, GeneratorConfig,
+};
 pub use dataset::{GenerateSummary, MANIFEST_FILE, Manifest, RunOptions, generate};
 pub use error::{GeneratorError, Result};
 pub use sharded::{ShardManifest, ShardSummary, generate_shard, merge_shard_manifests};

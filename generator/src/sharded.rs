@@ -243,7 +243,7 @@ fn check_same_dataset(
             .unwrap_or_default();
         return Err(mismatch(format!(
             "shard {} was generated with other parameters ({difference}); every shard needs \
-             the same data and layout flags, --batch-rows included",
+             the same data and layout options, `batch_rows` included",
             other.shard
         )));
     }

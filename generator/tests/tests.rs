@@ -396,7 +396,7 @@ fn shards_of_another_run_or_a_changed_dataset_are_refused() {
 
     // The same shard again: refused without force, rewritten with it.
     let error = generate_shard(&config, &out, shard(0, 2), &options, &mut |_| {}).unwrap_err();
-    assert!(error.to_string().contains("with force"), "{error}");
+    assert!(error.to_string().contains("pass `force`"), "{error}");
     let forced = RunOptions {
         force: true,
         ..options.clone()

@@ -133,3 +133,6 @@ def verify(
     """Proves the export at ``messages`` complete and correct against the
     table at ``input``: ``ok`` says whether it is, ``first_problems`` what
     is wrong."""
+
+def run(argv: list[str]) -> int:
+    """The ``predbench`` command: runs ``argv`` (program first) as the binary does and answers its exit code."""

@@ -2,8 +2,10 @@
 //! `ValueError`, an output in the way a `FileExistsError`, a missing input a
 //! `FileNotFoundError`, a file that is not what it should be or a broker
 //! that does not answer an `OSError` (`ConnectionError`); the message is the
-//! library's own, which names the argument (as Python spells it) or the file.
+//! library's own, which names the argument (as Python spells it: the
+//! libraries name options, `` `max_message_bytes` ``, as Python does) or the file.
 
+use predbench_common::Choice;
 use predbench_exporter::ExportError;
 use predbench_generator::GeneratorError;
 use pyo3::PyErr;
@@ -15,6 +17,12 @@ use pyo3::exceptions::{
 /// A `ValueError` for argument `argument`, as the libraries word it.
 pub fn invalid(argument: &str, reason: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!("invalid {argument}: {reason}"))
+}
+
+/// The value of `argument` called `given`, by its library's names, or a
+/// `ValueError` listing them.
+pub fn choice<T: Choice>(argument: &str, given: &str) -> Result<T, PyErr> {
+    T::from_name(given).map_err(|unknown| invalid(argument, unknown))
 }
 
 /// The exception for a generator error.

@@ -5,19 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use predbench_exporter::message::check_schema;
-use predbench_exporter::queue::{AmqpOptions, AmqpSink, AmqpTarget};
-use predbench_exporter::sink::{NdjsonSink, NullSink, ParquetSink};
+use predbench_exporter::queue::AmqpOptions;
 use predbench_exporter::verify::VerifyOptions;
-use predbench_exporter::{
-    Dataset, ExportOptions, Grouping, MessageOptions, NonFiniteMode, NullMode, NumberFormat,
-    Strategy,
-};
-use predbench_generator::Compression;
-use predbench_generator::parquet_output::parquet_codec;
+use predbench_exporter::{Dataset, ExportOptions, MessageOptions, SinkSettings, SinkSpec};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{export_error, invalid};
+use crate::errors::{choice, export_error, invalid};
 
 /// `threads`, or every core.
 pub fn threads(threads: Option<usize>) -> PyResult<usize> {
@@ -28,96 +22,8 @@ pub fn threads(threads: Option<usize>) -> PyResult<usize> {
     }
 }
 
-/// A Parquet page compression as the generator takes it.
-pub fn file_compression(argument: &str, name: &str) -> PyResult<Compression> {
-    match name {
-        "snappy" => Ok(Compression::Snappy),
-        "zstd" => Ok(Compression::Zstd),
-        "lz4" => Ok(Compression::Lz4),
-        "none" => Ok(Compression::None),
-        other => Err(invalid(
-            argument,
-            format!("unknown {other:?}: \"snappy\", \"zstd\", \"lz4\" or \"none\""),
-        )),
-    }
-}
-
-/// A Parquet page compression as the message sink takes it.
-fn message_compression(name: &str) -> PyResult<parquet::basic::Compression> {
-    file_compression("compression", name).map(parquet_codec)
-}
-
-/// One of `choices` (name, value), or a `ValueError` listing them.
-fn choose<T: Copy>(argument: &str, given: &str, choices: &[(&str, T)]) -> PyResult<T> {
-    choices
-        .iter()
-        .find(|(name, _)| *name == given)
-        .map(|(_, value)| *value)
-        .ok_or_else(|| {
-            let names: Vec<String> = choices
-                .iter()
-                .map(|(name, _)| format!("{name:?}"))
-                .collect();
-            invalid(
-                argument,
-                format!("unknown {given:?}: one of {}", names.join(", ")),
-            )
-        })
-}
-
-fn grouping(given: &str) -> PyResult<Grouping> {
-    choose(
-        "grouping",
-        given,
-        &[
-            ("modulo", Grouping::Modulo),
-            ("contiguous", Grouping::Contiguous),
-            ("packed", Grouping::Packed),
-        ],
-    )
-}
-
-fn non_finite(given: &str) -> PyResult<NonFiniteMode> {
-    choose(
-        "non_finite",
-        given,
-        &[
-            ("string", NonFiniteMode::String),
-            ("null", NonFiniteMode::Null),
-            ("error", NonFiniteMode::Error),
-        ],
-    )
-}
-
 fn open_dataset(input: &Path) -> PyResult<Dataset> {
     Dataset::open(input).map_err(export_error)
-}
-
-/// Where `export` sends messages: `sink` as the command's `--sink` takes it.
-enum Sink {
-    Null,
-    Parquet(PathBuf),
-    Ndjson(PathBuf),
-    Amqp(AmqpTarget),
-}
-
-fn parse_sink(sink: &str) -> PyResult<Sink> {
-    if sink == "null" {
-        Ok(Sink::Null)
-    } else if let Some(path) = sink.strip_prefix("parquet:") {
-        Ok(Sink::Parquet(PathBuf::from(path)))
-    } else if let Some(path) = sink.strip_prefix("ndjson:") {
-        Ok(Sink::Ndjson(PathBuf::from(path)))
-    } else if sink.starts_with("amqp://") || sink.starts_with("amqps://") {
-        AmqpTarget::parse(sink)
-            .map(Sink::Amqp)
-            .map_err(export_error)
-    } else {
-        Err(invalid(
-            "sink",
-            format!("{sink:?} is not null, parquet:PATH, ndjson:PATH or amqp://...?queue=NAME"),
-        ))
-    }
 }
 
 /// export(input, sink, *, strategy="rayon", grouping="modulo", group_size=10,
@@ -149,70 +55,32 @@ pub fn export<'py>(
     threads: Option<usize>,
     force: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let strategy = choose(
-        "strategy",
-        strategy,
-        &[
-            ("rayon", Strategy::Rayon),
-            ("single-thread", Strategy::SingleThread),
-            ("window-sort", Strategy::WindowSort),
-        ],
-    )?;
     let options = ExportOptions {
-        grouping: self::grouping(grouping)?,
+        grouping: choice("grouping", grouping)?,
         group_size,
         max_message_bytes,
         threads: self::threads(threads)?,
         message: MessageOptions {
-            nulls: choose(
-                "nulls",
-                nulls,
-                &[("omit", NullMode::Omit), ("explicit", NullMode::Explicit)],
-            )?,
-            non_finite: self::non_finite(non_finite)?,
-            number_format: choose(
-                "number_format",
-                number_format,
-                &[
-                    ("shortest", NumberFormat::Shortest),
-                    ("java", NumberFormat::Java),
-                ],
-            )?,
+            nulls: choice("nulls", nulls)?,
+            non_finite: choice("non_finite", non_finite)?,
+            number_format: choice("number_format", number_format)?,
             ..MessageOptions::default()
         },
-        ..ExportOptions::new(strategy)
+        ..ExportOptions::new(choice("strategy", strategy)?)
     };
     options.validate().map_err(export_error)?;
-    let sink = parse_sink(sink)?;
-    let compression = message_compression(compression)?;
+    let sink = SinkSpec::parse(sink).map_err(export_error)?;
+    let settings = SinkSettings {
+        compression: choice("compression", compression)?,
+        force,
+        amqp: AmqpOptions {
+            confirm_window,
+            ..AmqpOptions::default()
+        },
+    };
     let dataset = open_dataset(&input)?;
     check_schema(&dataset.schema).map_err(export_error)?;
-    let run = || {
-        let mut progress = |_| {};
-        match sink {
-            Sink::Null => {
-                predbench_exporter::export(&dataset, &options, NullSink::default(), &mut progress)
-            }
-            Sink::Parquet(path) => {
-                let sink = ParquetSink::create(&path, compression, force)?;
-                predbench_exporter::export(&dataset, &options, sink, &mut progress)
-            }
-            Sink::Ndjson(path) => {
-                let sink = NdjsonSink::create(&path, force)?;
-                predbench_exporter::export(&dataset, &options, sink, &mut progress)
-            }
-            Sink::Amqp(target) => {
-                let sink = AmqpSink::connect(
-                    target,
-                    AmqpOptions {
-                        confirm_window,
-                        ..AmqpOptions::default()
-                    },
-                )?;
-                predbench_exporter::export(&dataset, &options, sink, &mut progress)
-            }
-        }
-    };
+    let run = || sink.export(&dataset, &options, &settings, &mut |_| {});
     let summary = py.detach(run).map_err(export_error)?;
     let result = PyDict::new(py);
     result.set_item("rows", summary.input_rows)?;
@@ -251,11 +119,11 @@ pub fn verify<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = VerifyOptions {
-        layout_grouping: self::grouping(grouping)?,
+        layout_grouping: choice("grouping", grouping)?,
         group_size,
         any_grouping,
         id_column: id_column.to_string(),
-        non_finite: self::non_finite(non_finite)?,
+        non_finite: choice("non_finite", non_finite)?,
         max_message_bytes,
         time_zone: MessageOptions::default().time_zone,
         max_reported: max_problems,

@@ -2,8 +2,11 @@
 //! mock prediction tables made by the generator's own row generator and
 //! handed to pyarrow through the Arrow C data interface without a copy, the
 //! dataset written as `predbench generate` writes it, and export and verify
-//! returning their summaries as dicts. Rust works with the GIL released;
-//! every error becomes a Python exception carrying the library's message.
+//! returning their summaries as dicts, and `run`, the `predbench` command's
+//! own entry (the wheel's console script calls it). Rust works with the GIL
+//! released; every error becomes a Python exception carrying the library's
+//! message. Settings with named values are parsed by the libraries' own
+//! tables ([`errors::choice`]).
 
 use std::path::PathBuf;
 
@@ -14,7 +17,7 @@ use predbench_common::units::format_bytes;
 use predbench_generator::config::batch_rows_for_budget;
 use predbench_generator::parquet_output::{prediction_schema, record_batch};
 use predbench_generator::rows::{RowBuffers, RowGenerator};
-use predbench_generator::{ClassType, Distribution, GeneratorConfig, RunOptions};
+use predbench_generator::{ClassType, DistributionKind, GeneratorConfig, RunOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rayon::prelude::*;
@@ -22,7 +25,12 @@ use rayon::prelude::*;
 mod errors;
 mod export;
 
-use errors::{generator_error, invalid};
+use errors::{choice, generator_error, invalid};
+
+/// mimalloc, as the `predbench` binary allocates: the command run through
+/// this module ([`run`]) keeps its memory behaviour.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Rows in each record batch of a table `generate` returns (a multiple of
 /// the generator's RNG block, so batches are cut where blocks are).
@@ -52,34 +60,15 @@ fn table_config(
             format!("must be at least 1, got {classes}"),
         ));
     }
-    let distribution = match (distribution, alpha) {
-        ("uniform", None) => Distribution::Uniform,
-        ("uniform", Some(_)) => {
-            return Err(invalid(
-                "alpha",
-                "applies to distribution=\"dirichlet\" only",
-            ));
-        }
-        ("dirichlet", alpha) => Distribution::Dirichlet {
-            alpha: alpha.unwrap_or(1.0),
-        },
-        (other, _) => {
-            return Err(invalid(
-                "distribution",
-                format!("unknown {other:?}: \"uniform\" or \"dirichlet\""),
-            ));
-        }
-    };
-    let class_type = match class_type {
-        "float64" => ClassType::Float64,
-        "float32" => ClassType::Float32,
-        other => {
-            return Err(invalid(
-                "class_type",
-                format!("unknown {other:?}: \"float64\" or \"float32\""),
-            ));
-        }
-    };
+    let kind: DistributionKind = choice("distribution", distribution)?;
+    if kind == DistributionKind::Uniform && alpha.is_some() {
+        return Err(invalid(
+            "alpha",
+            "applies to distribution=\"dirichlet\" only",
+        ));
+    }
+    let distribution = kind.with_alpha(alpha.unwrap_or(1.0));
+    let class_type: ClassType = choice("class_type", class_type)?;
     let config = GeneratorConfig {
         classes: classes as usize,
         seed,
@@ -241,7 +230,7 @@ fn generate_to<'py>(
         nan_rate,
         class_type,
     )?;
-    config.compression = export::file_compression("compression", compression)?;
+    config.compression = choice("compression", compression)?;
     config.file_rows = file_rows;
     let threads = export::threads(threads)?;
     let sizing = batch_rows_for_budget(
@@ -267,6 +256,16 @@ fn generate_to<'py>(
     Ok(result)
 }
 
+/// run(argv) -> int
+///
+/// The `predbench` command: runs the command line `argv` (program first) as
+/// the binary does, printing to this process's standard output and error,
+/// and answers its exit code.
+#[pyfunction]
+fn run(py: Python<'_>, argv: Vec<String>) -> u8 {
+    py.detach(|| predbench::run(argv))
+}
+
 /// The `predbench._native` module.
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -276,5 +275,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(generate_to, module)?)?;
     module.add_function(wrap_pyfunction!(export::export, module)?)?;
     module.add_function(wrap_pyfunction!(export::verify, module)?)?;
+    module.add_function(wrap_pyfunction!(run, module)?)?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Command lines for child processes, built from the same structures clap
-//! parses: `compare` fills an [`ExportArgs`] (or [`GenerateArgs`], ...) and
+//! parses: the harness fills an [`ExportArgs`] (or [`GenerateArgs`], ...) and
 //! asks it for its flags, so a child's command line cannot name a flag that
 //! does not exist or spell a value clap would not read back. Every struct is
 //! destructured whole, so a new flag that is not handled here does not compile;
@@ -8,18 +8,18 @@
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use predbench_common::Choice;
 
-use super::args::{DrainArgs, ExportArgs, GenerateArgs, PublishArgs, VerifyArgs};
-use super::{Cli, Command};
+use crate::args::{
+    Cli, Command, DrainArgs, ExportArgs, GenerateArgs, Output, PublishArgs, VerifyArgs,
+};
 
-/// A flag value as the command line spells it (`single-thread`, `modulo`, ...).
-pub fn spelling<T: ValueEnum>(value: T) -> String {
-    value
-        .to_possible_value()
-        .expect("no variant is skipped")
-        .get_name()
-        .to_string()
+/// A command's words after the program (`export --input ...`): what the
+/// harness runs, and what `run` reads back.
+pub trait ToArgv {
+    /// The command and its flags, defaults left out.
+    fn to_argv(&self) -> Vec<String>;
 }
 
 /// Flags being written: each one only where it differs from clap's default.
@@ -37,9 +37,9 @@ impl Flags {
         }
     }
 
-    fn choice<T: ValueEnum + PartialEq + Copy>(&mut self, flag: &str, value: T, default: T) {
+    fn choice<T: Choice>(&mut self, flag: &str, value: T, default: T) {
         if value != default {
-            self.value(flag, spelling(value));
+            self.value(flag, value.name());
         }
     }
 
@@ -64,6 +64,27 @@ impl Flags {
             self.0.push(format!("--{flag}"));
         }
     }
+
+    fn output(&mut self, output: &Output) {
+        let Output {
+            summary_json,
+            quiet,
+        } = output;
+        self.optional_path("summary-json", summary_json);
+        self.switch("quiet", *quiet);
+    }
+}
+
+impl ToArgv for Command {
+    fn to_argv(&self) -> Vec<String> {
+        match self {
+            Command::Generate(args) => args.to_argv(),
+            Command::Export(args) => args.to_argv(),
+            Command::Verify(args) => args.to_argv(),
+            Command::Publish(args) => args.to_argv(),
+            Command::Drain(args) => args.to_argv(),
+        }
+    }
 }
 
 /// Parses `predbench <words>` (for clap's defaults and the round-trip tests).
@@ -82,9 +103,10 @@ impl ExportArgs {
             other => unreachable!("export's defaults parse: {other:?}"),
         }
     }
+}
 
-    /// `export` and its flags, defaults left out.
-    pub fn to_argv(&self) -> Vec<String> {
+impl ToArgv for ExportArgs {
+    fn to_argv(&self) -> Vec<String> {
         let default = ExportArgs::with_input(&self.input);
         let ExportArgs {
             input,
@@ -111,8 +133,7 @@ impl ExportArgs {
             decode_only,
             shard,
             force,
-            summary_json,
-            quiet,
+            output,
         } = self;
         let mut flags = Flags(vec!["export".to_string()]);
         flags.path("input", input);
@@ -139,8 +160,7 @@ impl ExportArgs {
         flags.switch("decode-only", *decode_only);
         flags.optional("shard", shard);
         flags.switch("force", *force);
-        flags.optional_path("summary-json", summary_json);
-        flags.switch("quiet", *quiet);
+        flags.output(output);
         flags.0
     }
 }
@@ -154,9 +174,10 @@ impl GenerateArgs {
             other => unreachable!("generate's defaults parse: {other:?}"),
         }
     }
+}
 
-    /// `generate` and its flags, defaults left out.
-    pub fn to_argv(&self) -> Vec<String> {
+impl ToArgv for GenerateArgs {
+    fn to_argv(&self) -> Vec<String> {
         let default = GenerateArgs::with_out(Path::new("out"));
         let GenerateArgs {
             out,
@@ -178,8 +199,7 @@ impl GenerateArgs {
             float_encoding,
             class_type,
             force,
-            summary_json,
-            quiet,
+            output,
         } = self;
         let mut flags = Flags(vec!["generate".to_string()]);
         flags.optional_path("out", out);
@@ -201,8 +221,7 @@ impl GenerateArgs {
         flags.choice("float-encoding", *float_encoding, default.float_encoding);
         flags.choice("class-type", *class_type, default.class_type);
         flags.switch("force", *force);
-        flags.optional_path("summary-json", summary_json);
-        flags.switch("quiet", *quiet);
+        flags.output(output);
         flags.0
     }
 }
@@ -217,9 +236,10 @@ impl VerifyArgs {
             other => unreachable!("verify's defaults parse: {other:?}"),
         }
     }
+}
 
-    /// `verify` and its flags, defaults left out.
-    pub fn to_argv(&self) -> Vec<String> {
+impl ToArgv for VerifyArgs {
+    fn to_argv(&self) -> Vec<String> {
         let default = VerifyArgs::with_paths(&self.input, &self.messages);
         let VerifyArgs {
             input,
@@ -259,25 +279,24 @@ impl PublishArgs {
             other => unreachable!("publish's defaults parse: {other:?}"),
         }
     }
+}
 
-    /// `publish` and its flags, defaults left out.
-    pub fn to_argv(&self) -> Vec<String> {
+impl ToArgv for PublishArgs {
+    fn to_argv(&self) -> Vec<String> {
         let default = PublishArgs::with_paths(&self.messages, &self.sink);
         let PublishArgs {
             messages,
             sink,
             confirm_window,
             repeat,
-            summary_json,
-            quiet,
+            output,
         } = self;
         let mut flags = Flags(vec!["publish".to_string()]);
         flags.path("messages", messages);
         flags.value("sink", sink);
         flags.changed("confirm-window", confirm_window, &default.confirm_window);
         flags.changed("repeat", repeat, &default.repeat);
-        flags.optional_path("summary-json", summary_json);
-        flags.switch("quiet", *quiet);
+        flags.output(output);
         flags.0
     }
 }
@@ -291,37 +310,38 @@ impl DrainArgs {
             other => unreachable!("drain's defaults parse: {other:?}"),
         }
     }
+}
 
-    /// `drain` and its flags, defaults left out.
-    pub fn to_argv(&self) -> Vec<String> {
+impl ToArgv for DrainArgs {
+    fn to_argv(&self) -> Vec<String> {
         let default = DrainArgs::with_paths(&self.from, &self.messages);
         let DrainArgs {
             from,
             messages,
             first_group,
             last_group,
+            until_empty,
             idle_seconds,
             window_bytes,
             part_bytes,
             compression,
             force,
             any_order,
-            summary_json,
-            quiet,
+            output,
         } = self;
         let mut flags = Flags(vec!["drain".to_string()]);
         flags.value("from", from);
         flags.path("messages", messages);
         flags.changed("first-group", first_group, &default.first_group);
         flags.optional("last-group", last_group);
+        flags.switch("until-empty", *until_empty);
         flags.changed("idle-seconds", idle_seconds, &default.idle_seconds);
         flags.changed("window-bytes", window_bytes, &default.window_bytes);
         flags.changed("part-bytes", part_bytes, &default.part_bytes);
         flags.choice("compression", *compression, default.compression);
         flags.switch("force", *force);
         flags.switch("any-order", *any_order);
-        flags.optional_path("summary-json", summary_json);
-        flags.switch("quiet", *quiet);
+        flags.output(output);
         flags.0
     }
 }
@@ -329,7 +349,11 @@ impl DrainArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::args::*;
+    use crate::args::*;
+    use predbench_exporter::{
+        DecodeAhead, EncoderChoice, Grouping, NonFiniteMode, NullMode, NumberFormat, Strategy,
+    };
+    use predbench_generator::{ClassType, Compression, DistributionKind, FloatEncoding};
 
     fn parsed(argv: &[String]) -> Command {
         let words: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -339,8 +363,8 @@ mod tests {
     #[test]
     fn export_round_trips_with_every_flag_changed() {
         let args = ExportArgs {
-            strategy: StrategyArg::WindowSort,
-            grouping: GroupingArg::Packed,
+            strategy: Strategy::WindowSort,
+            grouping: Grouping::Packed,
             group_size: 7,
             sink: "parquet:out dir/messages.parquet".to_string(),
             confirm_window: 64,
@@ -348,22 +372,24 @@ mod tests {
             checkpoint: Some(PathBuf::from("checkpoint.json")),
             resume: true,
             retry_seconds: 5,
-            compression: CompressionArg::Zstd,
-            nulls: NullsArg::Explicit,
-            non_finite: NonFiniteArg::Null,
+            compression: Compression::Zstd,
+            nulls: NullMode::Explicit,
+            non_finite: NonFiniteMode::Null,
             time_zone: "Europe/Paris".parse().unwrap(),
-            number_format: NumberFormatArg::Java,
-            encoder: EncoderArg::ArrowJson,
+            number_format: NumberFormat::Java,
+            encoder: EncoderChoice::ArrowJson,
             threads: Some(3),
             chunk_rows: 4096,
             memory_budget: 123_456_789,
             spill_dir: Some(PathBuf::from("spill")),
-            decode_ahead: DecodeAheadArg::On,
+            decode_ahead: DecodeAhead::On,
             decode_only: true,
             shard: Some("1/4".parse().unwrap()),
             force: true,
-            summary_json: Some(PathBuf::from("summary.json")),
-            quiet: true,
+            output: Output {
+                summary_json: Some(PathBuf::from("summary.json")),
+                quiet: true,
+            },
             ..ExportArgs::with_input(Path::new("data/some table"))
         };
         assert_eq!(parsed(&args.to_argv()), Command::Export(args.clone()));
@@ -379,7 +405,7 @@ mod tests {
             rows: 12_345,
             classes: 3,
             seed: 7,
-            distribution: DistributionArg::Dirichlet,
+            distribution: DistributionKind::Dirichlet,
             alpha: 0.25,
             null_rate: 0.01,
             nan_rate: 0.001,
@@ -388,12 +414,14 @@ mod tests {
             row_group_rows: Some(4096),
             file_rows: 10_000,
             memory_budget: Some(1 << 30),
-            compression: CompressionArg::None,
-            float_encoding: FloatEncodingArg::ByteStreamSplit,
-            class_type: ClassTypeArg::Float32,
+            compression: Compression::None,
+            float_encoding: FloatEncoding::ByteStreamSplit,
+            class_type: ClassType::Float32,
             force: true,
-            summary_json: Some(PathBuf::from("s.json")),
-            quiet: true,
+            output: Output {
+                summary_json: Some(PathBuf::from("s.json")),
+                quiet: true,
+            },
             ..GenerateArgs::with_out(Path::new("out"))
         };
         assert_eq!(parsed(&args.to_argv()), Command::Generate(args.clone()));
@@ -408,12 +436,12 @@ mod tests {
     #[test]
     fn verify_and_publish_round_trip() {
         let verify = VerifyArgs {
-            grouping: GroupingArg::Contiguous,
+            grouping: Grouping::Contiguous,
             group_size: 3,
             max_message_bytes: Some(1000),
             any_grouping: true,
             id_column: "id".to_string(),
-            non_finite: NonFiniteArg::Error,
+            non_finite: NonFiniteMode::Error,
             time_zone: "+05:30".parse().unwrap(),
             max_problems: 3,
             threads: Some(2),
@@ -423,8 +451,10 @@ mod tests {
         let publish = PublishArgs {
             confirm_window: 64,
             repeat: 3,
-            summary_json: Some(PathBuf::from("s.json")),
-            quiet: true,
+            output: Output {
+                summary_json: Some(PathBuf::from("s.json")),
+                quiet: true,
+            },
             ..PublishArgs::with_paths(Path::new("m.parquet"), "amqp://h/%2f?queue=q")
         };
         assert_eq!(
@@ -434,14 +464,17 @@ mod tests {
         let drain = DrainArgs {
             first_group: 5,
             last_group: Some(99),
+            until_empty: true,
             idle_seconds: 1,
             window_bytes: 1 << 20,
             part_bytes: 4096,
-            compression: CompressionArg::Lz4,
+            compression: Compression::Lz4,
             force: true,
             any_order: true,
-            summary_json: Some(PathBuf::from("s.json")),
-            quiet: true,
+            output: Output {
+                summary_json: Some(PathBuf::from("s.json")),
+                quiet: true,
+            },
             ..DrainArgs::with_paths("amqp://h/%2f?queue=q", Path::new("drained"))
         };
         assert_eq!(parsed(&drain.to_argv()), Command::Drain(drain.clone()));

@@ -1,6 +1,6 @@
-//! What a child `generate`, `export` or `publish` tells its parent with
-//! `--summary-json`: the counts `compare` cannot see from outside, and the
-//! settings it ran with. The peers' scripts write the same fields.
+//! What a child `generate`, `export`, `publish` or `drain` tells its parent
+//! with `--summary-json`: the counts the harness cannot see from outside, and
+//! the settings it ran with. The peers' scripts write the same fields.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -9,23 +9,12 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::record::DrainedCounts;
-
 /// The counts of one run of a command.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommandSummary {
-    /// Rows generated or read.
-    pub rows: u64,
-    /// Bytes of input files read (0 for `generate`).
-    pub input_bytes: u64,
-    /// Bytes written to disk (0 for the null sink).
-    pub output_bytes: u64,
-    /// Bytes of JSON text in the messages (`export`).
-    pub message_bytes: Option<u64>,
-    /// Messages produced (`export`).
-    pub messages: Option<u64>,
-    /// Bytes spilled to disk (`export`).
-    pub spilled_bytes: Option<u64>,
+    /// What it counted.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Wall time the command measured itself, in seconds.
     pub elapsed_seconds: f64,
     /// Peak resident set size the command saw, in bytes.
@@ -36,6 +25,24 @@ pub struct CommandSummary {
     /// What a `drain` found in the queue besides the messages it wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drained: Option<DrainedCounts>,
+}
+
+/// What a run counted: a child's summary says it, and the harness's record
+/// of the run keeps it as it was said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Rows generated or read (a shard's own share).
+    pub rows: u64,
+    /// Bytes of input files read (0 for `generate`).
+    pub input_bytes: u64,
+    /// Bytes written to disk (0 for the null sink and a queue).
+    pub output_bytes: u64,
+    /// Bytes of JSON text in the messages (`export`, `publish`, `drain`).
+    pub message_bytes: Option<u64>,
+    /// Messages produced, published or drained.
+    pub messages: Option<u64>,
+    /// Bytes window-sort spilled to disk (`export`).
+    pub spilled_bytes: Option<u64>,
 }
 
 impl CommandSummary {
@@ -52,4 +59,16 @@ impl CommandSummary {
         serde_json::from_str(&text)
             .with_context(|| format!("cannot parse summary {}", path.display()))
     }
+}
+
+/// What a drain found in a queue besides the messages it wrote: how a
+/// publisher's delivery went wrong, if it did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainedCounts {
+    /// Deliveries taken from the queue, duplicates included.
+    pub received: u64,
+    /// Deliveries dropped because their `message_id` came before.
+    pub duplicates: u64,
+    /// `message_id`s missing between the first and the last written.
+    pub missing: u64,
 }

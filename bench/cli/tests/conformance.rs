@@ -11,8 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::compare::path_arg;
-use crate::peers::{peers_venv, repository};
+use crate::{path_arg, peers_venv, repository};
 use crate::{predbench, stderr_of};
 
 /// Session time zones both sides render timestamps in.

@@ -212,34 +212,4 @@ fn float32_scores_are_the_same_draws_and_export_in_their_own_shortest_form() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-    // compare makes its own float32 table beside the float64 one.
-    let output = predbench(&[
-        "compare",
-        "--dry-run",
-        "--class-type",
-        "float32",
-        "--rows",
-        "1k",
-        "--data-dir",
-        dir.path().join("data").to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("predictions-float32-1000-seed42"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("--class-type float32"), "{stdout}");
-    let refused = predbench(&[
-        "compare",
-        "--dry-run",
-        "--class-type",
-        "float32",
-        "--dataset",
-        "seed",
-    ]);
-    assert!(
-        stderr_of(&refused).contains("--class-type"),
-        "{}",
-        stderr_of(&refused)
-    );
 }

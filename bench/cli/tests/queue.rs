@@ -2,32 +2,16 @@
 //! `scripts/rabbitmq.sh start`, which the README's test command and `.ci/run`
 //! run first; PREDBENCH_AMQP_URL overrides `amqp://guest:guest@127.0.0.1:5672/%2f`):
 //! publish, drain and verify; a broker restart in the middle of a run; a kill -9
-//! of the exporter followed by --resume; bad input; `compare`'s queue runs, its
-//! delivery peers and its fault runs.
+//! of the exporter followed by --resume; drains that stop, resume and read
+//! any order; bad input.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::compare::path_arg;
-use crate::peers::repository;
-use crate::{predbench, stderr_of};
+use predbench_exporter::queue::{self, AmqpTarget, declare_queue};
 
-/// One queue test at a time: one of them restarts the broker, which would
-/// drop the others' connections half way.
-static BROKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Holds the broker for the calling test (a failed test does not poison it for the others).
-fn hold_broker() -> std::sync::MutexGuard<'static, ()> {
-    BROKER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn broker() -> String {
-    std::env::var("PREDBENCH_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string())
-}
+use crate::{broker, hold_broker, path_arg, predbench, read_drained_ids, repository, stderr_of};
 
 /// A queue URL of its own for every test run.
 fn queue_url(name: &str) -> String {
@@ -127,97 +111,24 @@ fn wait_for_progress(child: &mut Child, checkpoint: &Path, groups: u64) {
     }
 }
 
+/// The queue `name` on the tests' broker.
+fn target(name: &str) -> AmqpTarget {
+    AmqpTarget::parse(&format!("{}?queue={name}", broker())).unwrap()
+}
+
 /// Declares a queue that is not durable, as another program might have.
-fn declare_transient_queue(broker: &str, name: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let connection = lapin::Connection::connect(broker, lapin::ConnectionProperties::default())
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        channel
-            .queue_declare(
-                name.into(),
-                lapin::options::QueueDeclareOptions::default(),
-                lapin::types::FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        connection.close(200, "declared".into()).await.unwrap();
-    });
+fn declare_transient_queue(name: &str) {
+    declare_queue(&target(name), false).unwrap();
 }
 
 /// Declares a durable queue and publishes `messages` (message_id, body) to it.
-fn publish_raw(broker: &str, name: &str, messages: &[(&str, &[u8])]) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let connection = lapin::Connection::connect(broker, lapin::ConnectionProperties::default())
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        channel
-            .queue_declare(
-                name.into(),
-                lapin::options::QueueDeclareOptions::durable(),
-                lapin::types::FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        channel
-            .confirm_select(lapin::options::ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        for (id, body) in messages {
-            channel
-                .basic_publish(
-                    "".into(),
-                    name.into(),
-                    lapin::options::BasicPublishOptions::default(),
-                    body,
-                    lapin::BasicProperties::default()
-                        .with_message_id((*id).into())
-                        .with_delivery_mode(2),
-                )
-                .await
-                .unwrap()
-                .await
-                .unwrap();
-        }
-        connection.close(200, "published".into()).await.unwrap();
-    });
+fn publish_raw(name: &str, messages: &[(&str, &[u8])]) {
+    queue::publish_raw(&target(name), messages).unwrap();
 }
 
-/// Messages waiting in queue `name` (a passive declare).
-fn queue_depth(broker: &str, name: &str) -> u32 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let connection = lapin::Connection::connect(broker, lapin::ConnectionProperties::default())
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        let queue = channel
-            .queue_declare(
-                name.into(),
-                lapin::options::QueueDeclareOptions {
-                    passive: true,
-                    ..lapin::options::QueueDeclareOptions::default()
-                },
-                lapin::types::FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        let _ = connection.close(200, "counted".into()).await;
-        queue.message_count()
-    })
+/// Messages waiting in queue `name`.
+fn queue_depth(name: &str) -> u64 {
+    queue::queue_depth(&target(name)).unwrap()
 }
 
 /// Committed parts and the progress of a drain's directory.
@@ -534,7 +445,7 @@ fn queue_errors_are_one_clear_line() {
     // A queue someone declared with other arguments (not durable here).
     let other = queue_url("other-arguments");
     let name = other.rsplit_once("queue=").unwrap().1.to_string();
-    declare_transient_queue(&broker(), &name);
+    declare_transient_queue(&name);
     let output = export_to_queue(&data, &other, &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
@@ -567,133 +478,6 @@ fn queue_errors_are_one_clear_line() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr_of(&output).contains("another dataset, other options"));
     assert_eq!(std::fs::read(&checkpoint).unwrap(), before);
-}
-
-/// `compare` of 5,000 rows, `rayon` modulo and packed to 16 KiB into the
-/// queues of `broker` at `windows`.
-fn compare_queue(dir: &Path, broker: &str, windows: &str) -> std::process::Output {
-    predbench(&[
-        "compare",
-        "--rows",
-        "5k",
-        "--runs",
-        "1",
-        "--strategies",
-        "rayon",
-        "--groupings",
-        "modulo,packed",
-        "--max-message-bytes",
-        "16KiB",
-        "--sinks",
-        "amqp",
-        "--confirm-windows",
-        windows,
-        "--amqp",
-        broker,
-        "--skip-disk-floor",
-        "--skip-generate",
-        "--data-dir",
-        path_arg(&dir.join("data")),
-        "--results",
-        path_arg(&dir.join("results")),
-    ])
-}
-
-#[test]
-fn compare_measures_the_queue_beside_its_baseline() {
-    let _broker = hold_broker();
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let results = dir.path().join("results");
-    let output = compare_queue(dir.path(), &broker(), "16,256");
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let records = crate::compare::newest_records(&results);
-    // 2 groupings x 2 windows: exports, their drains and the baselines.
-    assert_eq!(records.len(), 12, "{records:?}");
-    for window in ["16", "256"] {
-        for grouping in ["modulo", "packed"] {
-            let export = crate::compare::named(
-                &records,
-                &format!("export rayon {grouping} amqp window {window}"),
-            );
-            assert_eq!(export["status"], "ok", "{export}");
-            // The queue is read back by a measured drain, whose output is verified.
-            let drain =
-                crate::compare::named(&records, &format!("drain {grouping} amqp window {window}"));
-            assert_eq!(drain["status"], "ok", "{drain}");
-            assert_eq!(drain["verification"]["ok"], true, "{drain}");
-            assert_eq!(drain["messages"], export["messages"], "{drain}");
-            assert_eq!(drain["rows"], 5_000, "{drain}");
-            let baseline = crate::compare::named(
-                &records,
-                &format!("publish pre-serialized {grouping} amqp window {window}"),
-            );
-            assert_eq!(baseline["status"], "ok", "{baseline}");
-            assert_eq!(baseline["messages"], export["messages"]);
-            assert_eq!(baseline["configuration"]["kind"], "publish");
-            let messages = export["messages"].as_u64().unwrap();
-            if grouping == "modulo" {
-                assert_eq!(messages, 501);
-            } else {
-                // 5,000 predictions of about 700 bytes, packed to 16 KiB.
-                assert!((100..501).contains(&messages), "{export}");
-            }
-        }
-    }
-    let markdown = crate::compare::render_report(&results);
-    let (_, section) = markdown
-        .split_once("## Delivery to a queue")
-        .unwrap_or_else(|| panic!("no queue section: {markdown}"));
-    let cells = |line: &str| -> Vec<String> {
-        line.split('|')
-            .map(|cell| cell.trim().to_string())
-            .collect()
-    };
-    let header = cells(
-        section
-            .lines()
-            .find(|line| line.starts_with("| messages |"))
-            .unwrap_or_else(|| panic!("no table: {section}")),
-    );
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|cell| cell == name)
-            .unwrap_or_else(|| panic!("no column {name}: {header:?}"))
-    };
-    for messages in ["K = 10 (modulo)", "packed to 16.0 KiB"] {
-        let line = section
-            .lines()
-            .find(|line| line.starts_with(&format!("| {messages} | 256 |")))
-            .unwrap_or_else(|| panic!("no {messages} row: {section}"));
-        let row = cells(line);
-        let cell = |name: &str| row[column(name)].as_str();
-        // Each export beside the baseline of the same messages: a ratio in its row.
-        assert!(cell("× baseline").parse::<f64>().is_ok(), "{line}");
-        // CPU beside wall time, the export's and its baseline's.
-        for name in ["CPU user / sys s", "baseline CPU user / sys s"] {
-            let (user, system) = cell(name).split_once(" / ").unwrap();
-            assert!(user.parse::<f64>().is_ok(), "{line}");
-            assert!(system.parse::<f64>().is_ok(), "{line}");
-        }
-        // The broker's peak memory, sampled while the export ran.
-        let broker = cell("broker peak RSS");
-        assert!(broker.ends_with("MiB") || broker.ends_with("GiB"), "{line}");
-        // The drain's time beside the export's, and its verdict.
-        assert!(cell("drain / export").parse::<f64>().is_ok(), "{line}");
-        assert_eq!(cell("verified"), "✓", "{line}");
-    }
-    assert!(markdown.contains("**Into RabbitMQ**"), "{markdown}");
-
-    // Without a broker the queue configurations are recorded as failed with the fix.
-    let output = compare_queue(dir.path(), "amqp://guest:guest@127.0.0.1:1/%2f", "1024");
-    assert_eq!(output.status.code(), Some(1));
-    let records = crate::compare::newest_records(&results);
-    let failed = crate::compare::named(&records, "export rayon modulo amqp window 1024");
-    assert_eq!(failed["status"], "failed");
-    assert!(
-        crate::compare::failure_detail(failed).contains("scripts/rabbitmq.sh start"),
-        "{failed}"
-    );
 }
 
 #[test]
@@ -747,7 +531,7 @@ fn a_killed_drain_goes_on_from_its_committed_parts_and_loses_nothing() {
         );
     }
     // The queue still holds everything not acknowledged; the next drain goes on.
-    assert!(queue_depth(&broker(), url.rsplit_once("queue=").unwrap().1) > 0);
+    assert!(queue_depth(url.rsplit_once("queue=").unwrap().1) > 0);
     let output = output_within(
         Command::new(env!("CARGO_BIN_EXE_predbench")).args([
             "drain",
@@ -769,10 +553,7 @@ fn a_killed_drain_goes_on_from_its_committed_parts_and_loses_nothing() {
         verdict.contains("ok: 30001 messages, 300000 predictions"),
         "{verdict}"
     );
-    assert_eq!(
-        queue_depth(&broker(), url.rsplit_once("queue=").unwrap().1),
-        0
-    );
+    assert_eq!(queue_depth(url.rsplit_once("queue=").unwrap().1), 0);
 }
 
 #[test]
@@ -782,7 +563,7 @@ fn a_drain_beside_a_running_export_reads_it_all() {
     let data = dataset(dir.path(), "120000");
     let url = queue_url("beside");
     let name = url.rsplit_once("queue=").unwrap().1.to_string();
-    publish_raw(&broker(), &name, &[]);
+    publish_raw(&name, &[]);
     let drained = dir.path().join("drained");
     // The drain starts first, on an empty queue, and stops at the export's last message.
     let drain = Command::new(env!("CARGO_BIN_EXE_predbench"))
@@ -842,7 +623,7 @@ fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
         .iter()
         .map(|id| (id.as_str(), &br#"[{"a":1}]"#[..]))
         .collect();
-    publish_raw(&broker(), &name, &messages);
+    publish_raw(&name, &messages);
     let stalled = dir.path().join("stalled");
     let output = predbench(&[
         "drain",
@@ -860,7 +641,7 @@ fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
     assert!(stderr.contains("stalled"), "{stderr}");
     assert!(stderr.contains("after message_id 0"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert_eq!(queue_depth(&broker(), &name), 40);
+    assert_eq!(queue_depth(&name), 40);
     // A message that is not JSON, and one whose message_id is not a number.
     for (case, messages, expected) in [
         (
@@ -876,7 +657,7 @@ fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
     ] {
         let url = queue_url(case);
         let name = url.rsplit_once("queue=").unwrap().1.to_string();
-        publish_raw(&broker(), &name, &messages);
+        publish_raw(&name, &messages);
         let drained = dir.path().join(case);
         let output = predbench(&[
             "drain",
@@ -901,7 +682,7 @@ fn drain_errors_are_one_line_and_acknowledge_nothing_not_on_disk() {
             })
             .unwrap_or(0);
         assert_eq!(parts, 0, "{case}");
-        assert_eq!(queue_depth(&broker(), &name), 2, "{case}");
+        assert_eq!(queue_depth(&name), 2, "{case}");
     }
 }
 
@@ -929,7 +710,7 @@ fn a_drain_in_any_order_reads_a_shuffled_queue_and_goes_on_from_its_parts() {
         .iter()
         .map(|(id, body)| (id.as_str(), body.as_slice()))
         .collect();
-    publish_raw(&broker(), &name, &messages);
+    publish_raw(&name, &messages);
     let drained = dir.path().join("drained");
     let summary = dir.path().join("summary.json");
     let drain = |extra: &[&str]| {
@@ -959,7 +740,7 @@ fn a_drain_in_any_order_reads_a_shuffled_queue_and_goes_on_from_its_parts() {
     assert_eq!(counts["drained"]["received"], 301, "{counts}");
     assert_eq!(counts["drained"]["duplicates"], 2, "{counts}");
     assert_eq!(counts["drained"]["missing"], 1, "{counts}");
-    assert_eq!(queue_depth(&broker(), &name), 0);
+    assert_eq!(queue_depth(&name), 0);
     // Each id once in the parts, in the order the queue gave them.
     let written = read_drained_ids(&drained);
     let mut sorted = written.clone();
@@ -978,7 +759,7 @@ fn a_drain_in_any_order_reads_a_shuffled_queue_and_goes_on_from_its_parts() {
         ("3", br#"[{"id":3}]"#),
         ("298", br#"[{"id":298}]"#),
     ];
-    publish_raw(&broker(), &name, &late);
+    publish_raw(&name, &late);
     let output = drain(&[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
@@ -994,295 +775,4 @@ fn a_drain_in_any_order_reads_a_shuffled_queue_and_goes_on_from_its_parts() {
         serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
     assert_eq!(counts["drained"]["duplicates"], 4, "{counts}");
     assert_eq!(counts["drained"]["missing"], 0, "{counts}");
-}
-
-/// `compare` of 20,000 rows into the queues: predbench (classic and quorum
-/// queues) beside the pika publishers of the seed's job's messages and Spark
-/// publishing from its executors, each drained and verified, then every
-/// publisher once more with the broker restarted half way.
-#[test]
-fn compare_delivers_beside_the_publishers_a_team_would_write_and_restarts_the_broker() {
-    let _broker = hold_broker();
-    let venv = crate::peers::peers_venv();
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let results = dir.path().join("results");
-    let restart = format!(
-        "bash {} restart",
-        repository().join("scripts/rabbitmq.sh").display()
-    );
-    let output = predbench(&[
-        "compare",
-        "--rows",
-        "20k",
-        "--runs",
-        "1",
-        "--strategies",
-        "rayon",
-        "--groupings",
-        "modulo",
-        "--sinks",
-        "amqp",
-        "--queue-types",
-        "classic,quorum",
-        "--peers",
-        "pyspark-seed,pika-publisher,pika-publisher-no-confirms,spark-publish",
-        "--peers-venv",
-        path_arg(&venv),
-        "--peers-dir",
-        path_arg(&repository().join("scripts/peers")),
-        "--spark-driver-memory",
-        "1g",
-        "--restart-broker",
-        &restart,
-        "--amqp",
-        &broker(),
-        "--skip-disk-floor",
-        "--skip-generate",
-        "--skip-edge-cases",
-        "--data-dir",
-        path_arg(&dir.path().join("data")),
-        "--results",
-        path_arg(&results),
-    ]);
-    let records = crate::compare::newest_records(&results);
-    let named = |name: &str| crate::compare::named(&records, name);
-    // Every publisher's queue was drained and verified complete.
-    for (publisher, drain) in [
-        (
-            "export rayon modulo amqp window 1024",
-            "drain modulo amqp window 1024",
-        ),
-        (
-            "export rayon modulo amqp window 1024, quorum queue",
-            "drain modulo amqp window 1024, quorum queue",
-        ),
-        (
-            "peer pika-publisher modulo amqp",
-            "drain peer pika-publisher modulo amqp",
-        ),
-        (
-            "peer pika-publisher-no-confirms modulo amqp",
-            "drain peer pika-publisher-no-confirms modulo amqp",
-        ),
-        // Spark's tasks publish side by side: drained in any order.
-        (
-            "peer spark-publish modulo amqp",
-            "drain peer spark-publish modulo amqp",
-        ),
-    ] {
-        let published = named(publisher);
-        assert_eq!(published["status"], "ok", "{published}");
-        assert_eq!(published["messages"], 2_001, "{published}");
-        assert!(published["broker_peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
-        let drained = named(drain);
-        assert_eq!(drained["verification"]["ok"], true, "{drained}");
-        assert_eq!(drained["messages"], 2_001, "{drained}");
-        assert_eq!(drained["drained"]["duplicates"], 0, "{drained}");
-    }
-    // predbench loses nothing when the broker restarts half way: the
-    // restart happened, the export reconnected, the drain found every message.
-    // (Fault runs are of classic queues.)
-    assert!(records.iter().all(|record| {
-        !record["configuration"]["name"]
-            .as_str()
-            .unwrap()
-            .contains("quorum queue, broker")
-    }));
-    let fault = named("export rayon modulo amqp window 1024, broker restarted at 1000 messages");
-    assert_eq!(fault["status"], "ok", "{fault}");
-    let restart = &fault["broker_restart"];
-    assert!(
-        restart["messages_in_queue"].as_u64().unwrap() >= 1_000,
-        "{fault}"
-    );
-    let drained = named("drain modulo amqp window 1024, broker restarted at 1000 messages");
-    assert_eq!(drained["verification"]["ok"], true, "{drained}");
-    assert_eq!(drained["messages"], 2_001, "{drained}");
-    // The other publishers ran their fault runs too, and their queues were drained.
-    for peer in [
-        "pika-publisher",
-        "pika-publisher-no-confirms",
-        "spark-publish",
-    ] {
-        let drained = named(&format!(
-            "drain peer {peer} modulo amqp, broker restarted at 1000 messages"
-        ));
-        assert_eq!(drained["status"], "ok", "{drained}");
-        assert!(drained["verification"].is_object(), "{drained}");
-    }
-    // The report shows the publishers beside predbench, and what each lost.
-    let markdown = crate::compare::render_report(&results);
-    let (_, against) = markdown
-        .split_once("#### Against the publisher a team would write, 20k rows")
-        .unwrap_or_else(|| panic!("no delivery comparison: {markdown}"));
-    let row = against
-        .lines()
-        .find(|line| line.starts_with("| the seed's job, then a pika publisher with confirms |"))
-        .unwrap_or_else(|| panic!("no pika row: {against}"));
-    // End to end: the seed's job plus the publisher, × predbench's time.
-    assert!(row.contains("pyspark-seed "), "{row}");
-    let times = row.split('|').nth(6).unwrap().trim();
-    assert!(times.parse::<f64>().unwrap() > 1.0, "{row}");
-    let (_, faults) = against
-        .split_once("#### The broker restarted half way, 20k rows")
-        .unwrap_or_else(|| panic!("no fault runs: {against}"));
-    let row = faults
-        .lines()
-        .find(|line| line.starts_with("| predbench export, K = 10 (modulo), window 1024 |"))
-        .unwrap_or_else(|| panic!("no predbench fault row: {faults}"));
-    // Expected, delivered, lost 0, verified.
-    assert!(row.contains("| 2,001 | 2,001 | 0 |"), "{row}");
-    assert!(row.trim_end().ends_with("| ✓ |"), "{row}");
-    // A fault run that loses messages fails the comparison (its publisher failed).
-    let failed = records
-        .iter()
-        .filter(|record| record["status"] == "failed")
-        .count();
-    assert_eq!(
-        output.status.success(),
-        failed == 0,
-        "{}",
-        stderr_of(&output)
-    );
-}
-
-/// `compare --drain-beside`: the drain runs while the export publishes and
-/// still reads every message; the baselines, publishing half the messages
-/// twice over (`--baseline-passes 2`), are drained beside too.
-#[test]
-fn compare_drains_beside_the_export() {
-    let _broker = hold_broker();
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let results = dir.path().join("results");
-    let output = predbench(&[
-        "compare",
-        "--rows",
-        "50k",
-        "--runs",
-        "1",
-        "--strategies",
-        "rayon",
-        "--groupings",
-        "modulo,packed",
-        "--max-message-bytes",
-        "16KiB",
-        "--sinks",
-        "amqp",
-        "--drain-beside",
-        "--drain-compression",
-        "zstd",
-        "--baseline-passes",
-        "2",
-        "--amqp",
-        &broker(),
-        "--skip-disk-floor",
-        "--skip-generate",
-        "--data-dir",
-        path_arg(&dir.path().join("data")),
-        "--results",
-        path_arg(&results),
-    ]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let records = crate::compare::newest_records(&results);
-    for grouping in ["modulo", "packed"] {
-        let export = crate::compare::named(
-            &records,
-            &format!("export rayon {grouping} amqp window 1024"),
-        );
-        let drain = crate::compare::named(
-            &records,
-            &format!("drain {grouping} amqp window 1024, beside the publisher"),
-        );
-        assert_eq!(drain["verification"]["ok"], true, "{drain}");
-        assert_eq!(drain["messages"], export["messages"], "{drain}");
-        assert!(
-            drain["configuration"]["command"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|word| word == "zstd")
-        );
-        // It ran beside the export: it started before the export ended (to
-        // the second the records keep), not told the last group, and ended
-        // after 10 s without a message.
-        let second = |record: &serde_json::Value| {
-            let time = record["started_at"].as_str().unwrap();
-            let clock: Vec<f64> = time[11..19]
-                .split(':')
-                .map(|part| part.parse().unwrap())
-                .collect();
-            clock[0] * 3600.0 + clock[1] * 60.0 + clock[2]
-        };
-        let export_end = second(export) + export["wall_seconds"].as_f64().unwrap() + 1.0;
-        assert!(second(drain) <= export_end, "{export} {drain}");
-        let command = drain["configuration"]["command"].as_array().unwrap();
-        assert!(
-            !command.iter().any(|word| word == "--last-group"),
-            "{drain}"
-        );
-        assert!(drain["wall_seconds"].as_f64().unwrap() >= 10.0, "{drain}");
-        assert!(
-            export["broker_peak_rss_bytes"].as_u64().unwrap() > 1 << 20,
-            "{drain}"
-        );
-        // The baseline: shard 0/2's messages twice, numbered on from one
-        // pass to the next, all read back by its own drain. (Packed: the
-        // messages of the first half of the rows, whose last is cut short,
-        // so twice that may be a message more than the export's.)
-        let baseline = crate::compare::named(
-            &records,
-            &format!("publish pre-serialized {grouping} amqp window 1024, shard 0/2 2 times"),
-        );
-        assert_eq!(baseline["status"], "ok", "{baseline}");
-        let published = baseline["messages"].as_u64().unwrap();
-        let exported = export["messages"].as_u64().unwrap();
-        let slack = if grouping == "packed" { 2 } else { 1 };
-        assert!(published.abs_diff(exported) <= slack, "{baseline} {export}");
-        let drained = crate::compare::named(
-            &records,
-            &format!(
-                "drain pre-serialized {grouping} amqp window 1024, shard 0/2 2 times, beside the publisher"
-            ),
-        );
-        assert_eq!(drained["messages"].as_u64(), Some(published), "{drained}");
-        assert_eq!(drained["drained"]["duplicates"], 0, "{drained}");
-        assert_eq!(drained["drained"]["missing"], 0, "{drained}");
-    }
-    // The report says how the baselines ran.
-    let markdown = crate::compare::render_report(&results);
-    assert!(
-        markdown.contains("(`compare --baseline-passes 2`)"),
-        "{markdown}"
-    );
-}
-
-/// The `id` of each message a drain wrote (`[{"id":N}]`), part after part.
-fn read_drained_ids(drained: &Path) -> Vec<u64> {
-    use arrow_array::{Array, StringArray};
-    let mut parts: Vec<_> = std::fs::read_dir(drained)
-        .unwrap()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "parquet"))
-        .collect();
-    parts.sort();
-    let mut ids = Vec::new();
-    for part in parts {
-        let file = std::fs::File::open(&part).unwrap();
-        let reader =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1024).unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
-            let column = batch
-                .column(0)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .unwrap();
-            for row in 0..column.len() {
-                let message: serde_json::Value = serde_json::from_str(column.value(row)).unwrap();
-                ids.push(message[0]["id"].as_u64().unwrap());
-            }
-        }
-    }
-    ids
 }

@@ -5,9 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::compare::path_arg;
-use crate::peers::{peers_venv, repository};
 use crate::{entries, predbench, stderr_of};
+use crate::{path_arg, peers_venv, repository};
 
 fn generate_flags(rows: &str) -> Vec<&str> {
     vec![

@@ -1,16 +1,19 @@
 //! Describes where a measurement was taken: the machine (sysinfo), the disk
 //! under the data directory, the git commit of the code, and the versions of
 //! the software involved (rustc, Python and the peers' packages, Java, the
-//! broker).
+//! broker). Read by `compare` for its sessions and by `report` for the
+//! criterion estimates it records.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::record::{DiskRecord, Machine};
+use predbench_exporter::queue::AmqpTarget;
+
+use crate::record::{DiskRecord, Machine, SessionInfo};
 
 /// The machine as sysinfo sees it; `data_dir` picks the disk.
-pub fn describe_machine(data_dir: &Path) -> Machine {
+fn describe_machine(data_dir: &Path) -> Machine {
     let (cpu_model, memory_bytes) = match sysinfo::System::new() {
         Ok(mut system) => {
             system.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
@@ -29,7 +32,7 @@ pub fn describe_machine(data_dir: &Path) -> Machine {
         } else {
             cpu_model
         },
-        logical_cores: crate::progress::available_cores(),
+        logical_cores: available_cores(),
         physical_cores: sysinfo::System::physical_core_count().ok(),
         memory_bytes,
         os: sysinfo::System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into()),
@@ -50,17 +53,50 @@ fn describe_disk(path: &Path) -> Option<DiskRecord> {
             device: disk.name().to_string_lossy().into_owned(),
             mount_point: disk.mount_point().display().to_string(),
             file_system: disk.file_system().to_string_lossy().into_owned(),
-            kind: crate::record::known_disk_kind(
-                &disk.name().to_string_lossy(),
-                &disk.kind().to_string(),
-            ),
+            kind: known_disk_kind(&disk.name().to_string_lossy(), &disk.kind().to_string()),
             total_bytes: disk.total_space(),
             available_bytes: disk.available_space(),
         })
 }
 
+/// sysinfo's SSD/HDD, unless the device is virtual (virtio, Xen), whose
+/// rotational flag says nothing about the storage behind it.
+fn known_disk_kind(device: &str, kind: &str) -> Option<String> {
+    let name = device.trim_start_matches("/dev/");
+    let virtual_disk = name.starts_with("vd") || name.starts_with("xvd");
+    (!virtual_disk && matches!(kind, "SSD" | "HDD")).then(|| kind.to_string())
+}
+
+/// Logical cores the process may use.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|cores| cores.get())
+        .unwrap_or(1)
+}
+
+/// The machine, commit and software of this checkout now, with the peers'
+/// versions when their venv's `peers_python` is given and the broker's when
+/// `broker` is; the datasets and the command line are the caller's to fill.
+pub fn describe_session(
+    data_dir: &Path,
+    peers_python: Option<&Path>,
+    broker: Option<&AmqpTarget>,
+) -> SessionInfo {
+    let (git_commit, git_dirty) = git_state();
+    SessionInfo {
+        id: utc_now(),
+        predbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit,
+        git_dirty,
+        machine: describe_machine(data_dir),
+        software: software_versions(peers_python, broker),
+        datasets: Vec::new(),
+        command: Vec::new(),
+    }
+}
+
 /// `git rev-parse HEAD` and whether tracked files have changes, if this is a checkout.
-pub fn git_state() -> (Option<String>, Option<bool>) {
+fn git_state() -> (Option<String>, Option<bool>) {
     let commit = Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()
@@ -89,9 +125,9 @@ const RUSTC_VERSION: &str = env!("PREDBENCH_RUSTC_VERSION");
 /// Versions of the software a session involves: rustc always; Python, the
 /// peers' packages and Java when `peers_python` is given; the broker's when
 /// `broker` is. A version that cannot be asked is left out.
-pub fn software_versions(
+fn software_versions(
     peers_python: Option<&Path>,
-    broker: Option<&predbench_exporter::queue::AmqpTarget>,
+    broker: Option<&AmqpTarget>,
 ) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
     versions.insert(

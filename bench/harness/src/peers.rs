@@ -60,6 +60,9 @@ pub struct Peer {
     pub runs_predbench: bool,
 }
 
+/// The seed generator's name among the peers.
+pub const SEED_GENERATOR: &str = "seed-generator";
+
 /// The seed's PySpark job's name among the peers: it makes the message file
 /// the pika publishers read.
 pub const SEED_JOB: &str = "pyspark-seed";
@@ -327,7 +330,7 @@ mod tests {
 
     #[test]
     fn every_peer_script_exists() {
-        let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peers");
+        let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/peers");
         for peer in PEERS {
             assert!(scripts.join(peer.script).is_file(), "{}", peer.script);
         }
@@ -338,7 +341,7 @@ mod tests {
     fn a_missing_venv_says_how_to_make_it() {
         let environment = PeerEnvironment {
             python: PathBuf::from("/nonexistent/bin/python"),
-            scripts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peers"),
+            scripts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/peers"),
             spark_driver_memory: "1g".to_string(),
             predbench: "predbench".to_string(),
             scratch: PathBuf::from("data"),

@@ -1,13 +1,14 @@
-//! `predbench compare` and `predbench report` end to end at a tiny scale:
+//! `predbench-harness compare` and `report` end to end at a tiny scale:
 //! what is recorded, that a failing configuration is recorded as failed while
 //! the others run, that datasets are reused, and what the report shows.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{entries, predbench, stderr_of};
+use crate::{entries, harness, path_arg, repository, stderr_of};
 
 /// The records of the only (or newest) session under `results`.
 pub fn newest_records(results: &Path) -> Vec<Value> {
@@ -37,15 +38,63 @@ pub fn failure_detail(record: &Value) -> &str {
         .unwrap_or_else(|| panic!("no failure in {record}"))
 }
 
+/// Every command line the records ran: the runs' and their verifications'.
+pub fn recorded_commands(records: &[Value]) -> BTreeSet<String> {
+    let words = |command: &Value| -> String {
+        let words: Vec<&str> = command
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|word| word.as_str().unwrap())
+            .collect();
+        words.join(" ")
+    };
+    let mut commands = BTreeSet::new();
+    for record in records {
+        commands.insert(words(&record["configuration"]["command"]));
+        if record["verification"].is_object() {
+            commands.insert(words(&record["verification"]["command"]));
+        }
+    }
+    commands
+}
+
+/// Every command line of the runs and verifications a `--dry-run` printed
+/// (not the unmeasured preparations), its paths inside the repository made
+/// relative as records make them.
+pub fn planned_commands(dry_run: &str) -> BTreeSet<String> {
+    let root = format!("{}/", repository().canonicalize().unwrap().display());
+    dry_run
+        .lines()
+        .filter(|line| line.starts_with("  "))
+        .map(str::trim_start)
+        .map(|line| {
+            line.strip_prefix("then ")
+                .or_else(|| line.strip_prefix("beside it "))
+                .unwrap_or(line)
+        })
+        .filter(|line| {
+            ![
+                "prepare ",
+                "if the dataset",
+                "check for repeated",
+                "fault run",
+                "killed after",
+                "cannot run here",
+            ]
+            .iter()
+            .any(|skipped| line.starts_with(skipped))
+        })
+        .filter_map(|line| line.split_once(": ").map(|(_, command)| command))
+        .map(|command| command.replace(&root, ""))
+        .collect()
+}
+
 pub fn named<'a>(records: &'a [Value], name: &str) -> &'a Value {
     records
         .iter()
         .find(|record| record["configuration"]["name"] == name)
         .unwrap_or_else(|| panic!("no record named {name}"))
-}
-
-pub fn path_arg(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 #[test]
@@ -60,7 +109,7 @@ fn compare_records_every_run_and_report_renders_them() {
     let blocked = data.join("out-single-thread-contiguous.parquet");
     fs::create_dir_all(blocked.join("in-the-way")).unwrap();
 
-    let output = predbench(&[
+    let output = harness(&[
         "compare",
         "--rows",
         "20k",
@@ -176,7 +225,7 @@ fn compare_records_every_run_and_report_renders_them() {
     assert_eq!(entries(&data), vec!["predictions-20000-seed42".to_string()]);
 
     // A second session reuses the dataset and measures only what is asked.
-    let output = predbench(&[
+    let output = harness(&[
         "compare",
         "--rows",
         "20000",
@@ -250,7 +299,7 @@ fn session_ids(results: &Path) -> Vec<String> {
 /// after the other.
 pub fn render_report(results: &Path) -> String {
     let report = results.join("REPORT.md");
-    let output = predbench(&[
+    let output = harness(&[
         "report",
         "--results",
         path_arg(results),
@@ -266,7 +315,7 @@ pub fn render_report(results: &Path) -> String {
 #[test]
 fn report_without_records_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = predbench(&[
+    let output = harness(&[
         "report",
         "--results",
         path_arg(dir.path()),
@@ -278,7 +327,7 @@ fn report_without_records_is_a_clear_error() {
     assert!(stderr.contains("no sessions"), "{stderr}");
     assert!(!dir.path().join("REPORT.md").exists());
 
-    let output = predbench(&["report", "--results", path_arg(&dir.path().join("missing"))]);
+    let output = harness(&["report", "--results", path_arg(&dir.path().join("missing"))]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr_of(&output).contains("does not exist"));
 }
@@ -295,7 +344,7 @@ fn compare_refuses_bad_arguments() {
             "invalid value 'fast'",
         ),
     ] {
-        let output = predbench(&args);
+        let output = harness(&args);
         assert!(!output.status.success(), "{args:?}");
         let stderr = stderr_of(&output);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
@@ -307,7 +356,7 @@ fn compare_scale_out_records_shards_and_the_readers_ceiling() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let data = dir.path().join("data");
     let results = dir.path().join("results");
-    let output = predbench(&[
+    let output = harness(&[
         "compare",
         "--rows",
         "6k",
@@ -372,7 +421,7 @@ fn compare_scale_out_records_shards_and_the_readers_ceiling() {
     // Shards stay out of the per-configuration tables.
     assert!(!markdown.contains("| shard 0/3 export"), "{markdown}");
 
-    let bad = predbench(&["compare", "--scale-out-shards", "0"]);
+    let bad = harness(&["compare", "--scale-out-shards", "0"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr_of(&bad).contains("--scale-out-shards"));
 }
@@ -382,7 +431,7 @@ fn the_dry_run_prints_every_configuration_and_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let results = dir.path().join("results");
-    let output = predbench(&[
+    let output = harness(&[
         "compare",
         "--dry-run",
         "--rows",
@@ -421,5 +470,39 @@ fn the_dry_run_prints_every_configuration_and_runs_nothing() {
     assert!(
         !data.exists() && !results.exists(),
         "a dry run makes nothing"
+    );
+}
+
+#[test]
+fn a_float32_table_is_its_own_dataset_and_only_predbench_makes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = harness(&[
+        "compare",
+        "--dry-run",
+        "--class-type",
+        "float32",
+        "--rows",
+        "1k",
+        "--data-dir",
+        path_arg(&dir.path().join("data")),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("predictions-float32-1000-seed42"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--class-type float32"), "{stdout}");
+    let refused = harness(&[
+        "compare",
+        "--dry-run",
+        "--class-type",
+        "float32",
+        "--dataset",
+        "seed",
+    ]);
+    assert!(
+        stderr_of(&refused).contains("--class-type"),
+        "{}",
+        stderr_of(&refused)
     );
 }

@@ -12,25 +12,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::compare::{failure_detail, named, newest_records, path_arg};
-use crate::{predbench, stderr_of};
-
-pub fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The peers' venv; panics with the fix when it is missing.
-pub fn peers_venv() -> PathBuf {
-    let venv = std::env::var_os("PREDBENCH_PEERS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repository().join(".venv-peers"));
-    assert!(
-        venv.join("bin/python").is_file(),
-        "no peers venv at {}: run `bash scripts/setup-peers.sh` first (the README's test command does)",
-        venv.display()
-    );
-    venv
-}
+use crate::compare::{failure_detail, named, newest_records};
+use crate::{harness, path_arg, peers_venv, predbench, repository, stderr_of};
 
 /// `compare` of 5,000 rows, `rayon` into the null sink and `peers`, with
 /// the venv `venv`, writing under `dir` (`data/`, `results/`).
@@ -70,7 +53,7 @@ fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
     let venv = dir.path().join("no-venv");
     let arguments = small_compare(dir.path(), &venv, "seed-generator,polars");
     let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-    let output = predbench(&arguments);
+    let output = harness(&arguments);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let records = newest_records(&results);
@@ -91,10 +74,10 @@ fn peers_without_their_venv_are_recorded_as_failed_with_the_fix() {
         "{stderr}"
     );
 
-    let bad = predbench(&["compare", "--peers", "spark"]);
+    let bad = harness(&["compare", "--peers", "spark"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr_of(&bad).contains("no peer named 'spark'"));
-    let bad = predbench(&["compare", "--dataset", "/nonexistent/dataset"]);
+    let bad = harness(&["compare", "--dataset", "/nonexistent/dataset"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr_of(&bad).contains("--dataset"));
 }
@@ -105,7 +88,7 @@ fn a_spark_peer_without_java_is_recorded_as_failed_with_the_fix() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let results = dir.path().join("results");
     // No java on this PATH (nor anything else: every other program is named by its path).
-    let output = Command::new(env!("CARGO_BIN_EXE_predbench"))
+    let output = Command::new(env!("CARGO_BIN_EXE_predbench-harness"))
         .env("PATH", dir.path().join("empty-path"))
         .args(small_compare(dir.path(), &venv, "spark-jvm"))
         .args(["--skip-generate", "--no-time-check"])
@@ -172,7 +155,7 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
     let venv = peers_venv();
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let results = dir.path().join("results");
-    let output = predbench(&[
+    let output = harness(&[
         "compare",
         "--rows",
         "20k",
@@ -377,7 +360,7 @@ fn the_peers_on_files_pandas_3_wrote_are_verified() {
     );
 
     let results = dir.path().join("results");
-    let output = predbench(&[
+    let output = harness(&[
         "compare",
         "--dataset",
         path_arg(&dataset),

@@ -8,17 +8,12 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::compare::path_arg;
-use crate::{predbench, stderr_of};
-
-fn repository() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
+use crate::{harness, path_arg, repository, stderr_of};
 
 /// Renders `results` into `out` (REPORT.md, APPENDIX.md, charts/) with
 /// `readme` as the README; returns the output.
 fn report(results: &Path, out: &Path, readme: &Path) -> std::process::Output {
-    predbench(&[
+    harness(&[
         "report",
         "--results",
         path_arg(results),

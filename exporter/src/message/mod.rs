@@ -26,8 +26,7 @@ pub use spark::SparkEncoderFactory;
 pub use time_zone::SessionTimeZone;
 
 /// How null fields are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NullMode {
     /// Left out of the object, as Spark does.
     Omit,
@@ -36,8 +35,7 @@ pub enum NullMode {
 }
 
 /// How NaN and infinite doubles are written; JSON has no literal for them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NonFiniteMode {
     /// The strings `"NaN"`, `"Infinity"`, `"-Infinity"`, as Spark does.
     String,
@@ -49,8 +47,7 @@ pub enum NonFiniteMode {
 
 /// How finite floats and doubles are spelled; every spelling parses back to
 /// the same value, bit for bit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum NumberFormat {
     /// The shortest round-trip form as Rust (ryu) writes it: `1e-5`, `0.001`, `1e16`.
     #[default]
@@ -61,13 +58,33 @@ pub enum NumberFormat {
 }
 
 /// Which row encoder to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncoderChoice {
     /// The fast path when every column is of a type it writes, else arrow-json.
     Auto,
     /// Always arrow-json (the reference).
     ArrowJson,
+}
+
+predbench_common::choice! { NullMode:
+    Omit = "omit", "Leave null fields out (Spark's default).";
+    Explicit = "explicit", "Write \"column\":null.";
+}
+
+predbench_common::choice! { NonFiniteMode:
+    String = "string", "\"NaN\", \"Infinity\", \"-Infinity\" (as Spark).";
+    Null = "null", "null (as Polars).";
+    Error = "error", "Fail naming the column and row.";
+}
+
+predbench_common::choice! { NumberFormat:
+    Shortest = "shortest", "Shortest round-trip form, as Rust writes it (1e-5).";
+    Java = "java", "Java's Double.toString, JDK 19 and newer (1.0E-5): Spark's bytes on Java 21.";
+}
+
+predbench_common::choice! { EncoderChoice:
+    Auto = "auto", "The fast path where it applies (Utf8 + Float64 tables), else arrow-json.";
+    ArrowJson = "arrow-json", "arrow-json always (the reference).";
 }
 
 /// Everything that decides the bytes of a message.

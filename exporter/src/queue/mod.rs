@@ -2,8 +2,9 @@
 //! lapin or tokio; the rest of the exporter is sync:
 //!
 //! * [`target`]: `amqp://...?queue=NAME`, parsed, the password never printed;
-//! * [`client`]: the client's runtime, bounded broker operations, queue
-//!   administration, the broker's version;
+//! * [`client`]: the client's runtime, bounded broker operations, errors;
+//! * [`admin`]: what benchmarks and tests ask of a broker (delete, count,
+//!   declare, publish raw, wait for a depth, the broker's version);
 //! * [`publisher`]: persistent messages with publisher confirms in a window
 //!   (counted and in bytes), republishing after a nack or a lost connection;
 //! * [`sink`]: the queue as a sync [`crate::sink::MessageSink`];
@@ -11,6 +12,7 @@
 //! * [`drain`]: a consumer that writes a queue back in `message_id` order,
 //!   acknowledging only what is on disk.
 
+mod admin;
 mod checkpoint;
 mod client;
 mod drain;
@@ -18,8 +20,10 @@ mod publisher;
 mod sink;
 mod target;
 
+pub use admin::{
+    broker_version, declare_queue, delete_queue, publish_raw, queue_depth, wait_for_messages,
+};
 pub use checkpoint::{Checkpoint, Checkpointing, QueueStart, Resume, identity, plan_resume};
-pub use client::{broker_version, delete_queue, wait_for_messages};
 pub use drain::{DrainOptions, DrainSummary, PROGRESS_FILE, count_predictions, drain};
 pub use publisher::AmqpOptions;
 pub use sink::AmqpSink;

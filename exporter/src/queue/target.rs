@@ -28,8 +28,7 @@ pub struct AmqpTarget {
 }
 
 /// RabbitMQ's queue types a queue export declares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueType {
     /// One node holds the messages (RabbitMQ's default).
     Classic,
@@ -37,14 +36,10 @@ pub enum QueueType {
     Quorum,
 }
 
-impl QueueType {
-    /// The value of `x-queue-type`.
-    pub fn name(self) -> &'static str {
-        match self {
-            QueueType::Classic => "classic",
-            QueueType::Quorum => "quorum",
-        }
-    }
+// The names are the values of `x-queue-type`.
+predbench_common::choice! { QueueType:
+    Classic = "classic", "RabbitMQ's default: one node holds the messages.";
+    Quorum = "quorum", "Raft-replicated (one node here), declared with x-queue-type.";
 }
 
 impl AmqpTarget {

@@ -71,7 +71,7 @@ impl MessageSink for ParquetSink {
         if messages.bytes.len() > i32::MAX as usize {
             return Err(ExportError::invalid(
                 "chunk_rows",
-                "a chunk's messages exceed 2 GiB; use smaller chunk_rows",
+                "a chunk's messages exceed 2 GiB; use a smaller `chunk_rows`",
             ));
         }
         let lengths = {

@@ -12,8 +12,6 @@ use std::path::PathBuf;
 use predbench_common::Shard;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::chunk::ChunkReader;
 use crate::dataset::Dataset;
 use crate::error::{ExportError, Result};
@@ -23,8 +21,7 @@ use crate::payload_budget::PayloadBudget;
 use crate::sink::{Counts, MessageSink, SinkSummary};
 
 /// An export strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
     /// One thread, streaming. Memory: one chunk of rows and its messages.
     SingleThread,
@@ -37,6 +34,12 @@ pub enum Strategy {
     WindowSort,
 }
 
+predbench_common::choice! { Strategy:
+    SingleThread = "single-thread", "One thread, streaming.";
+    Rayon = "rayon", "Parallel encoding on a rayon pool, order preserved.";
+    WindowSort = "window-sort", "Global sort as the knowledge-base window does; spills past the memory budget.";
+}
+
 impl Strategy {
     /// Every strategy, in the order reports list them.
     pub const ALL: [Strategy; 3] = [
@@ -44,13 +47,34 @@ impl Strategy {
         Strategy::Rayon,
         Strategy::WindowSort,
     ];
+}
 
-    /// The command-line name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Strategy::SingleThread => "single-thread",
-            Strategy::Rayon => "rayon",
-            Strategy::WindowSort => "window-sort",
+/// Whether the reader decodes on a thread per cursor (K for modulo) instead
+/// of on the thread that reads: needed past about six cores, where one
+/// decoding thread stops rayon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeAhead {
+    /// Above [`DECODE_AHEAD_ABOVE_THREADS`] worker threads.
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
+}
+
+predbench_common::choice! { DecodeAhead:
+    Auto = "auto", "Above 4 worker threads.";
+    On = "on", "Always.";
+    Off = "off", "Never.";
+}
+
+impl DecodeAhead {
+    /// `On` or `Off`.
+    pub fn forced(on: bool) -> DecodeAhead {
+        if on {
+            DecodeAhead::On
+        } else {
+            DecodeAhead::Off
         }
     }
 }
@@ -74,9 +98,8 @@ pub struct ExportOptions {
     pub spill_directory: Option<PathBuf>,
     /// How messages are written.
     pub message: MessageOptions,
-    /// Whether every cursor decodes on a thread of its own; `None` decides
-    /// by the thread count (see [`DECODE_AHEAD_ABOVE_THREADS`]).
-    pub decode_ahead: Option<bool>,
+    /// Whether every cursor decodes on a thread of its own.
+    pub decode_ahead: DecodeAhead,
     /// Groups below this one are skipped (`--resume` from a queue checkpoint:
     /// they are confirmed already).
     pub resume_from_group: u64,
@@ -103,7 +126,7 @@ impl ExportOptions {
             memory_budget: 4 << 30,
             spill_directory: None,
             message: MessageOptions::default(),
-            decode_ahead: None,
+            decode_ahead: DecodeAhead::Auto,
             resume_from_group: 0,
             shard: Shard::WHOLE,
             max_message_bytes: None,
@@ -114,8 +137,11 @@ impl ExportOptions {
 impl ExportOptions {
     /// Whether the reader decodes ahead on a thread per cursor.
     pub fn decodes_ahead(&self) -> bool {
-        self.decode_ahead
-            .unwrap_or(self.threads > DECODE_AHEAD_ABOVE_THREADS)
+        match self.decode_ahead {
+            DecodeAhead::Auto => self.threads > DECODE_AHEAD_ABOVE_THREADS,
+            DecodeAhead::On => true,
+            DecodeAhead::Off => false,
+        }
     }
 
     /// The groups this run exports, in message order: the shard's share,
@@ -156,7 +182,7 @@ impl ExportOptions {
             if self.max_message_bytes.is_none() {
                 return Err(ExportError::invalid(
                     "grouping",
-                    "packed needs max_message_bytes, the size messages are packed to \
+                    "packed needs `max_message_bytes`, the size messages are packed to \
                      (e.g. 256KiB for SQS, 1MiB for Kafka)",
                 ));
             }

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::canonical::{column_views, row_difference};
-use super::json::parse_message;
+use super::canonical::{ColumnView, column_views, row_difference};
+use super::json::{Prediction, parse_message};
 use super::source::{MessageRun, MessageSource};
 use super::{MESSAGES_PER_BATCH, VerifyOptions, VerifyReport, check_in_parallel, until_error};
 use crate::chunk::ChunkReader;
@@ -125,13 +125,13 @@ fn check_grouped(
         .expected
         .as_ref()
         .map(|chunk| column_views(&chunk.batch, options.time_zone));
+    // A packed export's sizes were checked by the first pass.
+    let limit = options
+        .max_message_bytes
+        .filter(|_| options.layout_grouping != Grouping::Packed);
     for (position, text) in texts.iter().enumerate() {
         let index = item.first_index + position as u64;
         report.messages += 1;
-        // A packed export's sizes were checked by the first pass.
-        let limit = options
-            .max_message_bytes
-            .filter(|_| options.layout_grouping != Grouping::Packed);
         if let Some(limit) = limit.filter(|limit| text.len() as u64 > *limit) {
             report.problem(max, || {
                 format!(
@@ -148,49 +148,55 @@ fn check_grouped(
             }
         };
         report.predictions += objects.len() as u64;
-        let (Some(chunk), Some(views)) = (item.expected.as_ref(), views.as_ref()) else {
-            report.problem(max, || {
+        let group = item.expected.as_ref().zip(views.as_ref());
+        match group.filter(|(chunk, _)| position < chunk.ends.len()) {
+            Some(group) => check_members(&mut report, group, position, index, &objects, options),
+            None => report.problem(max, || {
                 format!("message {index} is past the last of {expected_messages} messages")
-            });
-            continue;
-        };
-        let Some(&end) = chunk.ends.get(position) else {
-            report.problem(max, || {
-                format!("message {index} is past the last of {expected_messages} messages")
-            });
-            continue;
-        };
-        let start = if position == 0 {
-            0
-        } else {
-            chunk.ends[position - 1] as usize
-        };
-        let rows = &chunk.order[start..end as usize];
-        if rows.len() != objects.len() {
-            report.problem(max, || {
-                format!(
-                    "message {index} holds {} predictions, its group has {}",
-                    objects.len(),
-                    rows.len()
-                )
-            });
-        }
-        for (member, (&row, object)) in rows.iter().zip(&objects).enumerate() {
-            if let Some(difference) = row_difference(
-                &chunk.batch,
-                views,
-                row as usize,
-                object,
-                options.non_finite,
-            ) {
-                let id = chunk.sequential_ids[row as usize];
-                report.problem(max, || {
-                    format!(
-                        "message {index}, prediction {member} (sequential id {id}): {difference}"
-                    )
-                });
-            }
+            }),
         }
     }
     report
+}
+
+/// Compares the predictions of message `index` (the `position`-th of its
+/// chunk) with the rows of its group, member by member.
+fn check_members(
+    report: &mut VerifyReport,
+    (chunk, views): (&MessageChunk, &Vec<ColumnView<'_>>),
+    position: usize,
+    index: u64,
+    objects: &[Prediction<'_>],
+    options: &VerifyOptions,
+) {
+    let max = options.max_reported;
+    let start = match position {
+        0 => 0,
+        _ => chunk.ends[position - 1] as usize,
+    };
+    let rows = &chunk.order[start..chunk.ends[position] as usize];
+    if rows.len() != objects.len() {
+        report.problem(max, || {
+            format!(
+                "message {index} holds {} predictions, its group has {}",
+                objects.len(),
+                rows.len()
+            )
+        });
+    }
+    for (member, (&row, object)) in rows.iter().zip(objects).enumerate() {
+        let difference = row_difference(
+            &chunk.batch,
+            views,
+            row as usize,
+            object,
+            options.non_finite,
+        );
+        if let Some(difference) = difference {
+            let id = chunk.sequential_ids[row as usize];
+            report.problem(max, || {
+                format!("message {index}, prediction {member} (sequential id {id}): {difference}")
+            });
+        }
+    }
 }

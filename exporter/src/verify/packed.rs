@@ -114,15 +114,30 @@ pub(super) fn verify_packed(
     let Some(limit) = options.max_message_bytes else {
         return Err(ExportError::invalid(
             "grouping",
-            "packed needs max_message_bytes, the budget the export was packed to",
+            "packed needs `max_message_bytes`, the budget the export was packed to",
         ));
     };
-    let max = options.max_reported;
     let source = MessageSource::open(path)?;
     let mut report = VerifyReport {
         dataset_rows: dataset.rows,
         ..VerifyReport::default()
     };
+    let predictions = message_sizes(&source, options, limit, &mut report)?;
+    let work_items = consecutive_rows(dataset, &source, &predictions)?;
+    let messages = predictions.len() as u64;
+    check_messages(dataset, &source, work_items, messages, options, report)
+}
+
+/// The first pass: every message's size and predictions, checked in runs
+/// on the workers for the budget and fullness, the runs' boundaries here in
+/// order; the predictions of every message.
+fn message_sizes(
+    source: &MessageSource,
+    options: &VerifyOptions,
+    limit: u64,
+    report: &mut VerifyReport,
+) -> Result<Vec<u32>> {
+    let max = options.max_reported;
     let mut predictions: Vec<u32> = Vec::new();
     let mut last_message: Option<(u64, usize)> = None;
     let mut runs = source.runs()?;
@@ -141,7 +156,7 @@ pub(super) fn verify_packed(
         },
         |_, (first_index, sizes)| {
             if let (Some((index, bytes)), Some(next)) = (last_message, sizes.first_object) {
-                check_full(&mut report, index, bytes, next, limit, max);
+                check_full(report, index, bytes, next, limit, max);
             }
             last_message = sizes
                 .last_message
@@ -151,18 +166,26 @@ pub(super) fn verify_packed(
             Ok(())
         },
     )?;
+    Ok(predictions)
+}
 
+/// The second pass's work: every run of messages with the consecutive rows
+/// its messages must hold, by the predictions the first pass counted.
+fn consecutive_rows<'a>(
+    dataset: &'a Dataset,
+    source: &'a MessageSource,
+    predictions: &'a [u32],
+) -> Result<impl Iterator<Item = Result<GroupedMessages>> + Send + 'a> {
     let mut rows = dataset.cursor(0..dataset.rows, 65_536);
     let mut next_row = 0u64;
     let mut runs = source.runs()?;
-    let counts = &predictions;
-    let work_items = until_error(move || {
+    Ok(until_error(move || {
         let (first_index, messages) = runs.take(MESSAGES_PER_BATCH)?;
         if messages.len() == 0 {
             return Ok(None);
         }
         let first = first_index as usize;
-        let held = &counts[first..first + messages.len()];
+        let held = &predictions[first..first + messages.len()];
         let wanted: u64 = held.iter().map(|count| u64::from(*count)).sum();
         let batch = rows.take(wanted as usize)?;
         let available = batch.num_rows() as u32;
@@ -186,7 +209,5 @@ pub(super) fn verify_packed(
             first_index,
             messages,
         }))
-    });
-    let messages = predictions.len() as u64;
-    check_messages(dataset, &source, work_items, messages, options, report)
+    }))
 }

@@ -2,18 +2,16 @@
 //! Parquet parts in message_id order without duplicates, each part committed
 //! before its messages are acknowledged.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use predbench_common::units::format_bytes;
-use predbench_exporter::queue::{AmqpTarget, DrainOptions, DrainSummary, drain};
+use predbench_exporter::queue::{AmqpTarget, DrainOptions, drain};
+use predbench_generator::parquet_output::parquet_codec;
 
-use crate::cli::DrainArgs;
-use crate::cli::convert::parquet_compression;
+use super::describe;
+use crate::args::DrainArgs;
 use crate::progress::peak_rss_bytes;
-use crate::record::DrainedCounts;
-use crate::summary::CommandSummary;
+use crate::summary::{CommandSummary, Counts, DrainedCounts};
 
 /// Runs `predbench drain`.
 pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
@@ -21,24 +19,27 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
     let options = DrainOptions {
         first_id: args.first_group,
         last_id: args.last_group,
+        until_empty: args.until_empty,
         idle: Duration::from_secs(args.idle_seconds),
         window_bytes: args.window_bytes,
         part_bytes: args.part_bytes,
-        compression: parquet_compression(args.compression),
+        compression: parquet_codec(args.compression),
         force: args.force,
         any_order: args.any_order,
     };
     let started = Instant::now();
     let summary = drain(&target, &args.messages, &options)?;
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.summary_json {
+    if let Some(path) = &args.output.summary_json {
         CommandSummary {
-            rows: summary.predictions,
-            input_bytes: 0,
-            output_bytes: summary.output_bytes,
-            message_bytes: Some(summary.message_bytes),
-            messages: Some(summary.messages),
-            spilled_bytes: None,
+            counts: Counts {
+                rows: summary.predictions,
+                input_bytes: 0,
+                output_bytes: summary.output_bytes,
+                message_bytes: Some(summary.message_bytes),
+                messages: Some(summary.messages),
+                spilled_bytes: None,
+            },
             elapsed_seconds: elapsed,
             peak_rss_bytes: peak_rss_bytes(),
             settings: [
@@ -58,36 +59,9 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
         }
         .write(path)?;
     }
-    if !args.quiet {
-        println!("{}", describe(&target, &args.messages, &summary, elapsed));
+    if !args.output.quiet {
+        let line = describe::drained(&target, &args.messages, &summary, elapsed);
+        println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// One line of what a drain did.
-pub fn describe(
-    target: &AmqpTarget,
-    output: &Path,
-    summary: &DrainSummary,
-    seconds: f64,
-) -> String {
-    format!(
-        "drained {} messages from {} into {} ({} parts): {} written ({} predictions, {} of JSON), \
-         {} duplicates dropped{} in {seconds:.2} s, prefetch {} messages, peak RSS {}",
-        summary.received,
-        target.describe(),
-        output.display(),
-        summary.parts,
-        summary.messages,
-        summary.predictions,
-        format_bytes(summary.message_bytes),
-        summary.duplicates,
-        if summary.missing > 0 {
-            format!(", {} groups MISSING", summary.missing)
-        } else {
-            String::new()
-        },
-        summary.prefetch,
-        peak_rss_bytes().map_or_else(|| "unknown".to_string(), format_bytes),
-    )
 }

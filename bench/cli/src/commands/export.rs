@@ -2,31 +2,29 @@
 //! opened (a file, a shard's part, a queue resumed from its checkpoint), the
 //! export run with a progress bar, one line of what it cost.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use predbench_common::units::format_bytes;
 use predbench_exporter::message::check_schema;
-use predbench_exporter::queue::{self, AmqpOptions, AmqpSink, Checkpointing, Resume};
+use predbench_exporter::queue::{self, AmqpTarget, Checkpointing, Resume};
 use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
-use predbench_exporter::sink::{NdjsonSink, NullSink, ParquetSink};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, decode_only,
-    export,
+    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, SinkSettings,
+    SinkSpec, decode_only,
 };
 
-use crate::cli::ExportArgs;
-use crate::cli::argv::spelling;
-use crate::cli::convert::{SinkSpec, export_options, parquet_compression};
+use super::describe;
+use crate::args::ExportArgs;
+use crate::convert::{export_options, sink_settings};
 use crate::progress::{available_cores, peak_rss_bytes, rows_progress_bar};
-use crate::summary::CommandSummary;
+use crate::summary::{CommandSummary, Counts};
 
 /// Runs `predbench export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let sink = SinkSpec::parse(&args.sink)?;
-    let threads = args.threads.unwrap_or_else(available_cores);
-    let options = export_options(&args, threads);
+    let options = export_options(&args, args.threads.unwrap_or_else(available_cores));
     options.validate()?;
     let dataset = Dataset::open(&args.input)
         .with_context(|| format!("cannot read dataset {}", args.input.display()))?;
@@ -34,101 +32,101 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     check_schema(&dataset.schema)
         .with_context(|| format!("cannot export {}", args.input.display()))?;
     if args.decode_only {
-        if sink != SinkSpec::Null {
-            bail!("invalid argument --sink: --decode-only writes nothing; give --sink null");
-        }
-        let bar = rows_progress_bar(dataset.rows, args.quiet);
-        let summary = decode_only(&dataset, &options, &mut |rows| bar.set_position(rows))
-            .with_context(|| format!("cannot read {}", args.input.display()))?;
-        bar.finish_and_clear();
-        return report_export(&args, &options, &summary, "decoded only");
+        return decode(&args, &options, &dataset, &sink);
     }
     let sharded_output = prepare_shard(&options, &dataset, &sink)?;
-
-    let bar = rows_progress_bar(dataset.rows, args.quiet);
-    let mut progress = |rows| bar.set_position(rows);
-    let summary = match &sink {
-        SinkSpec::Null => export(&dataset, &options, NullSink::default(), &mut progress),
-        SinkSpec::Parquet(path) => {
-            let path = match &sharded_output {
-                Some((directory, _)) => directory.join(sharded::part_file_name(options.shard)),
-                None => path.clone(),
-            };
-            let sink =
-                ParquetSink::create(&path, parquet_compression(args.compression), args.force)?;
-            export(&dataset, &options, sink, &mut progress)
+    let sink = match &sharded_output {
+        Some((directory, _)) => {
+            SinkSpec::Parquet(directory.join(sharded::part_file_name(options.shard)))
         }
-        SinkSpec::Ndjson(path) => export(
-            &dataset,
-            &options,
-            NdjsonSink::create(path, args.force)?,
-            &mut progress,
-        ),
+        None => sink,
+    };
+    let mut settings = sink_settings(&args);
+    let options = match &sink {
         SinkSpec::Amqp(target) => {
-            let resume = queue::plan_resume(
-                &options,
-                &dataset,
-                target,
-                args.checkpoint.as_deref(),
-                args.resume,
-            )?;
-            let (options, start) = match resume {
-                Resume::Complete => {
-                    bar.finish_and_clear();
-                    if !args.quiet {
-                        println!(
-                            "checkpoint {} says the export is complete: nothing to publish",
-                            args.checkpoint
-                                .as_deref()
-                                .unwrap_or(Path::new(""))
-                                .display()
-                        );
-                    }
-                    return Ok(ExitCode::SUCCESS);
-                }
-                Resume::Publish {
-                    options,
-                    start,
-                    from,
-                } => {
-                    if let (Some(checkpoint), false) = (from, args.quiet) {
-                        let row = match options.grouping {
-                            Grouping::Packed => format!(" at row {}", options.resume_from_group),
-                            Grouping::Modulo | Grouping::Contiguous => String::new(),
-                        };
-                        eprintln!(
-                            "resuming from group {}{row} (every message before it is confirmed)",
-                            checkpoint.confirmed_below
-                        );
-                    }
-                    (options, start)
-                }
-            };
-            let sink = AmqpSink::connect(
-                target.clone(),
-                AmqpOptions {
-                    confirm_window: args.confirm_window,
-                    first_group: start.first_message,
-                    predictions_before: start.predictions_before,
-                    retry_for: std::time::Duration::from_secs(args.retry_seconds),
-                    checkpoint: args.checkpoint.as_ref().map(|path| Checkpointing {
-                        path: path.clone(),
-                        identity: queue::identity(&options, &dataset, target),
-                    }),
-                    ..AmqpOptions::default()
-                },
-            )?;
-            export(&dataset, &options, sink, &mut progress)
+            match queue_start(&args, options, &dataset, target, &mut settings)? {
+                Some(options) => options,
+                None => return Ok(ExitCode::SUCCESS),
+            }
         }
-    }
-    .with_context(|| format!("export of {} failed", args.input.display()))?;
+        _ => options,
+    };
+    let bar = rows_progress_bar(dataset.rows, args.output.quiet);
+    let summary = sink
+        .export(&dataset, &options, &settings, &mut |rows| {
+            bar.set_position(rows)
+        })
+        .with_context(|| format!("export of {} failed", args.input.display()))?;
     bar.finish_and_clear();
     if let Some((directory, export)) = sharded_output {
         let record = sharded::shard_record(options.shard, export, &summary);
         sharded::write_record(&directory, &record)?;
     }
+    report_export(&args, &options, &summary, &sink, "")
+}
 
-    report_export(&args, &options, &summary, "")
+/// `--decode-only`: the reader alone, into nothing.
+fn decode(
+    args: &ExportArgs,
+    options: &ExportOptions,
+    dataset: &Dataset,
+    sink: &SinkSpec,
+) -> anyhow::Result<ExitCode> {
+    if *sink != SinkSpec::Null {
+        bail!("invalid argument --sink: --decode-only writes nothing; give --sink null");
+    }
+    let bar = rows_progress_bar(dataset.rows, args.output.quiet);
+    let summary = decode_only(dataset, options, &mut |rows| bar.set_position(rows))
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    bar.finish_and_clear();
+    report_export(args, options, &summary, sink, "decoded only")
+}
+
+/// Where a queue export starts: at the beginning, or with `--resume` where
+/// `--checkpoint` says; the sink's settings take the start and the
+/// checkpoint. `None` when the checkpoint says the export is complete.
+fn queue_start(
+    args: &ExportArgs,
+    options: ExportOptions,
+    dataset: &Dataset,
+    target: &AmqpTarget,
+    settings: &mut SinkSettings,
+) -> anyhow::Result<Option<ExportOptions>> {
+    let checkpoint = args.checkpoint.as_deref();
+    let (options, start, from) =
+        match queue::plan_resume(&options, dataset, target, checkpoint, args.resume)? {
+            Resume::Complete => {
+                if !args.output.quiet {
+                    println!(
+                        "checkpoint {} says the export is complete: nothing to publish",
+                        checkpoint.map_or_else(String::new, |path| path.display().to_string())
+                    );
+                }
+                return Ok(None);
+            }
+            Resume::Publish {
+                options,
+                start,
+                from,
+            } => (options, start, from),
+        };
+    if let (Some(from), false) = (from, args.output.quiet) {
+        let row = match options.grouping {
+            Grouping::Packed => format!(" at row {}", options.resume_from_group),
+            Grouping::Modulo | Grouping::Contiguous => String::new(),
+        };
+        eprintln!(
+            "resuming from group {}{row} (every message before it is confirmed)",
+            from.confirmed_below
+        );
+    }
+    settings.amqp.first_group = start.first_message;
+    settings.amqp.predictions_before = start.predictions_before;
+    settings.amqp.checkpoint = args.checkpoint.as_ref().map(|path| Checkpointing {
+        path: path.clone(),
+        identity: queue::identity(&options, dataset, target),
+    });
+    Ok(Some(options))
 }
 
 /// Writes --summary-json and prints the one-line account of an export;
@@ -137,22 +135,25 @@ fn report_export(
     args: &ExportArgs,
     options: &ExportOptions,
     summary: &ExportSummary,
+    sink: &SinkSpec,
     mode: &str,
 ) -> anyhow::Result<ExitCode> {
-    if let Some(path) = &args.summary_json {
+    if let Some(path) = &args.output.summary_json {
         CommandSummary {
-            rows: summary.input_rows,
-            input_bytes: summary.input_bytes,
-            output_bytes: summary.sink.output_bytes,
-            message_bytes: Some(summary.sink.message_bytes),
-            messages: Some(summary.sink.messages),
-            spilled_bytes: Some(summary.spilled_bytes),
+            counts: Counts {
+                rows: summary.input_rows,
+                input_bytes: summary.input_bytes,
+                output_bytes: summary.sink.output_bytes,
+                message_bytes: Some(summary.sink.message_bytes),
+                messages: Some(summary.sink.messages),
+                spilled_bytes: Some(summary.spilled_bytes),
+            },
             elapsed_seconds: summary.elapsed.as_secs_f64(),
             peak_rss_bytes: peak_rss_bytes(),
             settings: [
                 ("threads", serde_json::json!(options.threads)),
                 ("chunk_rows", serde_json::json!(options.chunk_rows)),
-                ("compression", serde_json::json!(spelling(args.compression))),
+                ("compression", serde_json::json!(args.compression.name())),
             ]
             .into_iter()
             .map(|(name, value)| (name.to_string(), value))
@@ -161,68 +162,64 @@ fn report_export(
         }
         .write(path)?;
     }
-    if !args.quiet {
-        let seconds = summary.elapsed.as_secs_f64();
-        let destination = match (&summary.sink.path, SinkSpec::parse(&args.sink)) {
-            (Some(path), _) => path.display().to_string(),
-            (None, Ok(SinkSpec::Amqp(target))) => target.describe(),
-            (None, _) => "the null sink".to_string(),
-        };
-        let shard = if options.shard.is_whole() {
-            String::new()
-        } else {
-            format!(
-                " shard {} (groups {}..{})",
-                options.shard, summary.groups.start, summary.groups.end
-            )
-        };
-        println!(
-            "{}{shard} {}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
-             {:.0} rows/s, {:.1} MB/s of JSON, peak RSS {}{}",
-            if mode.is_empty() {
-                options.strategy.name()
-            } else {
-                mode
-            },
-            describe_grouping(
-                options.grouping,
-                options.group_size,
-                options.max_message_bytes
-            ),
-            summary.input_rows,
-            summary.sink.messages,
-            format_bytes(summary.sink.message_bytes),
-            format_bytes(summary.sink.output_bytes),
-            destination,
-            seconds,
-            summary.input_rows as f64 / seconds,
-            summary.sink.message_bytes as f64 / seconds / 1e6,
-            peak_rss_bytes().map_or_else(|| "unknown".to_string(), format_bytes),
-            match (summary.spilled_bytes, summary.sink.reconnects) {
-                (0, Some(reconnects)) if reconnects > 0 => format!(
-                    ", reconnected {reconnects} times and published {} messages again",
-                    summary.sink.republished.unwrap_or(0)
-                ),
-                (0, _) => String::new(),
-                (spilled, _) => format!(", spilled {}", format_bytes(spilled)),
-            },
-        );
+    if !args.output.quiet {
+        println!("{}", export_line(options, summary, sink, mode));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `modulo grouping, K=10` or `packed grouping, at most 262144 bytes a message`.
-pub fn describe_grouping(
-    grouping: Grouping,
-    group_size: u64,
-    max_message_bytes: Option<u64>,
+/// `rayon modulo grouping, K=10: 1000 rows -> 101 messages (...) to out.parquet in 0.05 s: ...`.
+fn export_line(
+    options: &ExportOptions,
+    summary: &ExportSummary,
+    sink: &SinkSpec,
+    mode: &str,
 ) -> String {
-    match (grouping, max_message_bytes) {
-        (Grouping::Packed, Some(limit)) => {
-            format!("packed grouping, at most {limit} bytes a message")
-        }
-        (grouping, _) => format!("{} grouping, K={group_size}", grouping.name()),
-    }
+    let seconds = summary.elapsed.as_secs_f64();
+    let destination = summary
+        .sink
+        .path
+        .as_ref()
+        .map_or_else(|| sink.describe(), |path| path.display().to_string());
+    let shard = if options.shard.is_whole() {
+        String::new()
+    } else {
+        format!(
+            " shard {} (groups {}..{})",
+            options.shard, summary.groups.start, summary.groups.end
+        )
+    };
+    let aftermath = match (summary.spilled_bytes, summary.sink.reconnects) {
+        (0, Some(reconnects)) if reconnects > 0 => format!(
+            ", reconnected {reconnects} times and published {} messages again",
+            summary.sink.republished.unwrap_or(0)
+        ),
+        (0, _) => String::new(),
+        (spilled, _) => format!(", spilled {}", format_bytes(spilled)),
+    };
+    format!(
+        "{}{shard} {}: {} rows -> {} messages ({} of JSON, {} written) to {} in {:.2} s: \
+         {:.0} rows/s, {:.1} MB/s of JSON, peak RSS {}{aftermath}",
+        if mode.is_empty() {
+            options.strategy.name()
+        } else {
+            mode
+        },
+        describe::grouping(
+            options.grouping,
+            options.group_size,
+            options.max_message_bytes
+        ),
+        summary.input_rows,
+        summary.sink.messages,
+        format_bytes(summary.sink.message_bytes),
+        format_bytes(summary.sink.output_bytes),
+        destination,
+        seconds,
+        summary.input_rows as f64 / seconds,
+        summary.sink.message_bytes as f64 / seconds / 1e6,
+        describe::peak_rss(),
+    )
 }
 
 /// For a shard writing files: checks the dataset against its manifest and

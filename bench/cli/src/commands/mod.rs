@@ -1,7 +1,8 @@
-//! One file per subcommand that does the work itself (`compare` and `report`
-//! have folders of their own): each turns its flags into the libraries'
-//! settings through `cli::convert`, runs, and prints one line of what it did.
+//! One file per command: each turns its flags into the libraries' settings
+//! (through `convert`), runs, and prints one line of what it did; the lines
+//! more than one command prints are in [`describe`].
 
+pub mod describe;
 pub mod drain;
 pub mod export;
 pub mod generate;

@@ -10,9 +10,9 @@ use predbench_exporter::queue::{AmqpOptions, AmqpSink, AmqpTarget};
 use predbench_exporter::sink::MessageSink;
 use predbench_exporter::text_column::TextColumn;
 
-use crate::cli::PublishArgs;
+use crate::args::PublishArgs;
 use crate::progress::peak_rss_bytes;
-use crate::summary::CommandSummary;
+use crate::summary::{CommandSummary, Counts};
 
 /// Bytes of messages `predbench publish` reads and hands the sink at once.
 const PUBLISH_BATCH_BYTES: u64 = 8 << 20;
@@ -40,15 +40,17 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = sink.finish()?;
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.summary_json {
+    if let Some(path) = &args.output.summary_json {
         CommandSummary {
-            // Messages are not parsed, so predictions are not counted.
-            rows: 0,
-            input_bytes: messages.bytes,
-            output_bytes: 0,
-            message_bytes: Some(summary.message_bytes),
-            messages: Some(summary.messages),
-            spilled_bytes: None,
+            counts: Counts {
+                // Messages are not parsed, so predictions are not counted.
+                rows: 0,
+                input_bytes: messages.bytes,
+                output_bytes: 0,
+                message_bytes: Some(summary.message_bytes),
+                messages: Some(summary.messages),
+                spilled_bytes: None,
+            },
             elapsed_seconds: elapsed,
             peak_rss_bytes: peak_rss_bytes(),
             settings: [
@@ -62,7 +64,7 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
         }
         .write(path)?;
     }
-    if !args.quiet {
+    if !args.output.quiet {
         println!(
             "published {} messages ({}) to {} in {elapsed:.2} s: {:.0} messages/s, {:.1} MB/s",
             summary.messages,

@@ -1,26 +1,215 @@
-//! The broker's memory while a run publishes to it: the resident set of the
-//! RabbitMQ node (Erlang's `beam.smp` processes) sampled from `/proc` on a
-//! thread of its own, its peak kept for the run's record. Only a broker on
-//! this machine can be seen; elsewhere nothing is recorded.
+//! Running a plan that publishes to a queue: the queue cleared before and
+//! after, the broker's memory sampled meanwhile, the drain beside the
+//! publisher or right after it, and in a fault run the broker restarted
+//! once the queue holds half the messages the publisher's runs delivered.
+//! The only part of `compare` that talks to a broker.
 
 use std::fs;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use predbench_exporter::queue::{AmqpTarget, delete_queue, wait_for_messages};
+
+use super::measure::measure;
+use super::plan::{Fault, Plan};
+use super::run::{clean_up, run_unmeasured};
+use super::session::Session;
+use crate::record::{BrokerRestarted, RunRecord, RunStatus};
+
+/// How often the queue's depth is looked at during a fault run.
+const DEPTH_POLL: Duration = Duration::from_millis(20);
 
 /// How often the broker's memory is looked at.
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
-/// A sampler running until [`BrokerMemory::peak`] stops it.
-pub struct BrokerMemory {
+/// One run of a publisher `plan` (its `run`-th), its queue cleared before
+/// and after; its drain beside it or after it; with `restart`, the broker
+/// restarted half way.
+pub fn run_publisher(
+    session: &mut Session,
+    plan: &Plan,
+    run: u32,
+    restart: Option<&Restart>,
+) -> anyhow::Result<()> {
+    let queue = plan.queue.as_ref().expect("a publisher has a queue");
+    let _ = delete_queue(queue);
+    let beside = plan
+        .follow_up
+        .as_deref()
+        .filter(|drain| drain.configuration.beside_publisher);
+    let broker = BrokerMemory::start();
+    let stop = Arc::new(AtomicBool::new(false));
+    let restarting = restart.map(|restart| {
+        let log = session.log_dir.join(format!(
+            "restart-broker-{}.log",
+            plan.configuration.name.replace([' ', '/', ','], "-")
+        ));
+        restart.start(queue.clone(), log, Arc::clone(&stop))
+    });
+    let (mut record, drained) = measure_beside(session, plan, beside, queue, run, &stop)?;
+    record.broker_peak_rss_bytes = broker.peak();
+    if let Some(restarting) = restarting {
+        record.broker_restart = restarting
+            .join()
+            .map_err(|_| anyhow::anyhow!("the broker restart panicked"))??;
+    }
+    clean_up(plan);
+    let delivered = record.status == RunStatus::Ok && record.counts.messages.is_some_and(|m| m > 0);
+    session.push(record)?;
+    if let Some(drained) = drained {
+        clean_up(beside.expect("a drain beside"));
+        session.push(drained)?;
+    }
+    match plan.follow_up.as_deref().filter(|_| beside.is_none()) {
+        // A fault run's queue is read whatever the publisher said.
+        Some(drain) if delivered || restart.is_some() => {
+            let record = measure(session, drain, run)?;
+            clean_up(drain);
+            session.push(record)?;
+        }
+        Some(drain) => session.say(&format!(
+            "not run: {} (its publisher delivered nothing)",
+            drain.configuration.name
+        )),
+        None => {}
+    }
+    let _ = delete_queue(queue);
+    Ok(())
+}
+
+/// Measures the publisher, and its drain on a thread beside it from the
+/// queue's first message on (it stops after a spell without one).
+fn measure_beside(
+    session: &Session,
+    plan: &Plan,
+    beside: Option<&Plan>,
+    queue: &AmqpTarget,
+    run: u32,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<(RunRecord, Option<RunRecord>)> {
+    std::thread::scope(|scope| {
+        let drain = beside.map(|drain| {
+            let stop = Arc::clone(stop);
+            scope.spawn(move || -> anyhow::Result<Option<RunRecord>> {
+                if wait_for_messages(queue, 1, &stop, DEPTH_POLL)?.is_none() {
+                    return Ok(None);
+                }
+                measure(session, drain, run).map(Some)
+            })
+        });
+        let record = measure(session, plan, run);
+        stop.store(true, Ordering::Release);
+        let drained = match drain {
+            Some(handle) => handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("the drain beside the publisher panicked"))?,
+            None => Ok(None),
+        };
+        Ok((record?, drained?))
+    })
+}
+
+/// A fault run's broker restart, resolved from the session's records: once
+/// the queue holds half the messages the publisher's runs delivered.
+pub struct Restart {
+    /// Messages in the queue that trigger the restart.
+    at_messages: u64,
+    /// The shell command that restarts the broker (`--restart-broker`).
+    command: String,
+}
+
+impl Restart {
+    /// The fault run of `fault` as it runs: its restart, and its publisher
+    /// and drain named by it; `None` when the publisher delivered no
+    /// messages in this session (or cannot run here).
+    pub fn resolve(session: &Session, fault: &Fault) -> Option<(Restart, Plan)> {
+        if fault.plan.unavailable.is_some() {
+            return None;
+        }
+        let identity = fault.plan.configuration.identity();
+        let delivered = session
+            .records
+            .runs
+            .iter()
+            .filter(|record| {
+                record.status == RunStatus::Ok && record.configuration.identity() == identity
+            })
+            .filter_map(|record| record.counts.messages)
+            .max()
+            .filter(|messages| *messages > 1)?;
+        let at_messages = delivered / 2;
+        let mut plan = fault.plan.clone();
+        for configuration in std::iter::once(&mut plan.configuration).chain(
+            plan.follow_up
+                .as_deref_mut()
+                .map(|drain| &mut drain.configuration),
+        ) {
+            configuration.broker_restart_at = Some(at_messages);
+            configuration.name = configuration.rendered_name();
+        }
+        let restart = Restart {
+            at_messages,
+            command: fault.restart.clone(),
+        };
+        Some((restart, plan))
+    }
+
+    /// Watches the queue of `target` on a thread of its own and restarts the
+    /// broker once it holds `at_messages`; the thread answers when the
+    /// restart is done, or with nothing once `stop` is set first.
+    fn start(
+        &self,
+        target: AmqpTarget,
+        log: PathBuf,
+        stop: Arc<AtomicBool>,
+    ) -> JoinHandle<anyhow::Result<Option<BrokerRestarted>>> {
+        let at_messages = self.at_messages;
+        let command = self.command.clone();
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            let Some(held) = wait_for_messages(&target, at_messages, &stop, DEPTH_POLL)? else {
+                return Ok(None);
+            };
+            let began = started.elapsed().as_secs_f64();
+            let words = vec!["sh".to_string(), "-c".to_string(), command];
+            run_unmeasured(&words, &log).context("cannot restart the broker")?;
+            Ok(Some(BrokerRestarted {
+                began_seconds: began,
+                messages_in_queue: held,
+                took_seconds: started.elapsed().as_secs_f64() - began,
+            }))
+        })
+    }
+}
+
+/// Marks the queue plans whose broker does not answer, with what to do.
+pub fn mark_missing_broker(plans: &mut [Plan]) {
+    for plan in plans.iter_mut() {
+        if let Some(target) = &plan.queue {
+            plan.unavailable = delete_queue(target).err().map(|error| {
+                format!(
+                    "{error}; start a broker with `bash scripts/rabbitmq.sh start` or give --amqp"
+                )
+            });
+        }
+    }
+}
+
+/// The broker's memory while a run publishes to it: the resident set of the
+/// RabbitMQ node (Erlang's `beam.smp` processes) sampled from `/proc` on a
+/// thread of its own. Only a broker on this machine can be seen.
+struct BrokerMemory {
     stop: Arc<AtomicBool>,
     sampler: JoinHandle<Option<u64>>,
 }
 
 impl BrokerMemory {
     /// Starts sampling.
-    pub fn start() -> BrokerMemory {
+    fn start() -> BrokerMemory {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let sampler = std::thread::spawn(move || {
@@ -39,7 +228,7 @@ impl BrokerMemory {
     }
 
     /// Stops sampling; the largest resident set seen, in bytes, if a broker ran here.
-    pub fn peak(self) -> Option<u64> {
+    fn peak(self) -> Option<u64> {
         self.stop.store(true, Ordering::Release);
         self.sampler.join().ok().flatten()
     }

@@ -17,7 +17,7 @@ use crate::record::{
     DATASET_PREDBENCH, Failure, FailureCause, RunKind, RunRecord, RunStatus, Verification,
     short_reason,
 };
-use crate::summary::CommandSummary;
+use predbench::summary::{CommandSummary, Counts};
 
 /// Where a run's files go inside the session's log directory.
 struct RunFiles {
@@ -217,12 +217,12 @@ fn build_record(
             .as_ref()
             .and_then(|path| fs::metadata(path).ok())
             .map_or(0, |metadata| metadata.len()),
-        _ => summary.output_bytes,
+        _ => summary.counts.output_bytes,
     };
     // A shard exports its share of the dataset's rows; a floor and a baseline read none.
     let rows = match configuration.kind {
         RunKind::DiskFloor | RunKind::Publish => 0,
-        RunKind::ExportShard => summary.rows,
+        RunKind::ExportShard => summary.counts.rows,
         _ => configuration.rows,
     };
     let time_v_wall_seconds = measurement
@@ -247,12 +247,11 @@ fn build_record(
         peak_rss_bytes: measurement.as_ref().map_or(0, |m| m.peak_rss_bytes),
         failure,
         time_v_wall_seconds,
-        rows,
-        input_bytes: summary.input_bytes,
-        output_bytes,
-        message_bytes: summary.message_bytes,
-        messages: summary.messages,
-        spilled_bytes: summary.spilled_bytes,
+        counts: Counts {
+            rows,
+            output_bytes,
+            ..summary.counts
+        },
         log: relative_log(session, &files.log),
         verification,
         observations: plan.observations.clone(),

@@ -1,65 +1,55 @@
-//! `predbench compare`: plan, run, record. The flags are checked, every
-//! configuration is planned with its exact command line ([`plan`]; printed by
-//! `--dry-run`), each is run R times as a measured child process ([`run`],
-//! [`measure`]), and every run becomes a record in
-//! `results/compare-<time>/records.json`, beside the session's machine,
-//! software versions and datasets.
+//! `predbench-harness compare`: plan, run, record. The flags are checked,
+//! every run is planned with its exact command line ([`plan`]; printed by
+//! `--dry-run`), each configuration is run R times as a measured child
+//! process ([`run`], [`measure`]; a queue's publishers in [`delivery`]), and
+//! every run becomes a record in `results/compare-<time>/records.json`,
+//! beside the session's machine, software versions and datasets.
 
-mod broker_memory;
-pub mod child;
+mod child;
 mod datasets;
-mod machine;
+mod delivery;
 mod measure;
-pub mod peers;
 mod plan;
 mod run;
 mod session;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use predbench_exporter::queue::AmqpTarget;
 
-pub use machine::utc_now;
-
-use crate::cli::{CompareArgs, SinkKindArg};
-use crate::progress::available_cores;
-use crate::record::{RunRecord, RunStatus, SessionInfo};
+use crate::args::CompareArgs;
+use crate::machine;
+use crate::peers::{PeerEnvironment, select_peers};
+use crate::record::{RunRecord, RunStatus, SessionInfo, SinkKind};
 use datasets::DatasetChoice;
-use peers::{PeerEnvironment, select_peers};
 use plan::Planner;
 use run::Runner;
 use session::{Session, TIME_PROGRAM};
 
-/// Runs `predbench compare`.
+/// Runs `predbench-harness compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     validate(&args)?;
-    let peers = match &args.peers {
+    let peers = match &args.peers.names {
         Some(names) => select_peers(names)?,
         None => Vec::new(),
     };
-    let choice = DatasetChoice::parse(
-        &args.dataset,
-        crate::cli::convert::class_type(args.class_type),
-    )?;
-    let program = std::env::current_exe()
-        .context("cannot find the predbench executable to run as a child")?
-        .display()
-        .to_string();
+    let choice = DatasetChoice::parse(&args.dataset, args.class_type)?;
+    let program = predbench_program(&args)?.display().to_string();
     let peer_environment = PeerEnvironment {
-        python: args.peers_venv.join("bin").join("python"),
-        scripts: args.peers_dir.clone(),
-        spark_driver_memory: args.spark_driver_memory.clone(),
+        python: args.peers.peers_venv.join("bin").join("python"),
+        scripts: args.peers.peers_dir.clone(),
+        spark_driver_memory: args.peers.spark_driver_memory.clone(),
         predbench: program.clone(),
         scratch: args.data_dir.clone(),
     };
     let planner = Planner {
         args: &args,
         program: &program,
-        threads: args.threads.unwrap_or_else(available_cores),
+        threads: args.threads.unwrap_or_else(machine::available_cores),
         peers: &peers,
         peer_environment: &peer_environment,
     };
@@ -94,8 +84,6 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let runner = Runner {
         args: &args,
         choice: &choice,
-        planner: &planner,
-        peer_environment: &peer_environment,
     };
     for scale in &plan.scales {
         runner.scale(scale, &mut session)?;
@@ -105,30 +93,25 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     session.bar.finish_and_clear();
     session.save()?;
+    Ok(summarise(&session, args.quiet))
+}
 
-    let runs = &session.records.runs;
-    let failed = runs
-        .iter()
-        .filter(|record| record.status == RunStatus::Failed)
-        .count();
-    if !args.quiet {
-        print_medians(runs);
-        println!(
-            "{} runs recorded in {}{}; render the report with `predbench report`",
-            runs.len(),
-            session.records_path().display(),
-            if failed > 0 {
-                format!(", {failed} FAILED")
-            } else {
-                String::new()
-            }
+/// The predbench command the children run: `--predbench`, or `predbench`
+/// beside this program.
+fn predbench_program(args: &CompareArgs) -> anyhow::Result<PathBuf> {
+    let program = match &args.predbench {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .context("cannot find this program, to find predbench beside it")?
+            .with_file_name("predbench"),
+    };
+    if !program.is_file() {
+        anyhow::bail!(
+            "no predbench command at {}: build it (`cargo build --release` builds both) or give --predbench",
+            program.display()
         );
     }
-    Ok(if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(program)
 }
 
 /// The flags clap cannot check on its own.
@@ -139,23 +122,24 @@ fn validate(args: &CompareArgs) -> anyhow::Result<()> {
     if args.runs == 0 {
         anyhow::bail!("invalid argument --runs: must be at least 1");
     }
-    if args.peer_runs == Some(0) {
+    if args.peers.peer_runs == Some(0) {
         anyhow::bail!("invalid argument --peer-runs: must be at least 1");
     }
     if args.threads == Some(0) {
         anyhow::bail!("invalid argument --threads: must be at least 1");
     }
-    if args.peer_timeout == Some(0) {
+    if args.peers.peer_timeout == Some(0) {
         anyhow::bail!("invalid argument --peer-timeout: must be at least 1 second");
     }
-    if args.sinks.contains(&SinkKindArg::Amqp) {
-        AmqpTarget::parse(&format!("{}?queue=check", args.amqp))
+    let delivery = &args.delivery;
+    if args.sinks.contains(&SinkKind::Amqp) {
+        AmqpTarget::parse(&format!("{}?queue=check", delivery.amqp))
             .map_err(|error| anyhow::anyhow!("invalid argument --amqp: {error}"))?;
-        if args.confirm_windows.is_empty() || args.confirm_windows.contains(&0) {
+        if delivery.confirm_windows.is_empty() || delivery.confirm_windows.contains(&0) {
             anyhow::bail!("invalid argument --confirm-windows: give one or more positive windows");
         }
     }
-    if args.scale_out_shards.is_empty() || args.scale_out_shards.contains(&0) {
+    if args.scale_out.shards.is_empty() || args.scale_out.shards.contains(&0) {
         anyhow::bail!(
             "invalid argument --scale-out-shards: give one or more positive shard counts"
         );
@@ -167,52 +151,57 @@ fn validate(args: &CompareArgs) -> anyhow::Result<()> {
 fn session_info(
     args: &CompareArgs,
     peer_environment: &PeerEnvironment,
-    peers: &[&'static peers::Peer],
+    peers: &[&'static crate::peers::Peer],
     root: &Path,
 ) -> SessionInfo {
-    let (git_commit, git_dirty) = machine::git_state();
     let runs_python = peers
         .iter()
         .any(|peer| peer_environment.missing(peer).is_none());
     let broker = args
         .sinks
-        .contains(&SinkKindArg::Amqp)
-        .then(|| AmqpTarget::parse(&format!("{}?queue=check", args.amqp)).ok())
+        .contains(&SinkKind::Amqp)
+        .then(|| AmqpTarget::parse(&format!("{}?queue=check", args.delivery.amqp)).ok())
         .flatten();
-    SessionInfo {
-        id: utc_now(),
-        predbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit,
-        git_dirty,
-        machine: machine::describe_machine(&args.data_dir),
-        software: machine::software_versions(
-            runs_python.then_some(peer_environment.python.as_path()),
-            broker.as_ref(),
-        ),
-        datasets: Vec::new(),
-        command: std::iter::once("predbench".to_string())
-            .chain(
-                std::env::args()
-                    .skip(1)
-                    .map(|argument| machine::relative_to(root, &argument)),
-            )
-            .collect(),
-    }
+    let mut info = machine::describe_session(
+        &args.data_dir,
+        runs_python.then_some(peer_environment.python.as_path()),
+        broker.as_ref(),
+    );
+    info.command = std::iter::once("predbench-harness".to_string())
+        .chain(
+            std::env::args()
+                .skip(1)
+                .map(|argument| machine::relative_to(root, &argument)),
+        )
+        .collect();
+    info
 }
 
-/// The machine, commit and software of this checkout now, for a record made
-/// outside a comparison (`report --import-criterion`).
-pub fn describe_session(data_dir: &Path) -> SessionInfo {
-    let (git_commit, git_dirty) = machine::git_state();
-    SessionInfo {
-        id: utc_now(),
-        predbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit,
-        git_dirty,
-        machine: machine::describe_machine(data_dir),
-        software: machine::software_versions(None, None),
-        datasets: Vec::new(),
-        command: Vec::new(),
+/// Prints every configuration's median and where the records are; the exit
+/// code says whether a run failed.
+fn summarise(session: &Session, quiet: bool) -> ExitCode {
+    let runs = &session.records.runs;
+    let failed = runs
+        .iter()
+        .filter(|record| record.status == RunStatus::Failed)
+        .count();
+    if !quiet {
+        print_medians(runs);
+        println!(
+            "{} runs recorded in {}{}; render the report with `predbench-harness report`",
+            runs.len(),
+            session.records_path().display(),
+            if failed > 0 {
+                format!(", {failed} FAILED")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

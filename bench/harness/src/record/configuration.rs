@@ -30,9 +30,8 @@ pub enum RunKind {
     Drain,
 }
 
-/// Where an export's messages go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Where an export's messages go (the kind of `export --sink`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SinkKind {
     /// Discarded, counted.
     Null,
@@ -44,17 +43,14 @@ pub enum SinkKind {
     Amqp,
 }
 
-impl SinkKind {
-    /// As the command line spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            SinkKind::Null => "null",
-            SinkKind::Parquet => "parquet",
-            SinkKind::Ndjson => "ndjson",
-            SinkKind::Amqp => "amqp",
-        }
-    }
+predbench_common::choice! { SinkKind:
+    Null = "null", "Discard the messages, count them.";
+    Parquet = "parquet", "A Parquet file of messages.";
+    Ndjson = "ndjson", "An NDJSON file of messages.";
+    Amqp = "amqp", "A RabbitMQ queue (--amqp), beside a baseline that publishes the same messages already serialized.";
+}
 
+impl SinkKind {
     /// Whether the messages end up in a file the harness can verify.
     pub fn writes_file(self) -> bool {
         matches!(self, SinkKind::Parquet | SinkKind::Ndjson)
@@ -128,6 +124,10 @@ pub struct Configuration {
     /// A drain of the pre-serialized baseline's queue (not of an export's).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drains_baseline: bool,
+    /// A drain that writes messages as they come (`drain --any-order`),
+    /// for a queue published out of `message_id` order.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub any_order: bool,
     /// The command line, program first, paths relative to the repository
     /// where they are inside it.
     pub command: Vec<String>,
@@ -159,6 +159,7 @@ impl Configuration {
             beside_publisher: false,
             broker_restart_at: None,
             drains_baseline: false,
+            any_order: false,
             command: Vec::new(),
         }
     }
@@ -200,7 +201,7 @@ impl Configuration {
 
     /// The name without the queue's type and the fault.
     fn work_name(&self) -> String {
-        let grouping = self.grouping.as_ref().map_or("", Grouping::name);
+        let grouping = self.grouping.map_or("", Grouping::name);
         let sink = self.sink.map_or("", SinkKind::name);
         let window = self
             .confirm_window
@@ -214,7 +215,7 @@ impl Configuration {
         } else {
             String::new()
         };
-        let strategy = self.strategy.as_ref().map_or("", Strategy::name);
+        let strategy = self.strategy.map_or("", Strategy::name);
         match self.kind {
             RunKind::DiskFloor => match self.disk_floor {
                 Some(DiskFloor::Direct) => "disk floor (dd, O_DIRECT)".to_string(),

@@ -206,57 +206,81 @@ fn draw(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
             .x_label_formatter(&|value| format_axis(*value))
             .x_desc(axis)
             .draw()?;
-        let row = |index: usize| bars.len() - 1 - index;
-        let start = x_range.start;
-        chart.draw_series(bars.iter().enumerate().filter(|(_, bar)| !bar.failed).map(
-            |(index, bar)| {
-                let mut rectangle = Rectangle::new(
-                    [
-                        (start, SegmentValue::Exact(row(index))),
-                        (bar.value, SegmentValue::Exact(row(index) + 1)),
-                    ],
-                    bar.color.filled(),
-                );
-                rectangle.set_margin(6, 6, 0, 0);
-                rectangle
-            },
-        ))?;
-        chart.draw_series(bars.iter().enumerate().filter_map(|(index, bar)| {
-            let (fastest, slowest) = bar.range?;
-            Some(PathElement::new(
-                vec![
-                    (fastest, SegmentValue::CenterOf(row(index))),
-                    (slowest, SegmentValue::CenterOf(row(index))),
-                ],
-                BLACK.stroke_width(2),
-            ))
-        }))?;
-        chart.draw_series(bars.iter().enumerate().filter(|(_, bar)| bar.failed).map(
-            |(index, bar)| {
-                Cross::new(
-                    (bar.value, SegmentValue::CenterOf(row(index))),
-                    8,
-                    FAILED.stroke_width(3),
-                )
-            },
-        ))?;
-        chart.draw_series(bars.iter().enumerate().map(|(index, bar)| {
-            let end = bar.range.map_or(bar.value, |range| range.1.max(bar.value));
-            Text::new(
-                bar.note.clone(),
-                (end * 1.12, SegmentValue::CenterOf(row(index))),
-                ("sans-serif", 13)
-                    .into_font()
-                    .color(if bar.failed { &FAILED } else { &BLACK })
-                    .pos(plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Left,
-                        plotters::style::text_anchor::VPos::Center,
-                    )),
-            )
-        }))?;
+        chart.draw_series(rectangles(bars, x_range.start))?;
+        chart.draw_series(spreads(bars))?;
+        chart.draw_series(crosses(bars))?;
+        chart.draw_series(notes(bars))?;
         root.present()?;
     }
     Ok(svg)
+}
+
+/// A point of a chart: a value on the log axis, a bar's row.
+type Point = (f64, SegmentValue<usize>);
+
+/// The row of bar `index` (the first bar on top).
+fn row_of(bars: &[Bar], index: usize) -> usize {
+    bars.len() - 1 - index
+}
+
+/// The bars that finished, from the axis's `start` to their value.
+fn rectangles(bars: &[Bar], start: f64) -> impl Iterator<Item = Rectangle<Point>> + '_ {
+    bars.iter()
+        .enumerate()
+        .filter(|(_, bar)| !bar.failed)
+        .map(move |(index, bar)| {
+            let row = row_of(bars, index);
+            let mut rectangle = Rectangle::new(
+                [
+                    (start, SegmentValue::Exact(row)),
+                    (bar.value, SegmentValue::Exact(row + 1)),
+                ],
+                bar.color.filled(),
+            );
+            rectangle.set_margin(6, 6, 0, 0);
+            rectangle
+        })
+}
+
+/// The spread of the runs: a line from the fastest to the slowest.
+fn spreads(bars: &[Bar]) -> impl Iterator<Item = PathElement<Point>> + '_ {
+    bars.iter().enumerate().filter_map(|(index, bar)| {
+        let (fastest, slowest) = bar.range?;
+        let row = SegmentValue::CenterOf(row_of(bars, index));
+        Some(PathElement::new(
+            vec![(fastest, row.clone()), (slowest, row)],
+            BLACK.stroke_width(2),
+        ))
+    })
+}
+
+/// The runs that failed: a cross where they stopped.
+fn crosses(bars: &[Bar]) -> impl Iterator<Item = Cross<Point, i32>> + '_ {
+    bars.iter()
+        .enumerate()
+        .filter(|(_, bar)| bar.failed)
+        .map(|(index, bar)| {
+            let at = (bar.value, SegmentValue::CenterOf(row_of(bars, index)));
+            Cross::new(at, 8, FAILED.stroke_width(3))
+        })
+}
+
+/// Every bar's note, right of its end.
+fn notes(bars: &[Bar]) -> impl Iterator<Item = Text<'_, Point, String>> + '_ {
+    bars.iter().enumerate().map(|(index, bar)| {
+        let end = bar.range.map_or(bar.value, |range| range.1.max(bar.value));
+        Text::new(
+            bar.note.clone(),
+            (end * 1.12, SegmentValue::CenterOf(row_of(bars, index))),
+            ("sans-serif", 13)
+                .into_font()
+                .color(if bar.failed { &FAILED } else { &BLACK })
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+        )
+    })
 }
 
 /// `0.5`, `3`, `120`, `1k`: short labels for a log axis.

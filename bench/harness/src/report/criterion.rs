@@ -156,7 +156,8 @@ pub fn import(criterion: &Path, results: &Path, session: SessionInfo) -> anyhow:
     };
     let path = directory.join(CRITERION_FILE);
     let text = serde_json::to_string_pretty(&record).expect("records always serialize");
-    crate::record::write_atomically(&path, text.as_bytes())?;
+    predbench_common::atomic_file::write_atomically(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 

@@ -8,7 +8,7 @@ use predbench_exporter::{Grouping, Strategy};
 
 use super::markdown::{Align, Table, bytes, count, ratio, seconds, size_title};
 use super::model::{Model, SessionModel, Stats};
-use crate::compare::peers::peer_named;
+use crate::peers::peer_named;
 use crate::record::{Configuration, DATASET_EDGE_CASES, DATASET_SEED, RunKind, SinkKind};
 
 /// A size with a decision table, and the session it comes from.
@@ -209,55 +209,8 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
     ]);
     let mut partial_cpu = false;
     for stats in decision.rows() {
-        let configuration = &stats.configuration;
-        let on_spark = configuration.peer.as_deref() == Some(ON_SPARK);
-        partial_cpu |= on_spark;
-        let cpu = |user: f64, system: f64| {
-            if on_spark {
-                ["—".to_string(), "—".to_string()]
-            } else {
-                [format!("{user:.1}"), format!("{system:.1}")]
-            }
-        };
-        let mut label = exporter_label(configuration);
-        if configuration.is_reference_export() {
-            label.push_str(" (divisor)");
-        }
-        let cells = match (stats.median_wall(), stats.failures.first()) {
-            (Some(wall), _) => {
-                let [user, system] = cpu(stats.user, stats.system);
-                vec![
-                    if stats.failures.is_empty() {
-                        stats.runs().to_string()
-                    } else {
-                        format!("{} of {} ok", stats.walls.len(), stats.runs())
-                    },
-                    seconds(wall),
-                    divisor.map_or_else(String::new, |divisor| ratio(wall / divisor)),
-                    user,
-                    system,
-                    bytes(stats.peak_rss),
-                    verified_cell(stats),
-                ]
-            }
-            (None, Some(failure)) => {
-                let [user, system] = cpu(failure.user, failure.system);
-                vec![
-                    stats.runs().to_string(),
-                    format!("{} ✗", seconds(failure.wall)),
-                    "—".to_string(),
-                    user,
-                    system,
-                    bytes(failure.peak_rss),
-                    failure.describe(),
-                ]
-            }
-            (None, None) => unreachable!("a configuration has runs"),
-        };
-        let mut row = vec![label];
-        row.extend(cells);
-        row.push(conventions.describe(configuration));
-        table.row(row);
+        partial_cpu |= stats.configuration.peer.as_deref() == Some(ON_SPARK);
+        table.row(decision_row(stats, divisor, conventions));
     }
     let session = decision.session;
     let mut out = format!(
@@ -283,6 +236,59 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
         out.push_str("\n\n");
     }
     out
+}
+
+/// One exporter's row: its median and CPU, or how its runs ended.
+fn decision_row(stats: &Stats, divisor: Option<f64>, conventions: &Conventions) -> Vec<String> {
+    let configuration = &stats.configuration;
+    // Spark's executors are not in the process tree compare waits for.
+    let on_spark = configuration.peer.as_deref() == Some(ON_SPARK);
+    let cpu = |user: f64, system: f64| {
+        if on_spark {
+            ["—".to_string(), "—".to_string()]
+        } else {
+            [format!("{user:.1}"), format!("{system:.1}")]
+        }
+    };
+    let mut label = exporter_label(configuration);
+    if configuration.is_reference_export() {
+        label.push_str(" (divisor)");
+    }
+    let cells = match (stats.median_wall(), stats.failures.first()) {
+        (Some(wall), _) => {
+            let [user, system] = cpu(stats.user, stats.system);
+            vec![
+                if stats.failures.is_empty() {
+                    stats.runs().to_string()
+                } else {
+                    format!("{} of {} ok", stats.walls.len(), stats.runs())
+                },
+                seconds(wall),
+                divisor.map_or_else(String::new, |divisor| ratio(wall / divisor)),
+                user,
+                system,
+                bytes(stats.peak_rss),
+                verified_cell(stats),
+            ]
+        }
+        (None, Some(failure)) => {
+            let [user, system] = cpu(failure.user, failure.system);
+            vec![
+                stats.runs().to_string(),
+                format!("{} ✗", seconds(failure.wall)),
+                "—".to_string(),
+                user,
+                system,
+                bytes(failure.peak_rss),
+                failure.describe(),
+            ]
+        }
+        (None, None) => unreachable!("a configuration has runs"),
+    };
+    let mut row = vec![label];
+    row.extend(cells);
+    row.push(conventions.describe(configuration));
+    row
 }
 
 /// Both generators of the same session, side by side.

@@ -41,6 +41,32 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// Leaves out the columns named `optional` whose every cell is empty
+    /// (what a session did not measure).
+    pub fn hide_empty(&mut self, optional: &[&str]) {
+        let hidden: Vec<bool> = self
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(column, (name, _))| {
+                optional.contains(&name.as_str())
+                    && self.rows.iter().all(|row| row[column].is_empty())
+            })
+            .collect();
+        let keep = |column: &usize| !hidden[*column];
+        let kept = |cells: &[String]| -> Vec<String> {
+            (0..cells.len())
+                .filter(keep)
+                .map(|column| cells[column].clone())
+                .collect()
+        };
+        self.rows = self.rows.iter().map(|row| kept(row)).collect();
+        self.headers = (0..self.headers.len())
+            .filter(keep)
+            .map(|column| self.headers[column].clone())
+            .collect();
+    }
+
     /// The table, followed by a blank line.
     pub fn render(&self) -> String {
         let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));

@@ -7,9 +7,9 @@
 mod charts;
 mod criterion;
 mod decision;
+mod delivery;
 mod markdown;
 mod model;
-mod queue;
 mod scale_out;
 mod sessions;
 mod sizes;
@@ -22,8 +22,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::ReportArgs;
-use crate::record::{load_sessions, write_atomically};
+use crate::args::ReportArgs;
+use crate::record::load_sessions;
 use decision::{Conventions, decisions};
 use model::Model;
 
@@ -66,7 +66,7 @@ pub struct Rendered {
 /// Runs `predbench report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(directory) = &args.import_criterion {
-        let info = crate::compare::describe_session(&args.results);
+        let info = crate::machine::describe_session(&args.results, None, None);
         let path = criterion::import(directory, &args.results, info)?;
         println!("recorded the criterion estimates in {}", path.display());
     }
@@ -85,13 +85,13 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create {}", chart_dir.display()))?;
     let readme = readme_with_block(&args.readme, &rendered.readme_block)?;
     for chart in &rendered.charts {
-        write_atomically(&chart_dir.join(&chart.name), chart.svg.as_bytes())?;
+        write_file(&chart_dir.join(&chart.name), chart.svg.as_bytes())?;
     }
     remove_stale_charts(&chart_dir, &rendered.charts);
-    write_atomically(&out_dir.join("APPENDIX.md"), rendered.appendix.as_bytes())?;
-    write_atomically(&args.out, rendered.report.as_bytes())?;
+    write_file(&out_dir.join("APPENDIX.md"), rendered.appendix.as_bytes())?;
+    write_file(&args.out, rendered.report.as_bytes())?;
     if let Some(readme) = &readme {
-        write_atomically(&args.readme, readme.as_bytes())?;
+        write_file(&args.readme, readme.as_bytes())?;
     }
     println!(
         "wrote {} and {} ({} sessions, {} charts){}",
@@ -195,7 +195,7 @@ fn appendix(
     );
     out.push_str(&sessions::render_peers(decisions));
     out.push_str(&scale_out::render(model, used));
-    out.push_str(&queue::render(model, used));
+    out.push_str(&delivery::render(model, used));
     out.push_str(&sizes::render(model, used));
     out.push_str(&criterion::render(criterion));
     out.push_str(&sessions::render(model, used));
@@ -234,4 +234,10 @@ fn remove_stale_charts(chart_dir: &Path, written: &[charts::Chart]) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+/// Writes a rendered file atomically, naming it when that fails.
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    predbench_common::atomic_file::write_atomically(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use predbench_exporter::{Grouping, Strategy};
 
-use crate::compare::peers::PEERS;
+use crate::peers::PEERS;
 use crate::record::{
     BrokerRestarted, Configuration, DiskFloor, DrainedCounts, FailureCause, LoadedSession, RunKind,
     RunRecord, RunStatus, SessionInfo, SinkKind, Verification,
@@ -320,8 +320,8 @@ fn summarise(runs: &[&RunRecord]) -> Stats {
         system: median_of(|record| record.system_seconds),
         peak_rss: median_of(|record| record.peak_rss_bytes as f64) as u64,
         produced_bytes: median_of(|record| record.produced_bytes() as f64) as u64,
-        spilled_bytes: median_of(|record| record.spilled_bytes.unwrap_or(0) as f64) as u64,
-        messages: median_of(|record| record.messages.unwrap_or(0) as f64) as u64,
+        spilled_bytes: median_of(|record| record.counts.spilled_bytes.unwrap_or(0) as f64) as u64,
+        messages: median_of(|record| record.counts.messages.unwrap_or(0) as f64) as u64,
         time_v_difference,
         verification: runs.iter().find_map(|record| record.verification.clone()),
         observations: runs

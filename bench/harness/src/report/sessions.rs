@@ -6,7 +6,7 @@ use super::Used;
 use super::decision::Decision;
 use super::markdown::{Align, Table, bytes, commit_text, count, machine_text, software_text};
 use super::model::Model;
-use crate::compare::peers::PEERS;
+use crate::peers::PEERS;
 
 /// The sessions list, newest first.
 pub fn render(model: &Model, used: &Used) -> String {

@@ -86,22 +86,13 @@ fn rows_of<'a>(session: &'a SessionModel, dataset: &'a str, rows: u64) -> Vec<&'
 
 fn session_table(session: &SessionModel, dataset: &str, rows: u64) -> String {
     let stats = rows_of(session, dataset, rows);
-    let floor = |kind: DiskFloor| {
-        stats
-            .iter()
-            .find(|stats| stats.configuration.disk_floor == Some(kind))
-            .and_then(|floor| {
-                let wall = floor.median_wall()?;
-                (wall > 0.0 && floor.produced_bytes > 0).then(|| floor.produced_bytes as f64 / wall)
-            })
-    };
-    let (buffered, direct) = (floor(DiskFloor::Buffered), floor(DiskFloor::Direct));
-    let exports: Vec<&&Stats> = stats
+    let (buffered, direct) = (
+        disk_speed(&stats, DiskFloor::Buffered),
+        disk_speed(&stats, DiskFloor::Direct),
+    );
+    let fastest = stats
         .iter()
         .filter(|stats| stats.configuration.kind == RunKind::Export)
-        .collect();
-    let fastest = exports
-        .iter()
         .filter_map(|stats| Some((stats.median_wall()?, stats.configuration.name.clone())))
         .min_by(|a, b| a.0.total_cmp(&b.0));
     let reference = session
@@ -114,20 +105,17 @@ fn session_table(session: &SessionModel, dataset: &str, rows: u64) -> String {
         super::markdown::machine_text(&session.info)
     );
     if buffered.is_some() || direct.is_some() {
-        let speed = |speed: Option<f64>| {
-            speed.map_or("not measured".to_string(), |speed| {
-                format!("{:.0} MB/s", speed / 1e6)
-            })
-        };
-        out.push_str(&format!(
-            "Disk floor: `dd` with `conv=fsync` writes {} through the page cache and {} with \
-             `oflag=direct`; \"× dd\" is a configuration's time over the time those speeds need \
-             for the bytes it produced (for the null sink, the JSON it discarded).\n",
-            speed(buffered),
-            speed(direct)
-        ));
+        out.push_str(&disk_floor_sentence(buffered, direct));
     }
     out.push('\n');
+    let fastest_column = fastest
+        .as_ref()
+        .map_or("× fastest export".to_string(), |(wall, name)| {
+            format!("× fastest export ({name}, {} s)", seconds(*wall))
+        });
+    let reference_column = reference.map_or("× rayon".to_string(), |wall| {
+        format!("× rayon modulo parquet ({} s)", seconds(wall))
+    });
     let mut table = Table::new(&[
         ("configuration", Align::Left),
         ("runs", Align::Right),
@@ -138,33 +126,20 @@ fn session_table(session: &SessionModel, dataset: &str, rows: u64) -> String {
         ("peak RSS", Align::Right),
         ("bytes produced", Align::Right),
         ("rows/s", Align::Right),
-        (
-            &fastest
-                .as_ref()
-                .map_or("× fastest export".to_string(), |(wall, name)| {
-                    format!("× fastest export ({name}, {} s)", seconds(*wall))
-                }),
-            Align::Right,
-        ),
-        (
-            &reference.map_or("× rayon".to_string(), |wall| {
-                format!("× rayon modulo parquet ({} s)", seconds(wall))
-            }),
-            Align::Right,
-        ),
+        (&fastest_column, Align::Right),
+        (&reference_column, Align::Right),
         ("× dd", Align::Right),
         ("× dd direct", Align::Right),
         ("verified", Align::Left),
         ("vs `time -v`", Align::Right),
     ]);
+    let divisors = Divisors {
+        fastest: fastest.as_ref().map(|(wall, _)| *wall),
+        reference,
+        disk: (buffered, direct),
+    };
     for stats in &stats {
-        table.row(row(
-            stats,
-            rows,
-            fastest.as_ref().map(|(wall, _)| *wall),
-            reference,
-            (buffered, direct),
-        ));
+        table.row(row(stats, rows, &divisors));
     }
     out.push_str(&table.render());
     out.push_str(VERIFIED_NOTE);
@@ -172,8 +147,6 @@ fn session_table(session: &SessionModel, dataset: &str, rows: u64) -> String {
     for observation in stats
         .iter()
         .flat_map(|stats| &stats.observations)
-        // Sessions before 2026-12-02 also recorded finding none.
-        .filter(|observation| !observation.starts_with("0 of the "))
         .collect::<BTreeSet<_>>()
     {
         out.push_str(&format!("Noticed: {observation}.\n\n"));
@@ -183,29 +156,45 @@ fn session_table(session: &SessionModel, dataset: &str, rows: u64) -> String {
     out
 }
 
-fn row(
-    stats: &Stats,
-    rows: u64,
+/// A disk floor's write speed in bytes a second, when the session measured it.
+fn disk_speed(stats: &[&Stats], kind: DiskFloor) -> Option<f64> {
+    stats
+        .iter()
+        .find(|stats| stats.configuration.disk_floor == Some(kind))
+        .and_then(|floor| {
+            let wall = floor.median_wall()?;
+            (wall > 0.0 && floor.produced_bytes > 0).then(|| floor.produced_bytes as f64 / wall)
+        })
+}
+
+/// The sentence under a session's heading on its disk floors.
+fn disk_floor_sentence(buffered: Option<f64>, direct: Option<f64>) -> String {
+    let speed = |speed: Option<f64>| {
+        speed.map_or("not measured".to_string(), |speed| {
+            format!("{:.0} MB/s", speed / 1e6)
+        })
+    };
+    format!(
+        "Disk floor: `dd` with `conv=fsync` writes {} through the page cache and {} with \
+         `oflag=direct`; \"× dd\" is a configuration's time over the time those speeds need \
+         for the bytes it produced (for the null sink, the JSON it discarded).\n",
+        speed(buffered),
+        speed(direct)
+    )
+}
+
+/// What a row's times are divided by: the fastest export's and `rayon`'s
+/// median seconds, and the disk's two write speeds.
+struct Divisors {
     fastest: Option<f64>,
     reference: Option<f64>,
-    (buffered, direct): (Option<f64>, Option<f64>),
-) -> Vec<String> {
+    disk: (Option<f64>, Option<f64>),
+}
+
+fn row(stats: &Stats, rows: u64, divisors: &Divisors) -> Vec<String> {
     let configuration = &stats.configuration;
     let Some(wall) = stats.median_wall() else {
-        let failure = stats.failures.first();
-        let mut cells = vec![
-            configuration.name.clone(),
-            format!("0 of {} ok", stats.runs()),
-            failure.map_or_else(String::new, |failure| {
-                format!("{} ✗", seconds(failure.wall))
-            }),
-        ];
-        cells.extend(std::iter::repeat_n(String::new(), 3));
-        cells.push(failure.map_or_else(String::new, |failure| bytes(failure.peak_rss)));
-        cells.extend(std::iter::repeat_n(String::new(), 6));
-        cells.push(failure.map_or_else(String::new, |failure| failure.describe()));
-        cells.push(String::new());
-        return cells;
+        return failed_row(stats);
     };
     let export = configuration.kind == RunKind::Export;
     let versus = |divisor: Option<f64>| match divisor {
@@ -226,15 +215,7 @@ fn row(
             format!("{} of {} ok", stats.walls.len(), stats.runs())
         },
         seconds(wall),
-        if stats.walls.len() > 1 {
-            format!(
-                "{} – {}",
-                seconds(stats.walls[0]),
-                seconds(stats.walls[stats.walls.len() - 1])
-            )
-        } else {
-            String::new()
-        },
+        spread(stats),
         format!("{:.2}", stats.user),
         format!("{:.2}", stats.system),
         bytes(stats.peak_rss),
@@ -248,10 +229,10 @@ fn row(
         } else {
             count((rows as f64 / wall) as u64)
         },
-        versus(fastest),
-        versus(reference),
-        versus_disk(buffered),
-        versus_disk(direct),
+        versus(divisors.fastest),
+        versus(divisors.reference),
+        versus_disk(divisors.disk.0),
+        versus_disk(divisors.disk.1),
         match &stats.verification {
             Some(check) if check.ok => format!("✓ ({:.1} s)", check.wall_seconds),
             Some(_) => super::decision::verified_cell(stats),
@@ -263,6 +244,37 @@ fn row(
                 format!("{:.1}%", difference * 100.0)
             }),
     ]
+}
+
+/// `1.02 – 1.30`: the fastest and the slowest run, when there are several.
+fn spread(stats: &Stats) -> String {
+    if stats.walls.len() > 1 {
+        format!(
+            "{} – {}",
+            seconds(stats.walls[0]),
+            seconds(stats.walls[stats.walls.len() - 1])
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// The row of a configuration none of whose runs finished: how it ended.
+fn failed_row(stats: &Stats) -> Vec<String> {
+    let failure = stats.failures.first();
+    let mut cells = vec![
+        stats.configuration.name.clone(),
+        format!("0 of {} ok", stats.runs()),
+        failure.map_or_else(String::new, |failure| {
+            format!("{} ✗", seconds(failure.wall))
+        }),
+    ];
+    cells.extend(std::iter::repeat_n(String::new(), 3));
+    cells.push(failure.map_or_else(String::new, |failure| bytes(failure.peak_rss)));
+    cells.extend(std::iter::repeat_n(String::new(), 6));
+    cells.push(failure.map_or_else(String::new, |failure| failure.describe()));
+    cells.push(String::new());
+    cells
 }
 
 fn failure_notes(stats: &[&Stats]) -> String {

@@ -6,9 +6,9 @@
 //! and names them.
 
 use super::decision::{Conventions, Decision, ON_SPARK, exporter_label};
+use super::delivery;
 use super::markdown::{bytes, count, machine_text, ratio, seconds, short_count};
 use super::model::{Model, Stats};
-use super::queue;
 use crate::record::RunKind;
 
 /// The verdict as a Markdown list.
@@ -21,7 +21,7 @@ pub fn render(model: &Model, decisions: &[Decision], conventions: &Conventions) 
     if let Some(nan) = nan(decisions, conventions) {
         bullets.push(nan);
     }
-    bullets.extend(queue::verdict(model));
+    bullets.extend(delivery::verdict(model));
     if let Some(spark) = through_spark(decisions) {
         bullets.push(spark);
     }

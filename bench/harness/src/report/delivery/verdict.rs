@@ -1,0 +1,247 @@
+//! The verdict's lines on delivery: the best rate of each message size
+//! against the broker's ceiling (newest session with baselines), the
+//! publishers a team would write (newest session with them), and the largest
+//! table delivered end to end.
+
+use predbench_exporter::Grouping;
+
+use super::super::markdown::{bytes, count, ratio, seconds, short_count};
+use super::super::model::{Model, SessionModel, Stats};
+use super::{
+    baseline_of, drain_of, lost_in_fault, predbench_queue_exports, queue_exports, queue_sessions,
+};
+use crate::peers::{SEED_JOB, peer_named};
+use crate::record::RunKind;
+
+/// The verdict's lines on delivery: the best rate of each message size
+/// against the broker's ceiling (newest session with baselines), the
+/// publishers a team would write (newest session with them), and the largest
+/// table delivered end to end.
+pub fn verdict(model: &Model) -> Vec<String> {
+    let sessions = queue_sessions(model);
+    let mut newest_first: Vec<&(String, u64, &SessionModel)> = sessions.iter().collect();
+    newest_first
+        .sort_by_key(|(_, rows, session)| std::cmp::Reverse((session.id().to_string(), *rows)));
+    let mut lines = Vec::new();
+    // The full-scale line says its own ratios.
+    let below_full_scale: Vec<_> = newest_first
+        .iter()
+        .filter(|(_, rows, _)| *rows < FULL_SCALE_ROWS)
+        .copied()
+        .collect();
+    lines.extend(rate_line(&below_full_scale));
+    // The comparison the issue is judged by (the seed's job and a pika
+    // publisher) where a session made it, else whichever publishers ran.
+    let with_seed_job = newest_first
+        .iter()
+        .filter(|(dataset, rows, session)| session.peer(dataset, *rows, SEED_JOB).is_some());
+    lines.extend(
+        with_seed_job
+            .chain(newest_first.iter())
+            .find_map(|(dataset, rows, session)| peers_line(session, dataset, *rows)),
+    );
+    let largest = sessions
+        .iter()
+        .map(|(_, rows, _)| *rows)
+        .filter(|rows| *rows >= FULL_SCALE_ROWS)
+        .max();
+    if let Some(largest) = largest {
+        let at_largest: Vec<_> = newest_first
+            .iter()
+            .filter(|(_, rows, _)| *rows == largest)
+            .copied()
+            .collect();
+        lines.extend(full_scale_line(&at_largest, largest));
+    }
+    lines
+}
+
+/// Tables from this size on get a sentence of their own: the seed's volume.
+const FULL_SCALE_ROWS: u64 = 60_000_000;
+
+/// The fastest classic-queue export of each message size (packed or not).
+fn fastest<'a>(
+    session: &'a SessionModel,
+    dataset: &'a str,
+    rows: u64,
+    packed: bool,
+) -> Option<(f64, &'a Stats)> {
+    queue_exports(session, dataset, rows)
+        .into_iter()
+        .filter(|stats| {
+            (stats.configuration.grouping == Some(Grouping::Packed)) == packed
+                && stats.configuration.queue_type.is_none()
+        })
+        .filter_map(|stats| Some((stats.median_wall()?, stats)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// "of K = 10" or "packed to 256.0 KiB".
+fn messages_phrase(stats: &Stats) -> String {
+    match (
+        stats.configuration.grouping,
+        stats.configuration.max_message_bytes,
+    ) {
+        (Some(Grouping::Packed), Some(budget)) => format!("packed to {}", bytes(budget)),
+        _ => format!("of K = {}", stats.configuration.group_size.unwrap_or(10)),
+    }
+}
+
+/// Each message size's best rate against its baseline, from the newest
+/// session that measured both (a session may measure one size alone).
+fn rate_line(newest_first: &[&(String, u64, &SessionModel)]) -> Option<String> {
+    let parts: Vec<String> = [false, true]
+        .into_iter()
+        .filter_map(|packed| {
+            newest_first.iter().find_map(|(dataset, rows, session)| {
+                let (wall, stats) = fastest(session, dataset, *rows, packed)?;
+                let baseline = baseline_of(session, stats).and_then(Stats::median_wall)?;
+                Some(format!(
+                    "{} predictions/s as messages {} ({}x the time of publishing the same \
+                     messages pre-serialized; {} rows, session {})",
+                    count((*rows as f64 / wall) as u64),
+                    messages_phrase(stats),
+                    ratio(wall / baseline),
+                    short_count(*rows),
+                    session.id()
+                ))
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "**Into RabbitMQ** (durable queue, persistent messages, publisher confirms, nothing \
+             lost): {}; the broker, not predbench, sets that pace.",
+            parts.join(", and ")
+        )
+    })
+}
+
+/// predbench end to end against the publishers a team would write, and what
+/// each lost when the broker restarted.
+fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
+    let (wall, _) = fastest(session, dataset, rows, false)?;
+    let job = session
+        .peer(dataset, rows, SEED_JOB)
+        .and_then(Stats::median_wall);
+    let mut against = Vec::new();
+    let mut restarts = Vec::new();
+    for stats in session.at(dataset, rows) {
+        let configuration = &stats.configuration;
+        if !configuration.is_peer_delivery() {
+            continue;
+        }
+        let Some(peer) = configuration.peer.as_deref().and_then(peer_named) else {
+            continue;
+        };
+        if configuration.broker_restart_at.is_some() {
+            if let Some(lost) = lost_in_fault(session, stats) {
+                restarts.push(format!("{} lost {}", peer.label, count(lost)));
+            }
+            continue;
+        }
+        let publish = stats.median_wall();
+        let end_to_end = match configuration.kind {
+            RunKind::Publish => job.zip(publish).map(|(job, publish)| job + publish),
+            _ => publish,
+        };
+        if let Some(end_to_end) = end_to_end {
+            against.push(format!(
+                "{}x faster than {} ({} s)",
+                ratio(end_to_end / wall),
+                peer.label,
+                seconds(end_to_end)
+            ));
+        }
+    }
+    if against.is_empty() {
+        return None;
+    }
+    let own_losses: Vec<u64> = predbench_queue_exports(session, dataset, rows, true)
+        .into_iter()
+        .filter_map(|stats| lost_in_fault(session, stats))
+        .collect();
+    let mut line = format!(
+        "**Against the publisher a team would write** ({} rows, session {}): predbench delivers \
+         the messages of K = 10 to the queue in {} s end to end, {}.",
+        short_count(rows),
+        session.id(),
+        seconds(wall),
+        against.join(", ")
+    );
+    if !own_losses.is_empty() {
+        line.push_str(&format!(
+            " With the broker restarted half way predbench lost {} message{}{}.",
+            count(own_losses.iter().sum()),
+            if own_losses.iter().sum::<u64>() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if restarts.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", restarts.join(", "))
+            }
+        ));
+    }
+    Some(line)
+}
+
+/// The largest table delivered: each message size's time, rate, memory and check.
+fn full_scale_line(newest_first: &[&(String, u64, &SessionModel)], rows: u64) -> Option<String> {
+    let parts: Vec<String> = [false, true]
+        .into_iter()
+        .filter_map(|packed| {
+            newest_first.iter().find_map(|(dataset, _, session)| {
+                let (wall, stats) = fastest(session, dataset, rows, packed)?;
+                Some(full_scale_part(session, stats, wall, rows))
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "**{} predictions into the queue**: {}.",
+            short_count(rows),
+            parts.join("; ")
+        )
+    })
+}
+
+/// One message size's delivery at full scale: time, rate, baseline, memory, check.
+fn full_scale_part(session: &SessionModel, stats: &Stats, wall: f64, rows: u64) -> String {
+    let verified = drain_of(session, stats)
+        .and_then(|drain| drain.verification.as_ref())
+        .is_some_and(|check| check.ok);
+    let against_baseline = baseline_of(session, stats)
+        .and_then(Stats::median_wall)
+        .map_or_else(
+            || "no baseline at this size".to_string(),
+            |baseline| {
+                format!(
+                    "{}x the time of publishing as many messages pre-serialized",
+                    ratio(wall / baseline)
+                )
+            },
+        );
+    format!(
+        "messages {} in {} s ({} predictions/s; {against_baseline}; predbench's peak RSS {}{}), \
+         {} (session {})",
+        messages_phrase(stats),
+        seconds(wall),
+        count((rows as f64 / wall) as u64),
+        bytes(stats.peak_rss),
+        stats
+            .broker_peak_rss
+            .map_or_else(String::new, |peak| format!(
+                ", the broker's {}",
+                bytes(peak)
+            )),
+        if verified {
+            "drained and verified complete"
+        } else {
+            "NOT verified complete"
+        },
+        session.id()
+    )
+}
