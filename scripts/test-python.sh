@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python tests (python/tests): the wheel built from the checkout the way a
 # user builds it (`pip install ./python`, maturin's build backend from PyPI;
-# the debug profile by default, which reuses what `cargo test` compiled,
+# the dev profile by default, which reuses what `cargo test` compiled,
 # PROFILE=release for the wheel users get), installed into a fresh venv
 # beside pytest, pandas and Polars, then pytest with that venv's bin first on
 # PATH, so that the `predbench` the tests run is the wheel's console script.

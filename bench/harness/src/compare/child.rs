@@ -135,6 +135,16 @@ pub fn run_measured(
     })
 }
 
+/// Runs a command that prepares something without being measured; its
+/// failure ends the comparison.
+pub fn run_unmeasured(command: &[String], log: &Path) -> anyhow::Result<()> {
+    let measurement = run_measured(&command[0], &command[1..], log, None)?;
+    if !measurement.exit.success() {
+        anyhow::bail!("{}: {}", measurement.exit, log_tail(log, 5));
+    }
+    Ok(())
+}
+
 /// The kernel's count of processes its out-of-memory killer ended (0 where unknown).
 fn oom_kill_count() -> u64 {
     std::fs::read_to_string("/proc/vmstat")

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use predbench_exporter::queue::{AmqpTarget, delete_queue, wait_for_messages};
 
+use super::child::run_unmeasured;
 use super::measure::measure;
 use super::plan::{Fault, Plan};
-use super::run::{clean_up, run_unmeasured};
 use super::session::Session;
 use crate::record::{BrokerRestarted, RunRecord, RunStatus};
 
@@ -57,18 +57,18 @@ pub fn run_publisher(
             .join()
             .map_err(|_| anyhow::anyhow!("the broker restart panicked"))??;
     }
-    clean_up(plan);
+    plan.clean_up();
     let delivered = record.status == RunStatus::Ok && record.counts.messages.is_some_and(|m| m > 0);
     session.push(record)?;
     if let Some(drained) = drained {
-        clean_up(beside.expect("a drain beside"));
+        beside.expect("a drain beside").clean_up();
         session.push(drained)?;
     }
     match plan.follow_up.as_deref().filter(|_| beside.is_none()) {
         // A fault run's queue is read whatever the publisher said.
         Some(drain) if delivered || restart.is_some() => {
             let record = measure(session, drain, run)?;
-            clean_up(drain);
+            drain.clean_up();
             session.push(record)?;
         }
         Some(drain) => session.say(&format!(

@@ -13,7 +13,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use predbench_exporter::Dataset;
 
-use super::child::{log_tail, run_measured};
+use super::child::run_unmeasured;
 use super::datasets::{DatasetChoice, dataset_record, remove_dataset, remove_output};
 use super::delivery::{Restart, mark_missing_broker, run_publisher};
 use super::measure::measure;
@@ -162,18 +162,8 @@ fn run_once(session: &mut Session, plan: &Plan, run: u32) -> anyhow::Result<()> 
     }
     let record = measure(session, plan, run)?;
     // A disk a failed run filled is freed before the records are saved.
-    clean_up(plan);
+    plan.clean_up();
     session.push(record)
-}
-
-/// Deletes what a run of `plan` left: its output, a peer's scratch directory.
-pub fn clean_up(plan: &Plan) {
-    if let Some(scratch) = &plan.scratch {
-        remove_output(scratch, plan.scratch_may_be_directory);
-    }
-    if let Some(leftovers) = &plan.leftovers {
-        let _ = fs::remove_dir_all(leftovers);
-    }
 }
 
 /// Moves a generator's output to the dataset's path.
@@ -181,16 +171,6 @@ fn move_into_place(scratch: &Path, dataset: &Path) -> anyhow::Result<()> {
     remove_dataset(dataset);
     fs::rename(scratch, dataset)
         .with_context(|| format!("cannot move {} to {}", scratch.display(), dataset.display()))
-}
-
-/// Runs a command that prepares something without being measured; its
-/// failure ends the comparison.
-pub fn run_unmeasured(command: &[String], log: &Path) -> anyhow::Result<()> {
-    let measurement = run_measured(&command[0], &command[1..], log, None)?;
-    if !measurement.exit.success() {
-        anyhow::bail!("{}: {}", measurement.exit, log_tail(log, 5));
-    }
-    Ok(())
 }
 
 /// A progress bar over `total` runs, drawn on standard error unless `quiet`.

@@ -26,7 +26,7 @@ use predbench::args::Command;
 use predbench::argv::ToArgv;
 use predbench_exporter::queue::AmqpTarget;
 
-use super::datasets::DatasetChoice;
+use super::datasets::{DatasetChoice, remove_output};
 use crate::args::CompareArgs;
 use crate::peers::{Peer, PeerEnvironment, PeerRole};
 use crate::record::{Configuration, SinkKind};
@@ -85,6 +85,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Deletes what a run of the plan left: its output, a peer's scratch directory.
+    pub fn clean_up(&self) {
+        if let Some(scratch) = &self.scratch {
+            remove_output(scratch, self.scratch_may_be_directory);
+        }
+        if let Some(leftovers) = &self.leftovers {
+            let _ = std::fs::remove_dir_all(leftovers);
+        }
+    }
+
     fn new(configuration: Configuration, scratch: Option<PathBuf>) -> Plan {
         Plan {
             configuration,
