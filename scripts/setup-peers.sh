@@ -3,7 +3,7 @@
 # versions of PySpark, DuckDB, Polars, pyarrow, pandas and numpy. Idempotent: a venv
 # that already has exactly these versions is left as it is.
 #   scripts/setup-peers.sh [VENV_DIR]      (default: .venv-peers at the repository's top)
-# `predbench compare --peers` looks for the venv in the same place (or --peers-venv).
+# `predbench-harness compare --peers` looks for the venv in the same place (or --peers-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${1:-${PREDBENCH_PEERS_VENV:-.venv-peers}}

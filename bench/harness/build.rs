@@ -1,5 +1,5 @@
 //! Records the version of the rustc building predbench, for the software
-//! versions `predbench compare` writes into every session.
+//! versions `predbench-harness compare` writes into every session.
 
 fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());

@@ -1,6 +1,6 @@
 """Plumbing every peer script shares: its command line, the dataset's files in
 predbench's order, an output that appears atomically, and the summary JSON that
-`predbench compare` reads (the same fields as predbench's own --summary-json)."""
+`predbench-harness compare` reads (the same fields as predbench's own --summary-json)."""
 
 import argparse
 import json

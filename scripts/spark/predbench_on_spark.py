@@ -12,7 +12,7 @@ the shared files, numbered from the Parquet footers.
 Flags it does not know (--grouping, --group-size, --strategy, --rows, ...)
 go to every shard's predbench as they are. Input and output must be on
 storage every executor sees at the same path (an NFS or HDFS-fuse mount; see
-scripts/spark/README.md). `predbench compare --peers predbench-on-spark` runs
+scripts/spark/README.md). `predbench-harness compare --peers predbench-on-spark` runs
 it beside the one-process export, taking the peers' --threads N: N shards
 on local-cluster[N,1,1024].
 """

@@ -294,7 +294,7 @@ fn session_ids(results: &Path) -> Vec<String> {
     ids
 }
 
-/// Renders `results`' records with `predbench report` into
+/// Renders `results`' records with `predbench-harness report` into
 /// `results/REPORT.md` and `results/APPENDIX.md` and returns both, one
 /// after the other.
 pub fn render_report(results: &Path) -> String {

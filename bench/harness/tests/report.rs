@@ -1,4 +1,4 @@
-//! `predbench report` on records it did not make: the committed ones (the
+//! `predbench-harness report` on records it did not make: the committed ones (the
 //! committed report must re-render byte for byte), hand-made sessions (the
 //! tables must use one session, failed peers must show their time, memory
 //! and cause) and broken files (named, nothing written).
@@ -37,7 +37,7 @@ fn the_committed_report_renders_byte_for_byte_from_the_committed_records() {
         let expected = fs::read_to_string(committed.join(file)).unwrap();
         assert!(
             rendered == expected,
-            "{file} differs from a fresh render: run `predbench report` and commit it"
+            "{file} differs from a fresh render: run `predbench-harness report` and commit it"
         );
     }
     let charts = |directory: &Path| {

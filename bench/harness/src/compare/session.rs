@@ -123,7 +123,7 @@ impl Session {
     pub fn banner(&self) -> String {
         let info = &self.records.session;
         format!(
-            "predbench compare: {} on {} ({} cores, {}), records in {}",
+            "predbench-harness compare: {} on {} ({} cores, {}), records in {}",
             info.git_commit.as_deref().unwrap_or("no git commit"),
             info.machine.cpu_model,
             info.machine.logical_cores,

@@ -1,4 +1,4 @@
-//! The evidence `predbench compare` leaves behind and `predbench report`
+//! The evidence `predbench-harness compare` leaves behind and `report`
 //! reads: one `records.json` per session (one `compare` invocation) holding
 //! what the session ran on ([`SessionInfo`]: machine, software versions,
 //! datasets) and one [`RunRecord`] per child process run.
@@ -45,7 +45,7 @@ pub struct SessionRecords {
     pub runs: Vec<RunRecord>,
 }
 
-/// What one `predbench compare` invocation ran on. Runs of one session share a
+/// What one `predbench-harness compare` invocation ran on. Runs of one session share a
 /// machine state, a commit and the datasets, and only they are compared with
 /// each other.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +68,7 @@ pub struct SessionInfo {
     /// The datasets the exports read, as found when they were first read.
     #[serde(default)]
     pub datasets: Vec<DatasetRecord>,
-    /// The `predbench compare` command line, paths relative to the repository.
+    /// The `predbench-harness compare` command line, paths relative to the repository.
     #[serde(default)]
     pub command: Vec<String>,
 }

@@ -36,7 +36,7 @@ pub struct LoadedSession {
 pub fn load_sessions(results: &Path) -> anyhow::Result<Vec<LoadedSession>> {
     if !results.is_dir() {
         anyhow::bail!(
-            "results directory {} does not exist; run `predbench compare` first",
+            "results directory {} does not exist; run `predbench-harness compare` first",
             results.display()
         );
     }
@@ -53,7 +53,7 @@ pub fn load_sessions(results: &Path) -> anyhow::Result<Vec<LoadedSession>> {
     }
     if sessions.is_empty() {
         anyhow::bail!(
-            "no sessions under {}: no records.json with runs; run `predbench compare` first",
+            "no sessions under {}: no records.json with runs; run `predbench-harness compare` first",
             results.display()
         );
     }

@@ -1,4 +1,4 @@
-//! `cargo bench` results in the report. `predbench report --import-criterion
+//! `cargo bench` results in the report. `predbench-harness report --import-criterion
 //! target/criterion` reads criterion's output directory (not a stable format,
 //! so every field is read loosely and a benchmark whose files do not have the
 //! expected shape is named) and records its latest estimates under
@@ -192,7 +192,7 @@ pub fn render(record: Option<&CriterionRecord>) -> String {
     let Some(record) = record else {
         out.push_str(
             "No criterion record under `results/`: run `cargo bench`, then \
-             `predbench report --import-criterion target/criterion`.\n\n",
+             `predbench-harness report --import-criterion target/criterion`.\n\n",
         );
         return out;
     };

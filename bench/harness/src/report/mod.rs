@@ -1,4 +1,4 @@
-//! `predbench report`: renders `results/REPORT.md` (the verdict and one
+//! `predbench-harness report`: renders `results/REPORT.md` (the verdict and one
 //! decision table per dataset size, each from one session), its charts,
 //! `results/APPENDIX.md` (everything else) and the README's results block,
 //! from the committed records alone, so anyone can re-render and check them.
@@ -63,7 +63,7 @@ pub struct Rendered {
     pub charts: Vec<charts::Chart>,
 }
 
-/// Runs `predbench report`.
+/// Runs `predbench-harness report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(directory) = &args.import_criterion {
         let info = crate::machine::describe_session(&args.results, None, None);
@@ -147,7 +147,7 @@ pub fn render(
     }
     let report = format!(
         "# predbench report: how to export 60 million predictions as JSON messages\n\n\
-         Rendered by `predbench report` from the run records under `results/` ({} sessions); \
+         Rendered by `predbench-harness report` from the run records under `results/` ({} sessions); \
          every figure comes from a record, and every table from one session, named with it. \
          Everything else (per-configuration tables, predbench's own files, past one machine, \
          delivery to a queue, `cargo bench`, the sessions list) is in [APPENDIX.md](APPENDIX.md).\n\n\

@@ -11,7 +11,7 @@ use crate::peers::PEERS;
 /// The sessions list, newest first.
 pub fn render(model: &Model, used: &Used) -> String {
     let mut out = String::from(
-        "## Sessions\n\nEvery `predbench compare` run under `results/`, newest first. A session \
+        "## Sessions\n\nEvery `predbench-harness compare` run under `results/`, newest first. A session \
          no section uses is superseded: newer sessions re-measured all it measured.\n\n",
     );
     let mut table = Table::new(&[
