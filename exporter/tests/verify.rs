@@ -3,6 +3,67 @@
 use super::*;
 
 #[test]
+fn any_message_order_takes_the_groups_in_any_order_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(&generated(dir.path(), 1_000)).unwrap();
+    let path = dir.path().join("good.ndjson");
+    let good = String::from_utf8(export_to(
+        &dataset,
+        &options(Strategy::Rayon, Grouping::Modulo),
+        "ndjson",
+        &path,
+    ))
+    .unwrap();
+    let check = |lines: Vec<String>, grouping: Grouping| {
+        let text = dir.path().join("shuffled.ndjson");
+        std::fs::write(&text, lines.join("\n")).unwrap();
+        let options = VerifyOptions {
+            any_message_order: true,
+            ..verify_options(grouping, 10)
+        };
+        verify(&dataset, &text, &options).unwrap()
+    };
+    let messages: Vec<String> = good.lines().map(str::to_string).collect();
+    // The same messages, last first: every group once, in order inside.
+    let reversed: Vec<String> = messages.iter().rev().cloned().collect();
+    let report = check(reversed.clone(), Grouping::Modulo);
+    assert!(report.is_ok(), "{:?}", report.first_problems);
+    // Not the groups of another grouping.
+    assert!(!check(reversed, Grouping::Contiguous).is_ok());
+    let members = |line: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str::<Vec<serde_json::Value>>(line).unwrap()
+    };
+    let joined = |members: &[serde_json::Value]| serde_json::to_string(members).unwrap();
+    // A message's members out of order.
+    let mut swapped = messages.clone();
+    let mut first = members(&swapped[0]);
+    first.swap(0, 1);
+    swapped[0] = joined(&first);
+    let report = check(swapped, Grouping::Modulo);
+    assert!(
+        report.first_problems[0].contains("not in ascending sequential id"),
+        "{:?}",
+        report.first_problems
+    );
+    // A member moved into the next message: two messages are wrong.
+    let mut moved = messages.clone();
+    let (mut from, mut to) = (members(&moved[0]), members(&moved[1]));
+    to.push(from.pop().unwrap());
+    moved[0] = joined(&from);
+    moved[1] = joined(&to);
+    let report = check(moved, Grouping::Modulo);
+    assert!(report.problems >= 2, "{:?}", report.first_problems);
+    assert!(
+        report
+            .first_problems
+            .iter()
+            .any(|problem| problem.contains("holds members of groups 1 and 0")),
+        "{:?}",
+        report.first_problems
+    );
+}
+
+#[test]
 fn verify_catches_changed_missing_and_duplicated_predictions() {
     let dir = tempfile::tempdir().unwrap();
     let dataset = Dataset::open(&generated(dir.path(), 1_000)).unwrap();

@@ -124,6 +124,7 @@ def verify(
     grouping: Grouping = "modulo",
     group_size: int = 10,
     any_grouping: bool = False,
+    any_message_order: bool = False,
     id_column: str = "id_client",
     non_finite: NonFinite = "string",
     max_message_bytes: Optional[int] = None,

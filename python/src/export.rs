@@ -94,7 +94,7 @@ pub fn export<'py>(
 }
 
 /// verify(input, messages, *, grouping="modulo", group_size=10,
-/// any_grouping=False, id_column="id_client", non_finite="string",
+/// any_grouping=False, any_message_order=False, id_column="id_client", non_finite="string",
 /// max_message_bytes=None, max_problems=10, threads=None) -> dict
 ///
 /// Proves the export at `messages` (a Parquet or NDJSON file of messages, or
@@ -102,7 +102,7 @@ pub fn export<'py>(
 /// the dict's "ok" says whether it is, "first_problems" what is wrong.
 #[pyfunction]
 #[pyo3(signature = (input, messages, *, grouping="modulo", group_size=10, any_grouping=false,
-    id_column="id_client", non_finite="string", max_message_bytes=None, max_problems=10,
+    any_message_order=false, id_column="id_client", non_finite="string", max_message_bytes=None, max_problems=10,
     threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn verify<'py>(
@@ -112,6 +112,7 @@ pub fn verify<'py>(
     grouping: &str,
     group_size: u64,
     any_grouping: bool,
+    any_message_order: bool,
     id_column: &str,
     non_finite: &str,
     max_message_bytes: Option<u64>,
@@ -122,6 +123,7 @@ pub fn verify<'py>(
         layout_grouping: choice("grouping", grouping)?,
         group_size,
         any_grouping,
+        any_message_order,
         id_column: id_column.to_string(),
         non_finite: choice("non_finite", non_finite)?,
         max_message_bytes,

@@ -2,6 +2,7 @@
 scripts/test-python.sh, its `predbench` command and its module side by side.
 The command's files are the reference the module is checked against."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -120,6 +121,25 @@ def test_export_and_verify_from_python(tmp_path):
     messages.write_text("".join(lines))
     verdict = predbench.verify(data, messages)
     assert not verdict["ok"] and verdict["problems"] >= 1, verdict
+
+
+def test_verify_any_message_order_takes_the_groups_in_any_order(tmp_path):
+    data = tmp_path / "data"
+    predbench.generate_to(data, ROWS)
+    messages = tmp_path / "messages.ndjson"
+    predbench.export(data, f"ndjson:{messages}")
+    lines = messages.read_text().splitlines(keepends=True)
+    shuffled = tmp_path / "shuffled.ndjson"
+    shuffled.write_text("".join(reversed(lines)))
+    assert not predbench.verify(data, shuffled)["ok"]
+    assert predbench.verify(data, shuffled, any_message_order=True)["ok"]
+    # A message whose members come from two groups is still found.
+    first, second = json.loads(lines[0]), json.loads(lines[1])
+    first[0], second[0] = second[0], first[0]
+    mixed = tmp_path / "mixed.ndjson"
+    rest = [json.loads(line) for line in lines[2:]]
+    mixed.write_text("".join(json.dumps(m, separators=(",", ":")) + "\n" for m in [first, second, *rest]))
+    assert not predbench.verify(data, mixed, any_message_order=True)["ok"]
 
 
 def test_export_packed_to_parquet_verifies(tmp_path):

@@ -6,10 +6,13 @@ group, `COPY ... (FORMAT parquet)`, with `preserve_insertion_order = false`
 (DuckDB's advice after the defaults ran out of memory at 60M rows). DuckDB
 writes NaN as a bare `NaN` (not JSON) and null fields explicitly. Settings as
 DuckDB's performance guide has them: threads = the cores, the default memory
-limit (80% of RAM), a spill directory beside the output.
+limit (80% of RAM), a spill directory beside the output; `--memory-limit`
+(the `duckdb-spill` variant) lowers the limit so that the aggregation spills
+to disk sooner instead of running out of memory.
 
-    duckdb_export.py --input DIR --output FILE [--group-size K] [--threads N] [--memory-limit 80%]
+    duckdb_export.py --input DIR --output FILE [--group-size K] [--threads N] [--memory-limit 8GB] [--compression zstd]
 """
+
 
 import os
 import time
@@ -25,7 +28,8 @@ def quote(text: str) -> str:
 
 
 def main() -> None:
-    arguments = exporter_arguments(__doc__.split("\n\n")[0])
+    arguments = exporter_arguments(__doc__.split("\n\n")[0], extra=lambda parser: parser.add_argument(
+        "--memory-limit", help="DuckDB's memory_limit [default: 80% of RAM]"))
     started = time.monotonic()
     files = dataset_files(arguments.input)
     counts = row_counts(files)
@@ -42,12 +46,17 @@ def main() -> None:
     # defaults (18.7 of 18.8 GiB used): the output's order is not needed, the
     # sequential id is computed from file offsets.
     connection.execute("SET preserve_insertion_order = false")
+    if arguments.memory_limit:
+        connection.execute(f"SET memory_limit = {quote(arguments.memory_limit)}")
     spill = arguments.local_dir or arguments.output.parent / ".duckdb-spill"
     connection.execute(f"SET temp_directory = {quote(str(spill))}")
     columns = [row[0] for row in connection.execute(
         f"DESCRIBE SELECT * FROM read_parquet({quote(files[0])})").fetchall()]
     members = ", ".join(f'"{name}" := "{name}"' for name in columns)
     file_list = "[" + ", ".join(quote(path) for path in files) + "]"
+    codec = {"lz4": "lz4_raw", "none": "uncompressed"}.get(arguments.compression,
+                                                           arguments.compression)
+    compression = f", COMPRESSION {codec}" if codec else ""
     with atomic_output(arguments.output) as temporary:
         connection.execute(f"""
             COPY (
@@ -60,13 +69,13 @@ def main() -> None:
                 SELECT to_json(list(struct_pack({members}) ORDER BY sequential_id))::VARCHAR AS predicts
                 FROM numbered
                 GROUP BY sequential_id % {groups}
-            ) TO {quote(str(temporary))} (FORMAT parquet)
+            ) TO {quote(str(temporary))} (FORMAT parquet{compression})
         """)
     settings = {
         name: connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
         for name in ("threads", "memory_limit", "preserve_insertion_order")
     }
-    settings["parquet_compression"] = "snappy (DuckDB's default)"
+    settings["parquet_compression"] = arguments.compression or "snappy"
     connection.close()
     write_summary(arguments, rows, started, files, settings)
 

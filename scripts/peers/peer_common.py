@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def exporter_arguments(description: str, spark: bool = False) -> argparse.Namespace:
-    """--input DIR --output PATH [--group-size K] [--threads N] [--summary-json PATH]."""
+def exporter_arguments(description: str, spark: bool = False, extra=None) -> argparse.Namespace:
+    """--input DIR --output PATH [--group-size K] [--threads N] [--summary-json PATH]
+    [--local-dir DIR] [--compression CODEC], and the script's own arguments
+    that `extra(parser)` adds."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--input", required=True, type=location,
                         help="a Parquet file or a directory of them (names starting with _ or . are skipped)"
@@ -26,8 +28,13 @@ def exporter_arguments(description: str, spark: bool = False) -> argparse.Namesp
     parser.add_argument("--summary-json", type=Path, help="also write the run's counts here")
     parser.add_argument("--local-dir", type=Path,
                         help="where the job keeps its scratch files (Spark's shuffle and spill, "
-                             "DuckDB's and Polars' spill) [default: the tool's own]; the caller "
-                             "deletes it after a killed run")
+                             "DuckDB's, Polars' and chDB's spill) [default: the tool's own]; the "
+                             "caller deletes it after a killed run")
+    parser.add_argument("--compression", choices=CODECS,
+                        help="page compression of the output [default: the tool's own]: what "
+                             "`predbench-harness compare --output-codec` gives every exporter")
+    if extra is not None:
+        extra(parser)
     if spark:
         parser.add_argument("--driver-memory", default="12g",
                             help="spark.driver.memory (local mode: all the JVM's heap); the seed gave 12G")
@@ -44,6 +51,11 @@ def exporter_arguments(description: str, spark: bool = False) -> argparse.Namesp
     if not spark and not (isinstance(arguments.input, Path) and isinstance(arguments.output, Path)):
         parser.error("only the Spark peers take URLs")
     return arguments
+
+
+# The codecs every exporter can write, as predbench names them (lz4 is the
+# Parquet spec's LZ4_RAW, which every tool here writes under its own name).
+CODECS = ["snappy", "zstd", "lz4", "none"]
 
 
 def location(text: str):
@@ -192,6 +204,11 @@ def stop_spark(spark) -> None:
         process.wait(timeout=120)
 
 
+def spark_codec(codec: str | None) -> str | None:
+    """spark.sql.parquet.compression.codec for a predbench codec name."""
+    return {"lz4": "lz4_raw", "none": "none"}.get(codec, codec)
+
+
 def spark_settings(spark) -> dict:
     """The settings that shape a Spark job's speed and memory, as the session has them."""
     conf = spark.conf
@@ -203,7 +220,10 @@ def spark_settings(spark) -> dict:
         "parquet_compression": "spark.sql.parquet.compression.codec",
         "max_partition_bytes": "spark.sql.files.maxPartitionBytes",
     }
-    return {key: conf.get(name, None) for key, name in names.items()}
+    settings = {key: conf.get(name, None) for key, name in names.items()}
+    # Unset, the codec is Spark's documented default.
+    settings["parquet_compression"] = settings["parquet_compression"] or "snappy"
+    return settings
 
 
 def run_spark_job(description: str, app_name: str, build) -> None:
@@ -218,7 +238,9 @@ def run_spark_job(description: str, app_name: str, build) -> None:
     arguments = exporter_arguments(description, spark=True)
     started = time.monotonic()
     files = dataset_files(arguments.input)
-    spark = spark_session(app_name, arguments)
+    codec = spark_codec(arguments.compression)
+    extra = {"spark.sql.parquet.compression.codec": codec} if codec else None
+    spark = spark_session(app_name, arguments, extra)
     try:
         table = spark.read.parquet(*files)
         messages, rows = build(spark, table, arguments.group_size)

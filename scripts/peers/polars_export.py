@@ -1,9 +1,13 @@
-"""The job in Polars, lazy and streaming, written the fastest correct way we
-know: `scan_parquet` over the files in name order, `with_row_index` for the
+"""The job in Polars, lazy, written the fastest correct ways we know:
+`scan_parquet` over the files in name order, `with_row_index` for the
 sequential id, row s in group s mod G, the members of a group gathered as a
 list of structs in sequential-id order, and each group's list encoded to JSON
 once (`struct.json_encode` of a one-field struct, its wrapper trimmed off),
-then `sink_parquet` on the streaming engine.
+then `sink_parquet`. Two engines: the streaming one (`polars`), whose
+group-by does not keep the rows' order, so the members are sorted
+(`sort_by`); and the in-memory one (`polars-in-memory`, `--engine
+in-memory`), whose group-by keeps every group's rows in input order (Polars'
+documentation), so nothing is sorted: the whole table is in memory at once.
 
 Tried before: encoding every row to a JSON string and joining the strings of
 a group (`str.join`): the same messages, but a string per row to build, hash
@@ -12,7 +16,7 @@ once does less work and was faster when both ran on the same files (issue
 15). Polars writes NaN as null and null fields explicitly. Settings: POLARS_MAX_THREADS = --threads (Polars sizes
 its pool on import), the streaming engine, Parquet's default compression.
 
-    polars_export.py --input DIR --output FILE [--group-size K] [--threads N]
+    polars_export.py --input DIR --output FILE [--group-size K] [--threads N] [--engine streaming|in-memory] [--compression zstd]
 """
 
 import os
@@ -26,7 +30,9 @@ WRAPPER = "predicts"
 
 
 def main() -> None:
-    arguments = exporter_arguments(__doc__.split("\n\n")[0])
+    arguments = exporter_arguments(__doc__.split("\n\n")[0], extra=lambda parser: parser.add_argument(
+        "--engine", choices=["streaming", "in-memory"], default="streaming",
+        help="Polars' engine: streaming (members sorted) or in-memory (the group-by keeps their order)"))
     # Polars sizes its thread pool and finds its spill directory when imported.
     os.environ["POLARS_MAX_THREADS"] = str(arguments.threads)
     if arguments.local_dir:
@@ -40,21 +46,28 @@ def main() -> None:
 
     table = pl.scan_parquet(files)
     columns = table.collect_schema().names()
+    members = pl.struct(columns)
+    if arguments.engine == "streaming":
+        members = members.sort_by("sequential_id")
     messages = (table
                 .with_row_index("sequential_id")
                 .group_by((pl.col("sequential_id") % groups).alias("predict_group"))
-                .agg(pl.struct(columns).sort_by("sequential_id").alias(WRAPPER))
+                .agg(members.alias(WRAPPER))
                 # {"predicts":[{...},...]} -> [{...},...]
                 .select(pl.struct(WRAPPER).struct.json_encode()
                         .str.strip_prefix(f'{{"{WRAPPER}":')
                         .str.strip_suffix("}")
                         .alias(WRAPPER)))
+    codec = {"none": "uncompressed"}.get(arguments.compression, arguments.compression or "zstd")
     with atomic_output(arguments.output) as temporary:
-        messages.sink_parquet(temporary, engine="streaming")
+        if arguments.engine == "streaming":
+            messages.sink_parquet(temporary, engine="streaming", compression=codec)
+        else:
+            messages.collect(engine="in-memory").write_parquet(temporary, compression=codec)
     write_summary(arguments, rows, started, files, {
         "threads": arguments.threads,
-        "engine": "streaming",
-        "parquet_compression": "zstd (Polars' default)",
+        "engine": arguments.engine,
+        "parquet_compression": {"uncompressed": "none"}.get(codec, codec),
         "polars": pl.__version__,
     })
 

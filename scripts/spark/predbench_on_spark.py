@@ -87,6 +87,13 @@ def arguments():
     return parsed, passthrough
 
 
+def codec_of(passthrough) -> str:
+    """The page compression the shards write: `--compression` passed through, or predbench's default."""
+    if "--compression" in passthrough[:-1]:
+        return passthrough[passthrough.index("--compression") + 1]
+    return "lz4"
+
+
 def shard_command(binary: str, job: str, parsed, passthrough, index: int, summary: str):
     command = [binary, job]
     if job == "export":
@@ -219,6 +226,7 @@ def main():
             "shards": parsed.shards,
             "threads_per_shard": parsed.threads_per_shard,
             "driver_memory": parsed.driver_memory,
+            "parquet_compression": codec_of(passthrough),
         },
     }
     retried = totals["retried_shards"]

@@ -254,9 +254,15 @@ pub struct VerifyArgs {
     /// must also be full: the next prediction would not have fit).
     #[arg(long, value_parser = parse_size_arg)]
     pub max_message_bytes: Option<u64>,
-    /// Check completeness and values only (for exports numbered differently: DuckDB, Polars, Spark).
-    #[arg(long)]
+    /// Check completeness and values only (for exports numbered differently:
+    /// Spark, Sail).
+    #[arg(long, conflicts_with = "any_message_order")]
     pub any_grouping: bool,
+    /// Check the groups of --grouping, members in order, in any message order
+    /// (for exports numbered as predbench does that write their messages in
+    /// their own order: DuckDB, Polars, chDB).
+    #[arg(long)]
+    pub any_message_order: bool,
     /// Column that identifies a prediction, for --any-grouping.
     #[arg(long, default_value = "id_client")]
     pub id_column: String,

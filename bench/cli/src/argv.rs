@@ -248,6 +248,7 @@ impl ToArgv for VerifyArgs {
             group_size,
             max_message_bytes,
             any_grouping,
+            any_message_order,
             id_column,
             non_finite,
             time_zone,
@@ -261,6 +262,7 @@ impl ToArgv for VerifyArgs {
         flags.changed("group-size", group_size, &default.group_size);
         flags.optional("max-message-bytes", max_message_bytes);
         flags.switch("any-grouping", *any_grouping);
+        flags.switch("any-message-order", *any_message_order);
         flags.changed("id-column", id_column, &default.id_column);
         flags.choice("non-finite", *non_finite, default.non_finite);
         flags.changed("time-zone", time_zone, &default.time_zone);
@@ -448,6 +450,15 @@ mod tests {
             ..VerifyArgs::with_paths(Path::new("in"), Path::new("out.parquet"))
         };
         assert_eq!(parsed(&verify.to_argv()), Command::Verify(verify.clone()));
+        let in_any_order = VerifyArgs {
+            any_grouping: false,
+            any_message_order: true,
+            ..verify
+        };
+        assert_eq!(
+            parsed(&in_any_order.to_argv()),
+            Command::Verify(in_any_order.clone())
+        );
         let publish = PublishArgs {
             confirm_window: 64,
             repeat: 3,

@@ -66,6 +66,12 @@ pub struct CompareArgs {
     /// Worker threads of every child [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// The page compression every exporter that writes Parquet writes with
+    /// (predbench, Spark, DuckDB, Polars, chDB, Sail), to compare them at
+    /// equal output [default: each one's own: predbench lz4, Spark and DuckDB
+    /// snappy, Polars, chDB and Sail zstd].
+    #[arg(long, value_parser = choice::<Compression>())]
+    pub output_codec: Option<Compression>,
     /// --memory-budget of the exports (window-sort spills past it), e.g. 1GB.
     #[arg(long, value_parser = parse_size_arg, default_value = "4GB")]
     pub memory_budget: u64,
@@ -121,6 +127,8 @@ pub struct CompareArgs {
     pub delivery: DeliveryArgs,
     #[command(flatten)]
     pub scale_out: ScaleOutArgs,
+    #[command(flatten)]
+    pub memory_study: MemoryStudyArgs,
 }
 
 /// The peers: what people use today, run beside predbench.
@@ -218,6 +226,35 @@ pub struct ScaleOutArgs {
         default_value = "1,2,4,8"
     )]
     pub shards: Vec<u64>,
+}
+
+/// What memory buys: predbench's strategies across the knobs that trade
+/// memory for time, so a reader finds the fastest configuration under a cap.
+#[derive(Debug, Clone, PartialEq, Args)]
+#[command(next_help_heading = "Memory study")]
+pub struct MemoryStudyArgs {
+    /// Also measure time against peak memory (modulo, Parquet): `rayon` on
+    /// 1 to all threads at every --study-chunk-rows, `single-thread` at
+    /// every --study-chunk-rows, `window-sort` at every --study-memory-budgets
+    /// (the smaller ones force it to spill).
+    #[arg(long = "memory-study", id = "memory_study")]
+    pub enabled: bool,
+    /// --chunk-rows of the memory study's `rayon` and `single-thread` runs.
+    #[arg(
+        long = "study-chunk-rows",
+        value_delimiter = ',',
+        value_parser = parse_count_arg,
+        default_value = "4096,16384,65536"
+    )]
+    pub chunk_rows: Vec<u64>,
+    /// --memory-budget of the memory study's `window-sort` runs.
+    #[arg(
+        long = "study-memory-budgets",
+        value_delimiter = ',',
+        value_parser = parse_size_arg,
+        default_value = "4GB,1GB,256MB,64MB"
+    )]
+    pub memory_budgets: Vec<u64>,
 }
 
 /// Flags of `predbench-harness report`.

@@ -79,7 +79,7 @@ pub fn available_cores() -> usize {
 /// `broker` is; the datasets and the command line are the caller's to fill.
 pub fn describe_session(
     data_dir: &Path,
-    peers_python: Option<&Path>,
+    peers_pythons: &[PathBuf],
     broker: Option<&AmqpTarget>,
 ) -> SessionInfo {
     let (git_commit, git_dirty) = git_state();
@@ -89,7 +89,7 @@ pub fn describe_session(
         git_commit,
         git_dirty,
         machine: describe_machine(data_dir),
-        software: software_versions(peers_python, broker),
+        software: software_versions(peers_pythons, broker),
         datasets: Vec::new(),
         command: Vec::new(),
     }
@@ -123,10 +123,10 @@ pub fn utc_now() -> String {
 const RUSTC_VERSION: &str = env!("PREDBENCH_RUSTC_VERSION");
 
 /// Versions of the software a session involves: rustc always; Python, the
-/// peers' packages and Java when `peers_python` is given; the broker's when
-/// `broker` is. A version that cannot be asked is left out.
+/// peers' packages and Java when the peers' venvs' `peers_pythons` are given;
+/// the broker's when `broker` is. A version that cannot be asked is left out.
 fn software_versions(
-    peers_python: Option<&Path>,
+    peers_pythons: &[PathBuf],
     broker: Option<&AmqpTarget>,
 ) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
@@ -139,8 +139,12 @@ fn software_versions(
             .unwrap_or(RUSTC_VERSION)
             .to_string(),
     );
-    if let Some(python) = peers_python {
-        versions.extend(python_versions(python));
+    for python in peers_pythons {
+        for (name, version) in python_versions(python) {
+            versions.entry(name).or_insert(version);
+        }
+    }
+    if !peers_pythons.is_empty() {
         if let Some(java) = java_version() {
             versions.insert("java".to_string(), java);
         }
@@ -158,7 +162,7 @@ fn python_versions(python: &Path) -> BTreeMap<String, String> {
     const SCRIPT: &str = r#"
 import importlib.metadata as m, json, platform
 found = {"python": platform.python_version()}
-for name in ["pyspark", "duckdb", "polars", "pyarrow", "pandas", "numpy", "pika"]:
+for name in ["pyspark", "pyspark-client", "pysail", "duckdb", "polars", "chdb", "pyarrow", "pandas", "numpy", "pika"]:
     try:
         found[name] = m.version(name)
     except m.PackageNotFoundError:
@@ -227,7 +231,7 @@ mod tests {
 
     #[test]
     fn the_rustc_version_is_recorded() {
-        let versions = software_versions(None, None);
+        let versions = software_versions(&[], None);
         assert!(versions["rustc"].starts_with("1."), "{versions:?}");
     }
 }

@@ -192,9 +192,9 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
             .filter(|record| record["configuration"]["dataset"] == dataset)
             .collect()
     };
-    // generate, seed generator, 2 disk floors, rayon, 5 peers and
-    // predbench-on-spark on the seed's files.
-    assert_eq!(on("seed").len(), 11, "{records:?}");
+    // generate, seed generator, 2 disk floors, rayon, 11 exporting peers
+    // (5 tools' variants among them) and predbench-on-spark on the seed's files.
+    assert_eq!(on("seed").len(), 17, "{records:?}");
     for record in on("seed") {
         assert_eq!(record["status"], "ok", "{record}");
         if record["configuration"]["kind"] == "export" {
@@ -224,6 +224,18 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         !check.iter().any(|argument| argument == "--any-grouping"),
         "{on_spark}"
     );
+    // The peers that number rows in file order, as predbench does, are held
+    // to predbench's groups, in any message order.
+    for name in ["duckdb", "polars-in-memory", "chdb", "chdb-spill"] {
+        let record = named(&records, &format!("peer {name} modulo parquet"));
+        let check = record["verification"]["command"].as_array().unwrap();
+        assert!(
+            check
+                .iter()
+                .any(|argument| argument == "--any-message-order"),
+            "{record}"
+        );
+    }
     // At 20k rows the seed's generator writes one file: nothing can repeat
     // another, and nothing is said (three files repeat: see above).
     let rayon = named(&records, "export rayon modulo parquet");
@@ -233,13 +245,14 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         "{rayon}"
     );
 
-    // NaN and nulls: Spark's conventions pass, DuckDB's bare NaN and Polars'
-    // NaN-as-null are recorded as not verified.
+    // NaN and nulls: Spark's and Sail's conventions pass, DuckDB's bare NaN
+    // and Polars' and ClickHouse's NaN-as-null are recorded as not verified.
+    // One variant per tool: the conventions are the tool's.
     let edge = on("edge-cases");
     assert_eq!(
         edge.len(),
-        7,
-        "rayon, 5 exporting peers, predbench-on-spark: {edge:?}"
+        9,
+        "rayon, 7 exporting tools, predbench-on-spark: {edge:?}"
     );
     let verdict = |name: &str| {
         let record = edge
@@ -255,6 +268,7 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         "peer pyspark-window modulo parquet",
         "peer spark-jvm modulo parquet",
         "peer predbench-on-spark modulo parquet",
+        "peer sail modulo parquet",
     ] {
         assert_eq!(verdict(name)["ok"], true, "{name}");
     }
@@ -278,11 +292,14 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         "{polars}"
     );
     assert_eq!(polars["reason"], "NaN → null");
+    assert_eq!(verdict("peer chdb modulo parquet")["reason"], "NaN → null");
     // Every exporting peer says what it ran with.
     for name in [
         "peer polars modulo parquet",
         "peer duckdb modulo parquet",
         "peer spark-jvm modulo parquet",
+        "peer chdb modulo parquet",
+        "peer sail modulo parquet",
     ] {
         let settings = &named(&records, name)["settings"];
         assert!(
@@ -300,6 +317,10 @@ fn compare_runs_every_peer_on_the_seeds_files_and_records_their_conventions() {
         "| predbench `rayon` (divisor) | 1 |",
         "| Spark done right (JVM) | 1 |",
         "| DuckDB | 1 |",
+        "| ClickHouse (chDB) | 1 |",
+        "| Sail (Spark Connect on DataFusion) | 1 |",
+        "| Polars, in-memory engine | 1 |",
+        "## Every peer's variants",
         "NaN written bare: invalid JSON",
         "NaN → null",
         "Making the table (20,000 rows): `predbench generate`",

@@ -227,7 +227,7 @@ fn a_failed_peer_is_a_row_with_its_time_memory_and_cause() {
     let markdown = fs::read_to_string(out.join("REPORT.md")).unwrap();
     let table = decision_table(&markdown, "**60,000,000 rows, the seed generator's files**");
     assert!(
-        table.contains("| DuckDB | 1 | 252.86 ✗ | — | 379.3 | 0.5 | 19.0 GiB | out of memory after 252.9 s at 19.0 GiB |"),
+        table.contains("| DuckDB | 1 | 252.86 ✗ | — | 379.3 | 0.5 | 19.0 GiB |  |  | out of memory after 252.9 s at 19.0 GiB |"),
         "{table}"
     );
     assert!(
@@ -244,6 +244,91 @@ fn a_failed_peer_is_a_row_with_its_time_memory_and_cause() {
         chart.contains("out of memory after 252.9 s at 19.0 GiB"),
         "{chart}"
     );
+}
+
+/// A point of the memory study: a strategy, its threads, and its chunk rows
+/// or (window-sort) its memory budget.
+fn study_point(strategy: &str, threads: usize, knob: u64, wall: f64, rss: u64) -> Value {
+    let mut record = run(("export", Some(strategy), None), 6_000_000, wall, rss);
+    let configuration = &mut record["configuration"];
+    configuration["memory_study"] = json!(true);
+    configuration["threads"] = json!(threads);
+    if strategy == "window-sort" {
+        configuration["memory_budget"] = json!(knob);
+        configuration["name"] = json!(format!("{strategy} {threads} budget {knob}"));
+    } else {
+        configuration["chunk_rows"] = json!(knob);
+        configuration["name"] = json!(format!("{strategy} {threads} chunk {knob}"));
+    }
+    record
+}
+
+#[test]
+fn the_memory_study_names_the_fastest_configuration_under_each_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let mut spilling_wrong = study_point("window-sort", 2, 64 << 20, 2.0, 100 << 20);
+    spilling_wrong["verification"]["ok"] = json!(false);
+    spilling_wrong["verification"]["reason"] = json!("a test's wrong output");
+    session(
+        &results,
+        "2026-01-04T00:00:00Z",
+        vec![
+            rayon(6_000_000, 10.0),
+            peer("duckdb", 6_000_000, 40.0, 3 << 30),
+            peer("polars", 6_000_000, 30.0, 9 << 30),
+            study_point("single-thread", 1, 16_384, 25.0, 200 << 20),
+            study_point("rayon", 1, 4_096, 24.0, 300 << 20),
+            study_point("rayon", 2, 16_384, 10.0, 500 << 20),
+            study_point("rayon", 2, 65_536, 9.5, 900 << 20),
+            study_point("window-sort", 2, 4 << 30, 30.0, 3 << 30),
+            spilling_wrong,
+        ],
+    );
+    let out = dir.path().join("out");
+    let output = report(&results, &out, &dir.path().join("no-readme.md"));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let start = markdown.find("| memory cap |").expect("a caps table");
+    let caps: String = markdown[start..]
+        .lines()
+        .take_while(|line| line.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let rows: Vec<&str> = caps.lines().skip(2).collect();
+    // 128 MiB: nothing fits (the wrong output does not count); 256 MiB:
+    // single-thread; 512 MiB: rayon on 2 threads; 1 GiB: its larger chunks;
+    // 4 GiB: DuckDB fits too; 16 GiB: Polars is the fastest peer.
+    assert_eq!(rows.len(), 5, "{caps}");
+    assert!(rows[0].starts_with("| 256.0 MiB | `single-thread`, 1 thread, chunk 16,384 rows | 25.00 | 200.0 MiB | none fits |"), "{caps}");
+    assert!(
+        rows[1].starts_with("| 512.0 MiB | `rayon`, 2 threads, chunk 16,384 rows | 10.00 |"),
+        "{caps}"
+    );
+    assert!(
+        rows[2].starts_with("| 1.0 GiB | `rayon`, 2 threads, chunk 65,536 rows | 9.50 |"),
+        "{caps}"
+    );
+    assert!(rows[3].contains("| DuckDB | 40.00 | 3.0 GiB |"), "{caps}");
+    assert!(
+        rows[4].starts_with("| 16.0 GiB |") && rows[4].contains("| Polars | 30.00 |"),
+        "{caps}"
+    );
+    // Every point is listed, the wrong one with its reason; the study's
+    // points stay out of the decision table.
+    assert!(markdown.contains("a test's wrong output"), "{markdown}");
+    let table = decision_table(&markdown, "**6,000,000 rows, the seed generator's files**");
+    assert!(!table.contains("chunk"), "{table}");
+    assert!(
+        markdown.contains(
+            "**What memory buys** (6M rows, session 2026-01-04T00:00:00Z): the leanest \
+             configuration, `single-thread`, 1 thread, chunk 16,384 rows: 25.00 s in 200.0 MiB; \
+             the fastest, `rayon`, 2 threads, chunk 65,536 rows: 9.50 s in 900.0 MiB; the \
+             leanest peer, DuckDB, needed 3.0 GiB (40.00 s)."
+        ),
+        "{markdown}"
+    );
+    assert!(out.join("charts/memory-study-seed-6000000.svg").is_file());
 }
 
 #[test]

@@ -1,13 +1,15 @@
 //! `verify`: proves an export complete and correct against its dataset: every
 //! id exactly once, every value bit-identical after parsing, and (unless
-//! `any_grouping`) every message holding exactly its group, in order.
+//! `any_grouping`) every message holding exactly its group, members in order:
+//! the messages in group order, or with `any_message_order` in any order.
 //!
 //! * [`source`] reads the messages: Parquet files, part directories, NDJSON;
 //! * [`json`] parses a message without building JSON trees;
 //! * [`canonical`] says what equality is judged on and describes differences;
 //! * [`grouped`] checks `modulo` and `contiguous` exports message by message;
 //! * [`packed`] checks `packed` exports in two passes (sizes, then rows);
-//! * [`by_id`] matches predictions by id, for exports numbered another way.
+//! * [`by_id`] matches predictions by id, for exports in another message
+//!   order (their groups still checked) or numbered another way.
 
 mod by_id;
 mod canonical;
@@ -32,8 +34,12 @@ pub struct VerifyOptions {
     pub layout_grouping: Grouping,
     /// Predictions per message.
     pub group_size: u64,
-    /// Only completeness and values: for exports numbered differently (DuckDB, Polars, Spark).
+    /// Only completeness and values: for exports numbered differently (Spark, Sail).
     pub any_grouping: bool,
+    /// The groups of the layout, members in order, in any message order: for
+    /// exports numbered as predbench numbers rows that write their messages
+    /// in their own order (DuckDB, Polars, chDB). Ignored with `any_grouping`.
+    pub any_message_order: bool,
     /// Name of the column that identifies a row, for `any_grouping`.
     pub id_column: String,
     /// How the export wrote NaN and infinities: with `Null`, a JSON null
@@ -96,8 +102,8 @@ pub(crate) const MESSAGES_PER_BATCH: usize = 1024;
 /// Verifies the export at `messages` (a file or a directory of part files)
 /// against `dataset`, on `options.threads` workers.
 pub fn verify(dataset: &Dataset, messages: &Path, options: &VerifyOptions) -> Result<VerifyReport> {
-    if options.any_grouping {
-        by_id::verify_any_grouping(dataset, messages, options)
+    if options.any_grouping || options.any_message_order {
+        by_id::verify_by_id(dataset, messages, options)
     } else if options.layout_grouping == Grouping::Packed {
         packed::verify_packed(dataset, messages, options)
     } else {

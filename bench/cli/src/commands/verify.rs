@@ -31,6 +31,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         layout_grouping: args.grouping,
         group_size: args.group_size,
         any_grouping: args.any_grouping,
+        any_message_order: args.any_message_order,
         id_column: args.id_column.clone(),
         non_finite: args.non_finite,
         max_message_bytes: args.max_message_bytes,
@@ -78,6 +79,11 @@ fn drain_queue(args: &VerifyArgs) -> anyhow::Result<Option<(TempDir, PathBuf)>> 
 fn verdict(args: &VerifyArgs, report: &VerifyReport) -> String {
     let what = if args.any_grouping {
         "every id once, values equal".to_string()
+    } else if args.any_message_order {
+        format!(
+            "{}, in any message order, every id once, values equal",
+            describe::grouping(args.grouping, args.group_size, args.max_message_bytes)
+        )
     } else {
         let full = if args.grouping == Grouping::Packed {
             ", every message full"

@@ -40,7 +40,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let choice = DatasetChoice::parse(&args.dataset, args.class_type)?;
     let program = predbench_program(&args)?.display().to_string();
     let peer_environment = PeerEnvironment {
-        python: args.peers.peers_venv.join("bin").join("python"),
+        venv: args.peers.peers_venv.clone(),
         scripts: args.peers.peers_dir.clone(),
         spark_driver_memory: args.peers.spark_driver_memory.clone(),
         predbench: program.clone(),
@@ -154,19 +154,19 @@ fn session_info(
     peers: &[&'static crate::peers::Peer],
     root: &Path,
 ) -> SessionInfo {
-    let runs_python = peers
+    let mut pythons: Vec<PathBuf> = peers
         .iter()
-        .any(|peer| peer_environment.missing(peer).is_none());
+        .filter(|peer| peer_environment.missing(peer).is_none())
+        .map(|peer| peer_environment.python(peer))
+        .collect();
+    pythons.sort();
+    pythons.dedup();
     let broker = args
         .sinks
         .contains(&SinkKind::Amqp)
         .then(|| AmqpTarget::parse(&format!("{}?queue=check", args.delivery.amqp)).ok())
         .flatten();
-    let mut info = machine::describe_session(
-        &args.data_dir,
-        runs_python.then_some(peer_environment.python.as_path()),
-        broker.as_ref(),
-    );
+    let mut info = machine::describe_session(&args.data_dir, &pythons, broker.as_ref());
     info.command = std::iter::once("predbench-harness".to_string())
         .chain(
             std::env::args()

@@ -3,8 +3,10 @@
 //! rendered here, in one place, and nothing ever parses it back.
 
 use predbench_common::Shard;
+use predbench_common::units::format_bytes;
 use predbench_exporter::queue::QueueType;
 use predbench_exporter::{Grouping, Strategy};
+use predbench_generator::Compression;
 use serde::{Deserialize, Serialize};
 
 /// What kind of work a configuration measures.
@@ -124,10 +126,22 @@ pub struct Configuration {
     /// A drain of the pre-serialized baseline's queue (not of an export's).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drains_baseline: bool,
+    /// The page compression every Parquet exporter of the session was given
+    /// (`compare --output-codec`); `None`: each its own default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_codec: Option<Compression>,
     /// A drain that writes messages as they come (`drain --any-order`),
     /// for a queue published out of `message_id` order.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub any_order: bool,
+    /// A point of the memory study (`compare --memory-study`): its threads,
+    /// chunk rows or memory budget are the study's, part of the identity
+    /// and of the name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub memory_study: bool,
+    /// `--chunk-rows` given to the child (`None`: predbench's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_rows: Option<u64>,
     /// The command line, program first, paths relative to the repository
     /// where they are inside it.
     pub command: Vec<String>,
@@ -159,7 +173,10 @@ impl Configuration {
             beside_publisher: false,
             broker_restart_at: None,
             drains_baseline: false,
+            output_codec: None,
             any_order: false,
+            memory_study: false,
+            chunk_rows: None,
             command: Vec::new(),
         }
     }
@@ -180,6 +197,12 @@ impl Configuration {
         if let Some(queue_type) = self.queue_type {
             name.push_str(&format!(", {} queue", queue_type.name()));
         }
+        if let Some(codec) = self.output_codec {
+            name.push_str(&format!(", {codec}"));
+        }
+        if self.memory_study {
+            name.push_str(&self.study_text());
+        }
         if self.beside_publisher {
             name.push_str(", beside the publisher");
         }
@@ -187,6 +210,24 @@ impl Configuration {
             name.push_str(&format!(", broker restarted at {messages} messages"));
         }
         name
+    }
+
+    /// A memory study point's knobs: `, memory study, 1 thread, chunk 4096
+    /// rows` or `, memory study, 2 threads, budget 256.0 MiB`.
+    fn study_text(&self) -> String {
+        let threads = format!(
+            "{} thread{}",
+            self.threads,
+            if self.threads == 1 { "" } else { "s" }
+        );
+        let knob = match (self.strategy, self.memory_budget, self.chunk_rows) {
+            (Some(Strategy::WindowSort), Some(budget), _) => {
+                format!("budget {}", format_bytes(budget))
+            }
+            (_, _, Some(chunk_rows)) => format!("chunk {chunk_rows} rows"),
+            _ => String::new(),
+        };
+        format!(", memory study, {threads}, {knob}")
     }
 
     /// A baseline publishing a share of its messages over and over: which
@@ -263,7 +304,14 @@ impl Configuration {
             && self.strategy == Some(Strategy::Rayon)
             && self.grouping == Some(Grouping::Modulo)
             && self.sink == Some(SinkKind::Parquet)
-            && !self.pinned_threads
+            && self.has_default_knobs()
+    }
+
+    /// Whether it runs with the session's threads and each exporter's own
+    /// codec (not a per-core probe, a run at a forced output codec, nor a
+    /// point of the memory study).
+    pub fn has_default_knobs(&self) -> bool {
+        !self.pinned_threads && self.output_codec.is_none() && !self.memory_study
     }
 
     /// Whether it delivers to a queue (an export or its baseline).

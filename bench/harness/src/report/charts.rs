@@ -1,8 +1,10 @@
 //! The decision charts, drawn with plotters as SVG: per decision size, wall
-//! time and peak memory of every row of its table (one session), on log
-//! axes with the value written beside each bar. A failed run is drawn where it
-//! stopped, as a red marker labelled with its cause; an output that did not
-//! verify is drawn grey and says so.
+//! time and peak memory of every row of its table (one session), on linear
+//! axes from zero that end at the largest value (a bar twice as long is twice
+//! the time), the value written beside each bar or on it where it would not
+//! fit. A failed run is drawn where it stopped, as a red cross labelled with
+//! its cause; an output that did not verify is drawn grey and says so; a
+//! legend above the plot says which colour is which.
 
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
@@ -43,9 +45,9 @@ pub fn decision_charts(decision: &Decision) -> anyhow::Result<Vec<Chart>> {
         .map(|stats| Bar::of(stats, Measure::Memory))
         .collect();
     let time_axis = if runs > 1 {
-        format!("wall seconds, log scale (median of {runs} runs; line: fastest to slowest)")
+        format!("wall seconds (median of {runs} runs; line: fastest to slowest)")
     } else {
-        "wall seconds, log scale (one run)".to_string()
+        "wall seconds (one run)".to_string()
     };
     Ok(vec![
         Chart {
@@ -56,7 +58,7 @@ pub fn decision_charts(decision: &Decision) -> anyhow::Result<Vec<Chart>> {
             name: format!("memory-{stem}.svg"),
             svg: draw(
                 &format!("Peak memory, {title}"),
-                "peak RSS in GiB, log scale",
+                "peak RSS, GiB",
                 &memory_bars,
             )?,
         },
@@ -151,47 +153,32 @@ impl Bar {
     }
 }
 
-/// Where the log axis ends so that every bar's note, written from just past
-/// its bar, fits before the right edge (and at least twice the largest value).
-fn axis_end(bars: &[Bar], start: f64, high: f64) -> f64 {
-    // The plot's width in pixels: 1000 less the label area and the margins.
-    const PLOT_WIDTH: f64 = 1000.0 - 230.0 - 2.0 * 14.0;
-    // An average character of the 13 px notes, generously.
-    const CHARACTER_WIDTH: f64 = 7.2;
-    let (low, mut end) = (start.log10(), (high * 2.0).max(1.0).log10());
-    for bar in bars {
-        let value = bar.range.map_or(bar.value, |range| range.1.max(bar.value));
-        let note_start = (value * 1.12).log10();
-        let note = (bar.note.chars().count() as f64 * CHARACTER_WIDTH + 12.0).min(PLOT_WIDTH * 0.8);
-        // (end - note_start) / (end - low) of the width must hold the note.
-        end = end.max((note_start * PLOT_WIDTH - note * low) / (PLOT_WIDTH - note));
-    }
-    10f64.powf(end)
-}
+/// Pixels: the chart's width, the label column, the margin.
+const WIDTH: u32 = 1000;
+const LABEL_AREA: u32 = 230;
+const MARGIN: u32 = 14;
+/// An average character of the 13 px notes, generously.
+const CHARACTER_WIDTH: f64 = 7.2;
 
 fn draw(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
-        let height = 110 + 34 * bars.len() as u32;
-        let root = SVGBackend::with_string(&mut svg, (1000, height)).into_drawing_area();
+        let height = 140 + 34 * bars.len() as u32;
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE)?;
-        let values = bars
+        let root = root.titled(title, ("sans-serif", 18))?;
+        let (legend_area, plot_area) = root.split_vertically(28);
+        draw_legend(&legend_area, bars)?;
+        let end = bars
             .iter()
-            .flat_map(|bar| [Some(bar.value), bar.range.map(|range| range.1)])
-            .flatten();
-        let (low, high) = values.fold((f64::MAX, f64::MIN), |(low, high), value| {
-            (low.min(value), high.max(value))
-        });
-        let x_range = (low / 2.0).max(1e-3)..axis_end(bars, (low / 2.0).max(1e-3), high);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(14)
+            .map(|bar| bar.range.map_or(bar.value, |range| range.1.max(bar.value)))
+            .fold(0.0, f64::max)
+            * 1.02;
+        let mut chart = ChartBuilder::on(&plot_area)
+            .margin(MARGIN)
             .x_label_area_size(40)
-            .y_label_area_size(230)
-            .build_cartesian_2d(
-                x_range.clone().log_scale(),
-                (0..bars.len() - 1).into_segmented(),
-            )?;
+            .y_label_area_size(LABEL_AREA)
+            .build_cartesian_2d(0.0..end.max(1e-6), (0..bars.len() - 1).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -206,16 +193,53 @@ fn draw(title: &str, axis: &str, bars: &[Bar]) -> anyhow::Result<String> {
             .x_label_formatter(&|value| format_axis(*value))
             .x_desc(axis)
             .draw()?;
-        chart.draw_series(rectangles(bars, x_range.start))?;
+        chart.draw_series(rectangles(bars))?;
         chart.draw_series(spreads(bars))?;
         chart.draw_series(crosses(bars))?;
-        chart.draw_series(notes(bars))?;
+        chart.draw_series(notes(bars, end))?;
         root.present()?;
     }
     Ok(svg)
 }
 
-/// A point of a chart: a value on the log axis, a bar's row.
+/// The colours the bars of `bars` use, each with what it means, in a row.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    bars: &[Bar],
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let entries = [
+        (PREDBENCH, "predbench", false),
+        (PEER, "peers", false),
+        (NOT_VERIFIED, "output not verified", false),
+        (FAILED, "failed, drawn where it stopped", true),
+    ];
+    let mut x = (LABEL_AREA + MARGIN) as i32;
+    for (color, text, cross) in entries {
+        let used = bars.iter().any(|bar| {
+            bar.color == color || (cross && bar.failed) || (color == PEER && bar.color == PEER)
+        });
+        if !used {
+            continue;
+        }
+        if cross {
+            area.draw(&Cross::new((x + 6, 12), 6, color.stroke_width(3)))?;
+        } else {
+            area.draw(&Rectangle::new([(x, 6), (x + 12, 18)], color.filled()))?;
+        }
+        area.draw(&Text::new(
+            text,
+            (x + 18, 6),
+            ("sans-serif", 13).into_font(),
+        ))?;
+        x += 18 + (text.chars().count() as f64 * CHARACTER_WIDTH) as i32 + 24;
+    }
+    Ok(())
+}
+
+/// A point of a chart: a value on the axis, a bar's row.
 type Point = (f64, SegmentValue<usize>);
 
 /// The row of bar `index` (the first bar on top).
@@ -223,8 +247,8 @@ fn row_of(bars: &[Bar], index: usize) -> usize {
     bars.len() - 1 - index
 }
 
-/// The bars that finished, from the axis's `start` to their value.
-fn rectangles(bars: &[Bar], start: f64) -> impl Iterator<Item = Rectangle<Point>> + '_ {
+/// The bars that finished, from zero to their value.
+fn rectangles(bars: &[Bar]) -> impl Iterator<Item = Rectangle<Point>> + '_ {
     bars.iter()
         .enumerate()
         .filter(|(_, bar)| !bar.failed)
@@ -232,7 +256,7 @@ fn rectangles(bars: &[Bar], start: f64) -> impl Iterator<Item = Rectangle<Point>
             let row = row_of(bars, index);
             let mut rectangle = Rectangle::new(
                 [
-                    (start, SegmentValue::Exact(row)),
+                    (0.0, SegmentValue::Exact(row)),
                     (bar.value, SegmentValue::Exact(row + 1)),
                 ],
                 bar.color.filled(),
@@ -265,25 +289,38 @@ fn crosses(bars: &[Bar]) -> impl Iterator<Item = Cross<Point, i32>> + '_ {
         })
 }
 
-/// Every bar's note, right of its end.
-fn notes(bars: &[Bar]) -> impl Iterator<Item = Text<'_, Point, String>> + '_ {
-    bars.iter().enumerate().map(|(index, bar)| {
-        let end = bar.range.map_or(bar.value, |range| range.1.max(bar.value));
+/// Every bar's note: right of its end where it fits before the axis's
+/// `end`, else ending just before it (on the bar, in white; left of a cross).
+fn notes(bars: &[Bar], end: f64) -> impl Iterator<Item = Text<'_, Point, String>> + '_ {
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let plot_width = f64::from(WIDTH - LABEL_AREA - 2 * MARGIN);
+    bars.iter().enumerate().map(move |(index, bar)| {
+        let reach = bar.range.map_or(bar.value, |range| range.1.max(bar.value));
+        let note = bar.note.chars().count() as f64 * CHARACTER_WIDTH + 8.0;
+        let fits_right = (reach / end) * plot_width + note <= plot_width;
+        let (at, anchor, color) = if fits_right {
+            (
+                reach + end * 0.01,
+                HPos::Left,
+                if bar.failed { &FAILED } else { &BLACK },
+            )
+        } else if bar.failed {
+            (bar.value - end * 0.015, HPos::Right, &FAILED)
+        } else {
+            (bar.value - end * 0.01, HPos::Right, &WHITE)
+        };
         Text::new(
             bar.note.clone(),
-            (end * 1.12, SegmentValue::CenterOf(row_of(bars, index))),
+            (at, SegmentValue::CenterOf(row_of(bars, index))),
             ("sans-serif", 13)
                 .into_font()
-                .color(if bar.failed { &FAILED } else { &BLACK })
-                .pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Center,
-                )),
+                .color(color)
+                .pos(Pos::new(anchor, VPos::Center)),
         )
     })
 }
 
-/// `0.5`, `3`, `120`, `1k`: short labels for a log axis.
+/// `0.5`, `3`, `120`, `1k`: short labels for an axis.
 fn format_axis(value: f64) -> String {
     if value >= 1000.0 {
         format!("{}k", (value / 1000.0 * 10.0).round() / 10.0)
@@ -294,6 +331,6 @@ fn format_axis(value: f64) -> String {
         text.trim_end_matches(".0").to_string()
     } else {
         let text = format!("{value:.3}");
-        text.trim_end_matches('0').to_string()
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }

@@ -30,7 +30,7 @@ impl Decision<'_> {
     }
 
     /// The table's rows: `rayon`, `single-thread` (same job), then every
-    /// exporting peer in the peers' order.
+    /// exporting peer at its best, in the peers' order.
     pub fn rows(&self) -> Vec<&Stats> {
         let mut rows = vec![self.reference()];
         rows.extend(
@@ -41,30 +41,68 @@ impl Decision<'_> {
                         && configuration.strategy == Some(Strategy::SingleThread)
                         && configuration.grouping == Some(Grouping::Modulo)
                         && configuration.sink == Some(SinkKind::Parquet)
-                        && !configuration.pinned_threads
+                        && configuration.has_default_knobs()
                 }),
         );
-        let mut peers: Vec<&Stats> = self
-            .session
-            .at(&self.dataset, self.rows)
-            .filter(|stats| stats.configuration.is_peer_export())
-            .collect();
-        peers.sort_by_key(|stats| stats.display_order());
-        rows.extend(peers);
+        rows.extend(self.peers());
         rows
     }
 
-    /// The exporting peers' rows only.
+    /// Every exporting peer's variants at each one's own codec, in the peers' order.
+    pub fn variants(&self) -> Vec<&Stats> {
+        let mut variants: Vec<&Stats> = self
+            .session
+            .at(&self.dataset, self.rows)
+            .filter(|stats| {
+                stats.configuration.is_peer_export() && stats.configuration.output_codec.is_none()
+            })
+            .collect();
+        variants.sort_by_key(|stats| stats.display_order());
+        variants
+    }
+
+    /// Every tool at its best: of each family's variants, the fastest whose
+    /// output verified, else the first; in the peers' order.
     pub fn peers(&self) -> Vec<&Stats> {
-        self.rows()
-            .into_iter()
-            .filter(|stats| stats.configuration.is_peer_export())
-            .collect()
+        let mut best: Vec<&Stats> = Vec::new();
+        for stats in self.variants() {
+            let family = family_of(&stats.configuration);
+            match best
+                .iter()
+                .position(|known| family_of(&known.configuration) == family)
+            {
+                Some(index) if better(stats, best[index]) => best[index] = stats,
+                Some(_) => {}
+                None => best.push(stats),
+            }
+        }
+        best
     }
 
     /// `6,000,000 rows, the seed generator's files`.
     pub fn title(&self) -> String {
         size_title(&self.dataset, self.rows)
+    }
+}
+
+/// The family of a peer's configuration: the tool its variants are ways of using.
+pub fn family_of(configuration: &Configuration) -> &str {
+    let name = configuration.peer.as_deref().unwrap_or("");
+    peer_named(name).map_or(name, |peer| peer.family)
+}
+
+/// Whether `candidate` beats `known` as its family's row: verified over
+/// not, then the faster median.
+fn better(candidate: &Stats, known: &Stats) -> bool {
+    let verified = |stats: &Stats| stats.verification.as_ref().is_some_and(|check| check.ok);
+    match (verified(candidate), verified(known)) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => match (candidate.median_wall(), known.median_wall()) {
+            (Some(candidate), Some(known)) => candidate < known,
+            (Some(_), None) => true,
+            (None, _) => false,
+        },
     }
 }
 
@@ -137,8 +175,9 @@ impl<'a> Conventions<'a> {
         else {
             return String::new();
         };
+        // The edge cases run one variant of each tool: the family's first.
         let found = match &configuration.peer {
-            Some(peer) => session.peer(DATASET_EDGE_CASES, rows, peer),
+            Some(_) => session.peer(DATASET_EDGE_CASES, rows, family_of(configuration)),
             None if configuration.is_reference_export() => {
                 session.reference(DATASET_EDGE_CASES, rows)
             }
@@ -183,6 +222,27 @@ pub fn verified_cell(stats: &Stats) -> String {
     }
 }
 
+/// The page compression an exporter wrote its Parquet output with, as
+/// predbench names codecs, from the settings it reported; `—` when it
+/// reported none (the sessions before peers recorded their codec); nothing
+/// for a run that wrote nothing.
+pub fn codec_of(stats: &Stats) -> String {
+    if stats.failed() {
+        return String::new();
+    }
+    let reported = ["compression", "parquet_compression"]
+        .iter()
+        .find_map(|name| stats.settings.get(*name).and_then(|value| value.as_str()))
+        .unwrap_or("");
+    // Older peers said "zstd (Polars' default)"; Spark names LZ4_RAW lz4_raw.
+    match reported.split_whitespace().next().unwrap_or("") {
+        "lz4_raw" => "lz4".to_string(),
+        "uncompressed" => "none".to_string(),
+        "" => "—".to_string(),
+        codec => codec.to_string(),
+    }
+}
+
 /// The peer that runs predbench's shards as Spark tasks.
 pub const ON_SPARK: &str = "predbench-on-spark";
 
@@ -204,6 +264,8 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
         ("CPU user s", Align::Right),
         ("CPU sys s", Align::Right),
         ("peak RSS", Align::Right),
+        ("codec", Align::Left),
+        ("output bytes", Align::Right),
         ("output", Align::Left),
         ("NaN and nulls", Align::Left),
     ]);
@@ -268,6 +330,8 @@ fn decision_row(stats: &Stats, divisor: Option<f64>, conventions: &Conventions) 
                 user,
                 system,
                 bytes(stats.peak_rss),
+                codec_of(stats),
+                bytes(stats.produced_bytes),
                 verified_cell(stats),
             ]
         }
@@ -280,6 +344,8 @@ fn decision_row(stats: &Stats, divisor: Option<f64>, conventions: &Conventions) 
                 user,
                 system,
                 bytes(failure.peak_rss),
+                codec_of(stats),
+                String::new(),
                 failure.describe(),
             ]
         }

@@ -9,10 +9,12 @@ mod criterion;
 mod decision;
 mod delivery;
 mod markdown;
+mod memory;
 mod model;
 mod scale_out;
 mod sessions;
 mod sizes;
+mod variants;
 mod verdict;
 
 use std::collections::BTreeMap;
@@ -66,7 +68,7 @@ pub struct Rendered {
 /// Runs `predbench-harness report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(directory) = &args.import_criterion {
-        let info = crate::machine::describe_session(&args.results, None, None);
+        let info = crate::machine::describe_session(&args.results, &[], None);
         let path = criterion::import(directory, &args.results, info)?;
         println!("recorded the criterion estimates in {}", path.display());
     }
@@ -125,7 +127,8 @@ pub fn render(
     if let Some(session) = conventions.session {
         used.note(session.id(), "NaN and nulls");
     }
-    let verdict = verdict::render(model, &decisions, &conventions);
+    let studies = memory::studies(model);
+    let verdict = verdict::render(model, &decisions, &conventions, &studies);
     let mut tables = String::new();
     for decision in &decisions {
         tables.push_str(&decision::render(decision, &conventions));
@@ -145,13 +148,15 @@ pub fn render(
         ));
         charts.extend(drawn);
     }
+    let memory = memory::render(&studies, &mut used);
+    charts.extend(memory::charts(&studies)?);
     let report = format!(
         "# predbench report: how to export 60 million predictions as JSON messages\n\n\
          Rendered by `predbench-harness report` from the run records under `results/` ({} sessions); \
          every figure comes from a record, and every table from one session, named with it. \
          Everything else (per-configuration tables, predbench's own files, past one machine, \
          delivery to a queue, `cargo bench`, the sessions list) is in [APPENDIX.md](APPENDIX.md).\n\n\
-         ## Verdict\n\n{verdict}## Decision tables\n\n{tables}## Charts\n\n{chart_links}",
+         ## Verdict\n\n{verdict}## Decision tables\n\n{tables}{memory}## Charts\n\n{chart_links}",
         model.sessions.len()
     );
     let appendix = appendix(model, &decisions, criterion, &mut used);
@@ -194,6 +199,8 @@ fn appendix(
          whose every configuration a newer one re-measured is listed at the end only.\n\n",
     );
     out.push_str(&sessions::render_peers(decisions));
+    out.push_str(&variants::render_variants(decisions));
+    out.push_str(&variants::render_equal_codec(model, used));
     out.push_str(&scale_out::render(model, used));
     out.push_str(&delivery::render(model, used));
     out.push_str(&sizes::render(model, used));

@@ -118,6 +118,20 @@ impl Stats {
         self.walls.len() + self.failures.len()
     }
 
+    /// ` (1.65–1.80 s over 3 runs)`: the fastest and the slowest run, when
+    /// there are several (said beside a median a claim rests on).
+    pub fn spread(&self) -> String {
+        match (self.walls.first(), self.walls.last()) {
+            (Some(fastest), Some(slowest)) if self.walls.len() > 1 => format!(
+                " ({}–{} s over {} runs)",
+                super::markdown::seconds(*fastest),
+                super::markdown::seconds(*slowest),
+                self.walls.len()
+            ),
+            _ => String::new(),
+        }
+    }
+
     /// Whether no run succeeded.
     pub fn failed(&self) -> bool {
         self.walls.is_empty()
@@ -366,13 +380,14 @@ pub fn median(sorted: &[f64]) -> Option<f64> {
 }
 
 /// Whether a configuration is shown in the per-size tables (queue runs,
-/// shards and the reader's probes have sections of their own).
+/// shards, the reader's probes and the memory study have sections of their own).
 pub fn in_size_tables(configuration: &Configuration) -> bool {
     matches!(
         configuration.kind,
         RunKind::Generate | RunKind::DiskFloor | RunKind::Export
     ) && configuration.sink != Some(SinkKind::Amqp)
         && !configuration.pinned_threads
+        && !configuration.memory_study
 }
 
 #[cfg(test)]

@@ -1,22 +1,29 @@
 //! The verdict on the report's first screen: what to build at each size, how
-//! much faster and leaner than each peer, which peers fail and how, what the
-//! peers write for NaN, the queue's delivery rate, the cost of going through
-//! Spark, and which machine said so. Every sentence is rendered from the
+//! much faster and leaner than each peer, what memory buys, which peers fail
+//! and how, what the peers write for NaN, the queue's delivery rate, the cost
+//! of going through Spark, and which machine said so. Every sentence is rendered from the
 //! decision tables' sessions (or, for the queue, the newest queue session)
 //! and names them.
 
 use super::decision::{Conventions, Decision, ON_SPARK, exporter_label};
 use super::delivery;
 use super::markdown::{bytes, count, machine_text, ratio, seconds, short_count};
+use super::memory::{self, Study};
 use super::model::{Model, Stats};
 use crate::record::RunKind;
 
 /// The verdict as a Markdown list.
-pub fn render(model: &Model, decisions: &[Decision], conventions: &Conventions) -> String {
+pub fn render(
+    model: &Model,
+    decisions: &[Decision],
+    conventions: &Conventions,
+    studies: &[Study],
+) -> String {
     let mut bullets = Vec::new();
     if let Some(build) = build(decisions) {
         bullets.push(build);
     }
+    bullets.extend(memory::verdict_line(studies));
     bullets.extend(failures(decisions));
     if let Some(nan) = nan(decisions, conventions) {
         bullets.push(nan);
@@ -62,9 +69,10 @@ fn build(decisions: &[Decision]) -> Option<String> {
             let leanest = finished.iter().map(|stats| stats.peak_rss).min();
             let against = match (fastest, leanest) {
                 (Some((peer_wall, fastest)), Some(leanest)) => format!(
-                    "; the fastest peer, {}, {} s ({}x); the leanest peer that finished, {} ({:.0}x)",
+                    "; the fastest peer, {}, {} s{} ({}x); the leanest peer that finished, {} ({:.0}x)",
                     exporter_label(&fastest.configuration),
                     seconds(peer_wall),
+                    fastest.spread(),
                     ratio(peer_wall / wall),
                     bytes(leanest),
                     leanest as f64 / reference.peak_rss.max(1) as f64
@@ -72,10 +80,11 @@ fn build(decisions: &[Decision]) -> Option<String> {
                 _ => "; no peer finished".to_string(),
             };
             Some(format!(
-                "  - {} rows (session {}): {} s in {}{against}.",
+                "  - {} rows (session {}): {} s{} in {}{against}.",
                 short_count(decision.rows),
                 decision.session.id(),
                 seconds(wall),
+                reference.spread(),
                 bytes(reference.peak_rss),
             ))
         })
@@ -131,10 +140,17 @@ fn failures(decisions: &[Decision]) -> Vec<String> {
             }
         }
         if !failed.is_empty() {
+            let machine = &decision.session.info.machine;
+            let disk = machine.disk.as_ref().map_or_else(String::new, |disk| {
+                format!(
+                    ", {} free on the data's disk when the session began",
+                    bytes(disk.available_bytes)
+                )
+            });
             lines.push(format!(
-                "**At {} rows on this {} machine**: {} (session {}).",
+                "**At {} rows on this machine** ({} of memory{disk}): {} (session {}).",
                 short_count(decision.rows),
-                bytes(decision.session.info.machine.memory_bytes),
+                bytes(machine.memory_bytes),
                 failed.join("; "),
                 decision.session.id()
             ));
@@ -166,7 +182,7 @@ fn nan(decisions: &[Decision], conventions: &Conventions) -> Option<String> {
 }
 
 fn through_spark(decisions: &[Decision]) -> Option<String> {
-    let sizes: Vec<String> = decisions
+    let measured: Vec<(u64, f64, f64)> = decisions
         .iter()
         .filter_map(|decision| {
             let on_spark = decision
@@ -174,21 +190,36 @@ fn through_spark(decisions: &[Decision]) -> Option<String> {
                 .peer(&decision.dataset, decision.rows, ON_SPARK)?
                 .median_wall()?;
             let rayon = decision.reference().median_wall()?;
-            Some(format!(
-                "{} s against {} s at {} rows ({}x, {:+.1} s)",
-                seconds(on_spark),
-                seconds(rayon),
-                short_count(decision.rows),
-                ratio(on_spark / rayon),
-                on_spark - rayon
-            ))
+            Some((decision.rows, on_spark, rayon))
         })
         .collect();
+    let sizes: Vec<String> = measured
+        .iter()
+        .map(|(rows, on_spark, rayon)| {
+            format!(
+                "{} s against {} s at {} rows ({}x, {:+.1} s)",
+                seconds(*on_spark),
+                seconds(*rayon),
+                short_count(*rows),
+                ratio(on_spark / rayon),
+                on_spark - rayon
+            )
+        })
+        .collect();
+    let gaps: Vec<f64> = measured
+        .iter()
+        .map(|(_, on_spark, rayon)| on_spark - rayon)
+        .collect();
+    let trend = if gaps.len() > 1 && gaps.windows(2).all(|pair| pair[1] > pair[0]) {
+        "; the ratio falls as the data grows, but the seconds Spark adds grow with it: more \
+         than a start-up cost"
+    } else {
+        ""
+    };
     (!sizes.is_empty()).then(|| {
         format!(
-            "**Past one machine**, predbench's shards run as Spark tasks \
-             (`local-cluster`, same cores): {}; Spark's start-up is a fixed cost, so it matters \
-             less as the data grows.",
+            "**Past one machine**, predbench's shards run as Spark tasks (`local-cluster`, same \
+             cores; each size from its decision table's session): {}{trend}.",
             sizes.join(", ")
         )
     })

@@ -14,7 +14,7 @@ use predbench_generator::ClassType;
 use super::delivery::QueueChoice;
 use super::{EDGE_CASE_ROWS, EdgeCasePlan, Plan, Planner};
 use crate::args::CompareArgs;
-use crate::peers::{Peer, PeerRole};
+use crate::peers::{Numbering, Peer, PeerRole};
 use crate::record::{Configuration, DATASET_EDGE_CASES, RunKind, SinkKind};
 
 impl Planner<'_> {
@@ -128,11 +128,13 @@ impl Planner<'_> {
             (SinkKind::Null, _) => "null".to_string(),
             (_, _) => format!("{sink}:{}", output.display()),
         };
+        let codec = args.output_codec.filter(|_| sink == SinkKind::Parquet);
         let export_args = ExportArgs {
             sink: sink_spec,
             memory_budget: args.memory_budget,
             spill_dir: Some(args.data_dir.clone()),
             confirm_window: choice.map_or(1024, |choice| choice.window),
+            compression: codec.unwrap_or(predbench_generator::Compression::Lz4),
             ..self.export_args(dataset, strategy, grouping)
         };
         let mut configuration =
@@ -141,6 +143,7 @@ impl Planner<'_> {
         configuration.confirm_window = choice.map(|choice| choice.window);
         configuration.queue_type = choice.and_then(|choice| choice.queue_type);
         configuration.memory_budget = Some(args.memory_budget);
+        configuration.output_codec = codec;
         let writes_file = sink.writes_file();
         let arguments = Command::Export(export_args);
         let mut plan = self.predbench_plan(
@@ -177,33 +180,38 @@ impl Planner<'_> {
     fn peer_export(&self, peer: &Peer, rows: u64, dataset: &Path, label: &str) -> Plan {
         let args = self.args;
         let output = self.data(format!("out-peer-{}.parquet", peer.name));
-        let command = self.peer_environment.command(
-            peer,
-            &[
-                "--input".to_string(),
-                dataset.display().to_string(),
-                "--output".to_string(),
-                output.display().to_string(),
-                "--group-size".to_string(),
-                args.group_size.to_string(),
-            ],
-            self.threads,
-        );
+        let mut arguments = vec![
+            "--input".to_string(),
+            dataset.display().to_string(),
+            "--output".to_string(),
+            output.display().to_string(),
+            "--group-size".to_string(),
+            args.group_size.to_string(),
+        ];
+        if let Some(codec) = args.output_codec {
+            arguments.extend(["--compression".to_string(), codec.to_string()]);
+        }
+        let command = self
+            .peer_environment
+            .command(peer, &arguments, self.threads);
         let mut configuration =
             Configuration::new(RunKind::Export, label, rows, args.seed, self.threads);
         configuration.grouping = Some(Grouping::Modulo);
         configuration.sink = Some(SinkKind::Parquet);
         configuration.group_size = Some(args.group_size);
         configuration.peer = Some(peer.name.to_string());
+        configuration.output_codec = args.output_codec;
         let mut plan = Plan::new(configuration.finish(command), Some(output.clone()));
         plan.unavailable = self.peer_environment.missing(peer);
         plan.scratch_may_be_directory = true;
         plan.leftovers = self.peer_environment.local_dir(peer);
         plan.time_limit = args.peers.peer_timeout.map(Duration::from_secs);
         if !args.no_verify {
-            // Peers number rows their own way; predbench on Spark numbers them as predbench does.
+            // As the peer numbers rows: its groups in any message order, by
+            // id alone, or (predbench on Spark) exactly.
             plan.verify = Some(self.child(&VerifyArgs {
-                any_grouping: !peer.runs_predbench,
+                any_grouping: peer.numbering == Numbering::Own,
+                any_message_order: peer.numbering == Numbering::FileOrder,
                 ..self.verify_args(dataset, &output)
             }));
         }
@@ -236,8 +244,16 @@ impl Planner<'_> {
             sinks: vec![SinkKind::Parquet],
             ..self.args.clone()
         };
+        // One run a tool: its variants write NaN and nulls the same way.
+        let heads: Vec<&'static Peer> = self
+            .peers
+            .iter()
+            .copied()
+            .filter(|peer| peer.family == peer.name)
+            .collect();
         let planner = Planner {
             args: &edge_args,
+            peers: &heads,
             ..*self
         };
         let exports = planner.exports(

@@ -9,13 +9,14 @@
 //!
 //! One file per kind of run: [`generators`] (the tables and the disk),
 //! [`exports`] (predbench's exports, the exporting peers, the edge cases,
-//! past one machine), [`delivery`] (queues, baselines, publishers, drains,
-//! faults).
+//! past one machine), [`memory`] (the memory study), [`delivery`] (queues,
+//! baselines, publishers, drains, faults).
 
 mod delivery;
 mod describe;
 mod exports;
 mod generators;
+mod memory;
 #[cfg(test)]
 mod tests;
 
@@ -244,6 +245,9 @@ impl Planner<'_> {
         let mut exports = self.exports(rows, &dataset, &label, &self.args.groupings);
         if self.args.scale_out.enabled {
             exports.extend(self.scale_out(rows, &dataset, &label));
+        }
+        if self.args.memory_study.enabled {
+            exports.extend(self.memory_study(rows, &dataset, &label));
         }
         let mut preparations = Vec::new();
         if self.args.sinks.contains(&SinkKind::Amqp) {

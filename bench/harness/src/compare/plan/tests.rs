@@ -65,6 +65,9 @@ fn every_planned_command_line_parses_back_into_the_same_options() {
         "--queue-types",
         "classic,quorum",
         "--scale-out",
+        "--memory-study",
+        "--output-codec",
+        "zstd",
         "--threads",
         "3",
         "--restart-broker",
@@ -72,7 +75,7 @@ fn every_planned_command_line_parses_back_into_the_same_options() {
     ]);
     let peers = crate::peers::select_peers(&["all".to_string()]).unwrap();
     let environment = PeerEnvironment {
-        python: PathBuf::from("/nonexistent/python"),
+        venv: PathBuf::from("/nonexistent"),
         scripts: PathBuf::from("scripts/peers"),
         spark_driver_memory: "1g".to_string(),
         predbench: "predbench".to_string(),
@@ -233,7 +236,7 @@ fn drains_beside_the_publisher_stop_when_idle_and_fault_drains_when_empty() {
         "restart it",
     ]);
     let environment = PeerEnvironment {
-        python: PathBuf::from("/nonexistent/python"),
+        venv: PathBuf::from("/nonexistent"),
         scripts: PathBuf::from("scripts/peers"),
         spark_driver_memory: "1g".to_string(),
         predbench: "predbench".to_string(),
@@ -277,5 +280,86 @@ fn drains_beside_the_publisher_stop_when_idle_and_fault_drains_when_empty() {
     assert!(
         description.contains("beside it drain modulo amqp window 1024"),
         "{description}"
+    );
+}
+
+#[test]
+fn the_memory_study_plans_every_point_once_with_its_knobs_on_the_command_line() {
+    let args = compare_args(&[
+        "--rows",
+        "1k",
+        "--strategies",
+        "rayon",
+        "--groupings",
+        "modulo",
+        "--sinks",
+        "parquet",
+        "--memory-study",
+        "--study-chunk-rows",
+        "4096,65536",
+        "--study-memory-budgets",
+        "1GB,64MB",
+    ]);
+    let environment = PeerEnvironment {
+        venv: PathBuf::from("/nonexistent"),
+        scripts: PathBuf::from("scripts/peers"),
+        spark_driver_memory: "1g".to_string(),
+        predbench: "predbench".to_string(),
+        scratch: PathBuf::from("data"),
+    };
+    let planner = Planner {
+        args: &args,
+        program: "predbench",
+        threads: 2,
+        peers: &[],
+        peer_environment: &environment,
+    };
+    let plan = planner.session(&DatasetChoice::Predbench(Default::default()), None);
+    let study: Vec<&Plan> = plan.scales[0]
+        .exports
+        .iter()
+        .filter(|plan| plan.configuration.memory_study)
+        .collect();
+    // rayon on 1 and 2 threads x 2 chunk sizes, single-thread x 2, window-sort x 2.
+    assert_eq!(study.len(), 2 * 2 + 2 + 2);
+    let mut names: Vec<&str> = study
+        .iter()
+        .map(|plan| plan.configuration.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), study.len(), "{names:?}");
+    assert!(
+        names.contains(&"export rayon modulo parquet, memory study, 1 thread, chunk 4096 rows")
+    );
+    assert!(
+        names.contains(
+            &"export window-sort modulo parquet, memory study, 2 threads, budget 64.0 MiB"
+        ),
+        "{names:?}"
+    );
+    for planned in &study {
+        let configuration = &planned.configuration;
+        let command = configuration.command.join(" ");
+        assert!(!configuration.has_default_knobs());
+        assert!(planned.verify.is_some(), "{command}");
+        assert!(
+            command.contains(&format!("--threads {}", configuration.threads)),
+            "{command}"
+        );
+        match configuration.chunk_rows {
+            Some(4096) => assert!(command.contains("--chunk-rows 4096"), "{command}"),
+            Some(65536) => assert!(command.contains("--chunk-rows 65536"), "{command}"),
+            Some(other) => panic!("{other}"),
+            // window-sort: the budget is on the command line.
+            None => assert!(command.contains("--memory-budget"), "{command}"),
+        }
+    }
+    // The decision table's rayon is planned once more, unchanged, beside the study.
+    assert!(
+        plan.scales[0]
+            .exports
+            .iter()
+            .any(|plan| plan.configuration.is_reference_export())
     );
 }

@@ -51,7 +51,7 @@ pub fn verdict(model: &Model) -> Vec<String> {
             .filter(|(_, rows, _)| *rows == largest)
             .copied()
             .collect();
-        lines.extend(full_scale_line(&at_largest, largest));
+        lines.extend(full_scale_lines(&at_largest, largest));
     }
     lines
 }
@@ -88,20 +88,26 @@ fn messages_phrase(stats: &Stats) -> String {
 }
 
 /// Each message size's best rate against its baseline, from the newest
-/// session that measured both (a session may measure one size alone).
+/// session that measured both (a session may measure one size alone), with
+/// the spread of the runs beside both medians.
 fn rate_line(newest_first: &[&(String, u64, &SessionModel)]) -> Option<String> {
     let parts: Vec<String> = [false, true]
         .into_iter()
         .filter_map(|packed| {
             newest_first.iter().find_map(|(dataset, rows, session)| {
                 let (wall, stats) = fastest(session, dataset, *rows, packed)?;
-                let baseline = baseline_of(session, stats).and_then(Stats::median_wall)?;
+                let baseline = baseline_of(session, stats)?;
+                let baseline_wall = baseline.median_wall()?;
                 Some(format!(
-                    "{} predictions/s as messages {} ({}x the time of publishing the same \
-                     messages pre-serialized; {} rows, session {})",
+                    "{} predictions/s as messages {}: {} s{} against {} s{} publishing the same messages \
+                     pre-serialized, {}x ({} rows, session {})",
                     count((*rows as f64 / wall) as u64),
                     messages_phrase(stats),
-                    ratio(wall / baseline),
+                    seconds(wall),
+                    stats.spread(),
+                    seconds(baseline_wall),
+                    baseline.spread(),
+                    ratio(wall / baseline_wall),
                     short_count(*rows),
                     session.id()
                 ))
@@ -110,15 +116,15 @@ fn rate_line(newest_first: &[&(String, u64, &SessionModel)]) -> Option<String> {
         .collect();
     (!parts.is_empty()).then(|| {
         format!(
-            "**Into RabbitMQ** (durable queue, persistent messages, publisher confirms, nothing \
-             lost): {}; the broker, not predbench, sets that pace.",
-            parts.join(", and ")
+            "**Into RabbitMQ** (durable queue, persistent messages, publisher confirms), medians \
+             of the runs with their range: {}.",
+            parts.join("; and ")
         )
     })
 }
 
 /// predbench end to end against the publishers a team would write, and what
-/// each lost when the broker restarted.
+/// each lost and delivered twice when the broker restarted.
 fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
     let (wall, _) = fastest(session, dataset, rows, false)?;
     let job = session
@@ -128,16 +134,14 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
     let mut restarts = Vec::new();
     for stats in session.at(dataset, rows) {
         let configuration = &stats.configuration;
-        if !configuration.is_peer_delivery() {
-            continue;
-        }
         let Some(peer) = configuration.peer.as_deref().and_then(peer_named) else {
             continue;
         };
+        if !configuration.is_peer_delivery() {
+            continue;
+        }
         if configuration.broker_restart_at.is_some() {
-            if let Some(lost) = lost_in_fault(session, stats) {
-                restarts.push(format!("{} lost {}", peer.label, count(lost)));
-            }
+            restarts.extend(fault_phrase(session, stats, peer.label));
             continue;
         }
         let publish = stats.median_wall();
@@ -146,20 +150,31 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
             _ => publish,
         };
         if let Some(end_to_end) = end_to_end {
+            let checked = drain_of(session, stats)
+                .and_then(|drain| drain.verification.as_ref())
+                .is_some_and(|check| check.ok);
             against.push(format!(
-                "{}x faster than {} ({} s)",
+                "{}x faster than {} ({} s{})",
                 ratio(end_to_end / wall),
                 peer.label,
-                seconds(end_to_end)
+                seconds(end_to_end),
+                if checked {
+                    ""
+                } else {
+                    ", not verified: its queue was not read back complete"
+                }
             ));
         }
     }
     if against.is_empty() {
         return None;
     }
-    let own_losses: Vec<u64> = predbench_queue_exports(session, dataset, rows, true)
+    let own: Vec<String> = predbench_queue_exports(session, dataset, rows, true)
         .into_iter()
-        .filter_map(|stats| lost_in_fault(session, stats))
+        .filter_map(|stats| {
+            let who = format!("predbench (messages {})", messages_phrase(stats));
+            fault_phrase(session, stats, &who)
+        })
         .collect();
     let mut line = format!(
         "**Against the publisher a team would write** ({} rows, session {}): predbench delivers \
@@ -169,43 +184,86 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
         seconds(wall),
         against.join(", ")
     );
-    if !own_losses.is_empty() {
+    if !own.is_empty() || !restarts.is_empty() {
         line.push_str(&format!(
-            " With the broker restarted half way predbench lost {} message{}{}.",
-            count(own_losses.iter().sum()),
-            if own_losses.iter().sum::<u64>() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            if restarts.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", restarts.join(", "))
-            }
+            " With the broker restarted half way (delivery is at least once: consumers drop \
+             what they saw by `message_id`): {}.",
+            own.into_iter()
+                .chain(restarts)
+                .collect::<Vec<_>>()
+                .join("; ")
         ));
     }
     Some(line)
 }
 
-/// The largest table delivered: each message size's time, rate, memory and check.
-fn full_scale_line(newest_first: &[&(String, u64, &SessionModel)], rows: u64) -> Option<String> {
-    let parts: Vec<String> = [false, true]
-        .into_iter()
-        .filter_map(|packed| {
-            newest_first.iter().find_map(|(dataset, _, session)| {
-                let (wall, stats) = fastest(session, dataset, rows, packed)?;
-                Some(full_scale_part(session, stats, wall, rows))
+/// What a fault run's publisher lost and delivered twice: `predbench lost 0
+/// messages and delivered 836 twice`; a publisher that ended with the lost
+/// connection never sent the rest, and the phrase says so.
+fn fault_phrase(session: &SessionModel, fault: &Stats, who: &str) -> Option<String> {
+    let lost = lost_in_fault(session, fault)?;
+    let duplicates = drain_of(session, fault)
+        .and_then(|drain| drain.drained)
+        .map_or(0, |counts| counts.duplicates);
+    let ended = if fault.failed() && lost > 0 {
+        " (its run ended with the lost connection: they were never sent)"
+    } else {
+        ""
+    };
+    Some(format!(
+        "{who} lost {} message{}{ended} and delivered {} twice",
+        count(lost),
+        if lost == 1 { "" } else { "s" },
+        count(duplicates)
+    ))
+}
+
+/// The largest table delivered: each message size's time, rate, memory and
+/// check, one line per session that measured it, newest first (figures of
+/// two sessions, on machines whose speed may differ, are not put in one
+/// sentence, and when two sessions measured one message size the lines say
+/// so rather than pick one).
+fn full_scale_lines(newest_first: &[&(String, u64, &SessionModel)], rows: u64) -> Vec<String> {
+    let lines: Vec<(Vec<bool>, String)> = newest_first
+        .iter()
+        .filter_map(|(dataset, _, session)| {
+            let measured: Vec<(bool, String)> = [false, true]
+                .into_iter()
+                .filter_map(|packed| {
+                    let (wall, stats) = fastest(session, dataset, rows, packed)?;
+                    Some((packed, full_scale_part(session, stats, wall, rows)))
+                })
+                .collect();
+            (!measured.is_empty()).then(|| {
+                let sizes = measured.iter().map(|(packed, _)| *packed).collect();
+                let parts: Vec<String> = measured.into_iter().map(|(_, part)| part).collect();
+                (
+                    sizes,
+                    format!(
+                        "**{} predictions into the queue** (session {}): {}.",
+                        short_count(rows),
+                        session.id(),
+                        parts.join("; ")
+                    ),
+                )
             })
         })
         .collect();
-    (!parts.is_empty()).then(|| {
-        format!(
-            "**{} predictions into the queue**: {}.",
-            short_count(rows),
-            parts.join("; ")
-        )
-    })
+    let measured_twice = [false, true].into_iter().any(|packed| {
+        lines
+            .iter()
+            .filter(|(sizes, _)| sizes.contains(&packed))
+            .count()
+            > 1
+    });
+    let mut lines: Vec<String> = lines.into_iter().map(|(_, line)| line).collect();
+    if measured_twice && let Some(last) = lines.last_mut() {
+        last.push_str(
+            " The sessions ran on different machines of one kind: compare figures within a \
+             session, not across.",
+        );
+    }
+    lines
 }
 
 /// One message size's delivery at full scale: time, rate, baseline, memory, check.
@@ -226,7 +284,7 @@ fn full_scale_part(session: &SessionModel, stats: &Stats, wall: f64, rows: u64) 
         );
     format!(
         "messages {} in {} s ({} predictions/s; {against_baseline}; predbench's peak RSS {}{}), \
-         {} (session {})",
+         {}",
         messages_phrase(stats),
         seconds(wall),
         count((rows as f64 / wall) as u64),
@@ -242,6 +300,5 @@ fn full_scale_part(session: &SessionModel, stats: &Stats, wall: f64, rows: u64) 
         } else {
             "NOT verified complete"
         },
-        session.id()
     )
 }

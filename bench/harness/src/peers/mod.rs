@@ -1,12 +1,19 @@
 //! The peers: what people run today for the seed's job (its own PySpark job and
-//! generator, the knowledge-base window, Spark done right, DuckDB, Polars) and
-//! for its last step, the queue (a pika publisher after the Spark job, Spark
-//! publishing from its executors). Each is one script in `scripts/peers/` and
-//! one entry in [`PEERS`]; `compare --peers` runs them as child processes
-//! exactly like predbench's own configurations, and checks their outputs with
-//! `predbench verify --any-grouping` (a queue's once `predbench drain` has read it).
+//! generator, the knowledge-base window, Spark done right, DuckDB, Polars,
+//! ClickHouse through chDB, Sail) and for its last step, the queue (a pika
+//! publisher after the Spark job, Spark publishing from its executors). Each
+//! is one script in `scripts/peers/` and one entry in [`PEERS`], a tool's
+//! variants (DuckDB spilling, Polars' in-memory engine, …) one entry each in
+//! its family; `compare --peers` runs them as child processes exactly like
+//! predbench's own configurations, and checks their outputs with `predbench
+//! verify` as strictly as their numbering allows ([`Numbering`]), a queue's
+//! once `predbench drain` has read it.
+
+mod list;
 
 use std::path::{Path, PathBuf};
+
+pub use list::PEERS;
 
 /// What a peer does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,10 +61,43 @@ pub struct Peer {
     /// partitions' groups side by side, out of order by far more than a
     /// prefetch window, so their queue is drained with `--any-order`.
     pub publishes_in_order: bool,
-    /// Whether it runs predbench itself (takes `--predbench PATH`, numbers
-    /// rows as predbench does, so its output is verified against the exact
-    /// grouping rather than by id).
-    pub runs_predbench: bool,
+    /// How it numbers rows, which says how its output is verified.
+    pub numbering: Numbering,
+    /// The tool it is a way of using: a decision table shows each family's
+    /// fastest verified variant, the appendix every variant.
+    pub family: &'static str,
+    /// The venv it runs from.
+    pub venv: Venv,
+}
+
+/// How a peer numbers rows, and so how `predbench verify` checks its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// Runs predbench itself: the exact grouping, messages in group order.
+    Predbench,
+    /// In file order, as predbench does, messages in its own order: the
+    /// groups, members in order, in any message order (`--any-message-order`).
+    FileOrder,
+    /// Its own way (Spark's and Sail's partition order): every prediction
+    /// once, values equal (`--any-grouping`).
+    Own,
+}
+
+/// The Python environment a peer runs from, both made by scripts/setup-peers.sh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Venv {
+    /// The peers' venv (`--peers-venv`).
+    Peers,
+    /// Sail's, beside it (`VENV-sail`): PySpark's Spark Connect client
+    /// cannot share a venv with the full PySpark.
+    Sail,
+}
+
+impl Peer {
+    /// Whether it runs predbench (takes `--predbench PATH`).
+    pub fn runs_predbench(&self) -> bool {
+        self.numbering == Numbering::Predbench
+    }
 }
 
 /// The seed generator's name among the peers.
@@ -66,130 +106,6 @@ pub const SEED_GENERATOR: &str = "seed-generator";
 /// The seed's PySpark job's name among the peers: it makes the message file
 /// the pika publishers read.
 pub const SEED_JOB: &str = "pyspark-seed";
-
-/// Every peer, in the order the report lists them.
-pub const PEERS: &[Peer] = &[
-    Peer {
-        name: "seed-generator",
-        label: "the seed's generator (pandas, numpy)",
-        script: "seed_generator.py",
-        role: PeerRole::Generator,
-        engine: "pandas + numpy + multiprocessing",
-        approach: "the seed's generator: a process pool, one extension-less pandas file per 2M rows, unseeded forked workers",
-        spark: false,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "pyspark-seed",
-        label: "PySpark, the seed's job",
-        script: "pyspark_seed.py",
-        role: PeerRole::Exporter,
-        engine: "PySpark",
-        approach: "the seed's job: zipWithIndex through Python Row objects, groupBy(id % G), collect_list, to_json",
-        spark: true,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "pyspark-window",
-        label: "PySpark, knowledge-base window",
-        script: "pyspark_window.py",
-        role: PeerRole::Exporter,
-        engine: "PySpark",
-        approach: "the knowledge-base variant: monotonically_increasing_id + row_number over an unpartitioned window (all rows through one task)",
-        spark: true,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "spark-jvm",
-        label: "Spark done right (JVM)",
-        script: "spark_jvm.py",
-        role: PeerRole::Exporter,
-        engine: "Spark (JVM expressions)",
-        approach: "the job done right in Spark: per-partition counts, prefix offsets, numbering with JVM expressions, no Python rows, no global window",
-        spark: true,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "duckdb",
-        label: "DuckDB",
-        script: "duckdb_export.py",
-        role: PeerRole::Exporter,
-        engine: "DuckDB SQL",
-        approach: "read_parquet with file_row_number + per-file offsets, GROUP BY id % G, to_json(list(struct ORDER BY id)); preserve_insertion_order off",
-        spark: false,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "polars",
-        label: "Polars",
-        script: "polars_export.py",
-        role: PeerRole::Exporter,
-        engine: "Polars (lazy, streaming sink)",
-        approach: "scan_parquet, with_row_index, struct.json_encode, group_by(id % G) joining members in order, sink_parquet",
-        spark: false,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "predbench-on-spark",
-        label: "predbench's shards on Spark",
-        script: "../spark/predbench_on_spark.py",
-        role: PeerRole::Exporter,
-        engine: "predbench shards on Spark (local-cluster)",
-        approach: "Spark's scheduler runs `predbench export --shard I/N`, one task per shard (THREADS shards on local-cluster[THREADS,1,1024]: separate executor JVMs); no shuffle",
-        spark: true,
-        runs_predbench: true,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "pika-publisher",
-        label: "the seed's job, then a pika publisher with confirms",
-        script: "pika_publisher.py",
-        role: PeerRole::MessagePublisher,
-        engine: "pika (Python), after the seed's PySpark job",
-        approach: "the script a team writes after the Spark job: reads its message file and publishes each message with pika, persistent, each confirmed before the next",
-        spark: false,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "pika-publisher-no-confirms",
-        label: "the seed's job, then a pika publisher without confirms",
-        script: "pika_publisher.py",
-        role: PeerRole::MessagePublisher,
-        engine: "pika (Python), after the seed's PySpark job",
-        approach: "the same script without publisher confirms, as many first versions are: nothing tells it a message was lost",
-        spark: false,
-        runs_predbench: false,
-        arguments: &["--no-confirms"],
-        publishes_in_order: true,
-    },
-    Peer {
-        name: "spark-publish",
-        label: "Spark publishing from its executors",
-        script: "spark_publish.py",
-        role: PeerRole::TablePublisher,
-        engine: "Spark (JVM expressions) + pika in foreachPartition",
-        approach: "Spark done right (spark-jvm's messages), published from the executors in foreachPartition with pika, persistent, each confirmed before the next; no intermediate file",
-        spark: true,
-        runs_predbench: false,
-        arguments: &[],
-        publishes_in_order: false,
-    },
-];
 
 /// The peer called `name`.
 pub fn peer_named(name: &str) -> Option<&'static Peer> {
@@ -220,8 +136,8 @@ pub fn select_peers(names: &[String]) -> anyhow::Result<Vec<&'static Peer>> {
 /// Where the peers run: the venv's Python and the scripts' directory.
 #[derive(Debug, Clone)]
 pub struct PeerEnvironment {
-    /// The venv's Python interpreter.
-    pub python: PathBuf,
+    /// The peers' venv (`--peers-venv`); Sail's is beside it, `VENV-sail`.
+    pub venv: PathBuf,
     /// `scripts/peers`.
     pub scripts: PathBuf,
     /// `--driver-memory` of the Spark peers.
@@ -241,10 +157,11 @@ impl PeerEnvironment {
                 self.scripts.join(peer.script).display()
             ));
         }
-        if !self.python.is_file() {
+        let python = self.python(peer);
+        if !python.is_file() {
             return Some(format!(
                 "no peers venv ({} is missing); run `bash scripts/setup-peers.sh` or give --peers-venv",
-                self.python.display()
+                python.display()
             ));
         }
         if peer.spark && !program_on_path("java") {
@@ -259,7 +176,7 @@ impl PeerEnvironment {
     /// The command line of `peer` (program first), without `--summary-json`.
     pub fn command(&self, peer: &Peer, arguments: &[String], threads: usize) -> Vec<String> {
         let mut command = vec![
-            self.python.display().to_string(),
+            self.python(peer).display().to_string(),
             self.scripts.join(peer.script).display().to_string(),
         ];
         command.extend(arguments.iter().cloned());
@@ -274,7 +191,7 @@ impl PeerEnvironment {
                 self.spark_driver_memory.clone(),
             ]);
         }
-        if peer.runs_predbench {
+        if peer.runs_predbench() {
             command.extend(["--predbench".to_string(), self.predbench.clone()]);
         }
         if let Some(local) = self.local_dir(peer) {
@@ -291,10 +208,28 @@ impl PeerEnvironment {
             .then(|| self.scratch.join(format!("scratch-{}", peer.name)))
     }
 
+    /// The Python interpreter of the venv `peer` runs from.
+    pub fn python(&self, peer: &Peer) -> PathBuf {
+        self.venv_python(peer.venv)
+    }
+
+    /// The Python interpreter of `venv`.
+    pub fn venv_python(&self, venv: Venv) -> PathBuf {
+        let directory = match venv {
+            Venv::Peers => self.venv.clone(),
+            Venv::Sail => {
+                let mut name = self.venv.clone().into_os_string();
+                name.push("-sail");
+                PathBuf::from(name)
+            }
+        };
+        directory.join("bin").join("python")
+    }
+
     /// The command that lists files repeating another file's class columns.
     pub fn repeated_files_command(&self, dataset: &Path) -> Vec<String> {
         vec![
-            self.python.display().to_string(),
+            self.venv_python(Venv::Peers).display().to_string(),
             self.scripts.join("repeated_files.py").display().to_string(),
             "--input".to_string(),
             dataset.display().to_string(),
@@ -332,6 +267,12 @@ mod tests {
     fn every_peer_script_exists() {
         let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/peers");
         for peer in PEERS {
+            assert!(
+                PEERS.iter().any(|head| head.name == peer.family),
+                "{}'s family {} names no peer",
+                peer.name,
+                peer.family
+            );
             assert!(scripts.join(peer.script).is_file(), "{}", peer.script);
         }
         assert!(scripts.join("repeated_files.py").is_file());
@@ -340,7 +281,7 @@ mod tests {
     #[test]
     fn a_missing_venv_says_how_to_make_it() {
         let environment = PeerEnvironment {
-            python: PathBuf::from("/nonexistent/bin/python"),
+            venv: PathBuf::from("/nonexistent"),
             scripts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/peers"),
             spark_driver_memory: "1g".to_string(),
             predbench: "predbench".to_string(),
