@@ -2,43 +2,48 @@
 # The full-scale comparison behind the committed report, on the seed's own
 # files (made by its generator: pandas, extension-less, dictionary pages), one
 # session per size so that every decision table comes from one session:
-#   1. 6M rows, 3 runs interleaved: both generators, single-thread and rayon x
-#      the null and Parquet sinks (modulo grouping, the seed's), every exporting
-#      peer (the seed's PySpark job, the knowledge-base window, Spark done right,
-#      DuckDB, Polars, predbench on Spark), --scale-out (shards run one after
-#      another, the reader's ceiling), and the peers' NaN and null handling on a
-#      small table;
-#   2. 60M rows (the seed's volume), 1 run: the same configurations and every
-#      exporting peer; a peer still running after --peer-timeout is killed and
-#      recorded as timed out, and one that runs out of memory is recorded with
-#      its time, peak memory and cause;
-#   3. delivery to a queue, 1M rows: rayon into a RabbitMQ broker started on
-#      loopback (scripts/rabbitmq.sh, stopped at the end) at confirm windows 64
-#      and 1024, K = 10 (modulo) against packed to 256 KiB, each beside the
-#      baseline publishing the same messages pre-serialized, 3 runs;
-#   4. delivery against the publishers a team would write, 6M rows, 3 runs
-#      (the peers 1: the pika publisher with confirms alone takes ~8 min):
-#      rayon K = 10 and packed into classic and quorum queues beside their
-#      baselines, the seed's job followed by a pika publisher with and without
-#      confirms, Spark publishing from its executors; every queue drained and
-#      verified; then every publisher to a classic queue once more with the broker restarted half
-#      way (--restart-broker);
-#   5. delivery at 60M rows, 1 run: K = 10 and packed, each drained beside the
-#      export (zstd parts); each baseline publishes the messages of a tenth of
-#      the rows 10 times over (--baseline-passes 10: all 56 GB would not fit
-#      beside the dataset), drained beside too;
+#   1m.  1M rows, 3 runs interleaved: both generators, single-thread and rayon
+#        x the null and Parquet sinks (modulo grouping, the seed's), every
+#        exporting peer and its variants (the seed's PySpark job, the
+#        knowledge-base window, Spark done right, DuckDB, Polars, chDB, Sail,
+#        predbench on Spark), and the peers' NaN and null handling on a small
+#        table: the README's main job, with the disk floor;
+#   6m.  6M rows, 3 runs: the same, plus --scale-out (shards run one after
+#        another, the reader's ceiling) and --memory-study (time against peak
+#        RSS across threads, chunk sizes and window-sort's budgets);
+#   codec. 6M rows, 1 run: every Parquet exporter at one codec (zstd), so the
+#        appendix compares them at equal output;
+#   60m. 60M rows (the seed's volume), 1 run: the same configurations and
+#        every exporting peer; a peer still running after --peer-timeout is
+#        killed and recorded as timed out, and one that runs out of memory or
+#        disk is recorded with its time, peak memory and cause;
+#   queue. delivery to a queue, 1M rows: rayon into a RabbitMQ broker started
+#        on loopback (scripts/rabbitmq.sh, stopped at the end) at confirm
+#        windows 64 and 1024, K = 10 (modulo) against packed to 256 KiB, each
+#        beside the baseline publishing the same messages pre-serialized, 3 runs;
+#   delivery. delivery against the publishers a team would write, 6M rows, 3
+#        runs (the peers 1: the pika publisher with confirms alone takes ~8
+#        min): rayon K = 10 and packed into classic and quorum queues beside
+#        their baselines, the seed's job followed by a pika publisher with and
+#        without confirms, Spark publishing from its executors; every queue
+#        drained and verified; then every publisher to a classic queue once
+#        more with the broker restarted half way (--restart-broker);
+#   delivery60m. delivery at 60M rows, 1 run: K = 10 and packed, each drained
+#        beside the export (zstd parts); each baseline publishes the messages
+#        of a tenth of the rows 10 times over (--baseline-passes 10: all 56 GB
+#        would not fit beside the dataset), drained beside too;
 # then `predbench-harness report`. Needs ~60 GB of free disk at peak (the 17 GB
 # dataset, a 35 GB output, Spark's shuffle files) on a 2-core machine; datasets
 # are deleted at the end, records and logs stay in results/. The sessions'
 # own records say how long each part took.
 #   scripts/full-scale.sh [DATA_DIR] [PARTS]
 # DATA_DIR defaults to data, inside the repository; PARTS to
-# 6m,60m,queue,delivery,delivery60m (a part that failed can be run again
-# alone, as a session of its own).
+# 1m,6m,codec,60m,queue,delivery,delivery60m (a part that failed can be run
+# again alone, as a session of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data_dir=${1:-data}
-parts=",${2:-6m,60m,queue,delivery,delivery60m},"
+parts=",${2:-1m,6m,codec,60m,queue,delivery,delivery60m},"
 wants() { [[ $parts == *",$1,"* ]]; }
 cargo build --release -p predbench -p predbench-harness
 bash scripts/setup-peers.sh
@@ -49,10 +54,21 @@ mkdir -p target/full-scale
 cp target/release/predbench target/release/predbench-harness target/full-scale/
 bin=target/full-scale/predbench-harness
 status=0
-if wants 6m; then
-  "$bin" compare --rows 6M --runs 3 --dataset seed --peers --scale-out --peer-timeout 1800 \
+if wants 1m; then
+  "$bin" compare --rows 1M --runs 3 --dataset seed --peers --peer-timeout 1800 \
     --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
     --clean --data-dir "$data_dir" || status=$?
+fi
+if wants 6m; then
+  "$bin" compare --rows 6M --runs 3 --dataset seed --peers --scale-out --memory-study \
+    --peer-timeout 1800 --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
+    --clean --data-dir "$data_dir" || status=$?
+fi
+if wants codec; then
+  "$bin" compare --rows 6M --runs 1 --dataset seed --skip-generate --skip-disk-floor \
+    --peers pyspark-seed,pyspark-window,spark-jvm,duckdb,duckdb-spill,polars,polars-in-memory,chdb,chdb-spill,sail,sail-fair,predbench-on-spark \
+    --output-codec zstd --peer-timeout 1800 --strategies rayon --groupings modulo --sinks parquet \
+    --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
 fi
 if wants 60m; then
   "$bin" compare --rows 60M --runs 1 --dataset seed --peers --peer-timeout 2400 \
