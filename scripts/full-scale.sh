@@ -32,8 +32,9 @@
 #        beside the export (zstd parts); each baseline publishes the messages
 #        of a tenth of the rows 10 times over (--baseline-passes 10: all 56 GB
 #        would not fit beside the dataset), drained beside too;
-# then `predbench-harness report`. Needs ~60 GB of free disk at peak (the 17 GB
-# dataset, a 35 GB output, Spark's shuffle files) on a 2-core machine; datasets
+# then `predbench-harness report`. At 60M the 17.0 GB dataset and a 34.4 GB
+# output lie side by side, plus Spark's shuffle files (session 2026-12-02T02:30:25Z,
+# a 2-core machine); datasets
 # are deleted at the end, records and logs stay in results/. The sessions'
 # own records say how long each part took.
 #   scripts/full-scale.sh [DATA_DIR] [PARTS]

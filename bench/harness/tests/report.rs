@@ -246,6 +246,60 @@ fn a_failed_peer_is_a_row_with_its_time_memory_and_cause() {
     );
 }
 
+/// A run of the edge-case table (NaN and nulls), verified against Spark's
+/// output or failing with `reason`.
+fn edge_case(name_parts: (&str, Option<&str>, Option<&str>), reason: Option<&str>) -> Value {
+    let mut record = run(name_parts, 20, 0.5, 1 << 20);
+    record["configuration"]["dataset"] = json!("edge-cases");
+    if let Some(reason) = reason {
+        record["verification"]["ok"] = json!(false);
+        record["verification"]["reason"] = json!(reason);
+    }
+    record
+}
+
+#[test]
+fn the_verdict_names_the_leanest_peer_and_who_writes_nan_as_spark_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    session(
+        &results,
+        "2026-01-04T00:00:00Z",
+        vec![
+            rayon(1_000_000, 2.0),
+            peer("duckdb", 1_000_000, 8.0, 3 << 30),
+            peer("sail", 1_000_000, 6.0, 2 << 30),
+            peer("spark-jvm", 1_000_000, 20.0, 4 << 30),
+            edge_case(("export", Some("rayon"), None), None),
+            edge_case(
+                ("export", None, Some("duckdb")),
+                Some("NaN written bare: invalid JSON"),
+            ),
+            edge_case(("export", None, Some("sail")), None),
+            edge_case(("export", None, Some("spark-jvm")), None),
+        ],
+    );
+    let out = dir.path().join("out");
+    let output = report(&results, &out, &dir.path().join("no-readme.md"));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let markdown = fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        markdown.contains(
+            "the leanest peer that finished, Sail (Spark Connect on DataFusion), 2.0 GiB (4x)"
+        ),
+        "{markdown}"
+    );
+    // Spark itself is not listed as agreeing with Spark; Sail, which is not Spark, is.
+    assert!(
+        markdown.contains(
+            "**JSON for NaN**: Spark writes `\"NaN\"`, and so do predbench and Sail (Spark \
+             Connect on DataFusion); DuckDB: NaN written bare: invalid JSON (session \
+             2026-01-04T00:00:00Z"
+        ),
+        "{markdown}"
+    );
+}
+
 /// A point of the memory study: a strategy, its threads, and its chunk rows
 /// or (window-sort) its memory budget.
 fn study_point(strategy: &str, threads: usize, knob: u64, wall: f64, rss: u64) -> Value {

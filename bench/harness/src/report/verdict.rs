@@ -10,7 +10,8 @@ use super::delivery;
 use super::markdown::{bytes, count, machine_text, ratio, seconds, short_count};
 use super::memory::{self, Study};
 use super::model::{Model, Stats};
-use crate::record::RunKind;
+use crate::peers::peer_named;
+use crate::record::{Configuration, RunKind};
 
 /// The verdict as a Markdown list.
 pub fn render(
@@ -66,16 +67,18 @@ fn build(decisions: &[Decision]) -> Option<String> {
                 .iter()
                 .filter_map(|stats| Some((stats.median_wall()?, *stats)))
                 .min_by(|a, b| a.0.total_cmp(&b.0));
-            let leanest = finished.iter().map(|stats| stats.peak_rss).min();
+            let leanest = finished.iter().min_by_key(|stats| stats.peak_rss);
             let against = match (fastest, leanest) {
                 (Some((peer_wall, fastest)), Some(leanest)) => format!(
-                    "; the fastest peer, {}, {} s{} ({}x); the leanest peer that finished, {} ({:.0}x)",
+                    "; the fastest peer, {}, {} s{} ({}x); the leanest peer that finished, {}, \
+                     {} ({:.0}x)",
                     exporter_label(&fastest.configuration),
                     seconds(peer_wall),
                     fastest.spread(),
                     ratio(peer_wall / wall),
-                    bytes(leanest),
-                    leanest as f64 / reference.peak_rss.max(1) as f64
+                    exporter_label(&leanest.configuration),
+                    bytes(leanest.peak_rss),
+                    leanest.peak_rss as f64 / reference.peak_rss.max(1) as f64
                 ),
                 _ => "; no peer finished".to_string(),
             };
@@ -159,26 +162,67 @@ fn failures(decisions: &[Decision]) -> Vec<String> {
     lines
 }
 
+/// What each exporter of the edge-case session writes for NaN, where it is
+/// not Spark's `"NaN"`, beside those that write it as Spark does.
 fn nan(decisions: &[Decision], conventions: &Conventions) -> Option<String> {
     let session = conventions.session?;
-    let decision = decisions.last()?;
-    let odd: Vec<String> = decision
-        .rows()
-        .into_iter()
-        .filter_map(|stats| {
-            let convention = conventions.describe(&stats.configuration);
-            (!convention.is_empty() && convention != "as Spark")
-                .then(|| format!("{}: {convention}", exporter_label(&stats.configuration)))
-        })
-        .collect();
+    // The exporters of the conventions' own session: the sizes of other
+    // sessions may not have run every peer.
+    let decision = decisions
+        .iter()
+        .find(|decision| std::ptr::eq(decision.session, session))
+        .or(decisions.last())?;
+    let mut alike: Vec<String> = Vec::new();
+    let mut odd = Vec::new();
+    for stats in decision.rows() {
+        let configuration = &stats.configuration;
+        let convention = conventions.describe(configuration);
+        match (configuration.peer.as_deref(), convention.as_str()) {
+            (_, "") => {}
+            (None, "as Spark") => alike.insert(0, "predbench".to_string()),
+            (Some(name), "as Spark") => {
+                let spark_itself =
+                    peer_named(name).is_some_and(|peer| peer.spark || peer.runs_predbench());
+                if !spark_itself {
+                    alike.push(family_label(configuration));
+                }
+            }
+            _ => odd.push(format!("{}: {convention}", family_label(configuration))),
+        }
+    }
+    let alike = match alike.len() {
+        0 => String::new(),
+        1 => format!(", and so does {}", alike[0]),
+        _ => format!(", and so do {}", list(&alike)),
+    };
     (!odd.is_empty()).then(|| {
         format!(
-            "**JSON for NaN**: Spark writes `\"NaN\"` and so does predbench; {} (session {}, a \
-             table with NaN and nulls).",
+            "**JSON for NaN**: Spark writes `\"NaN\"`{alike}; {} (session {}, a table with NaN \
+             and nulls).",
             odd.join("; "),
             session.id()
         )
     })
+}
+
+/// The tool a row's exporter is a variant of: the edge cases ran the
+/// family's first variant, so what they found is the tool's, not the variant's.
+fn family_label(configuration: &Configuration) -> String {
+    match configuration.peer.as_deref().and_then(peer_named) {
+        Some(peer) => peer_named(peer.family)
+            .map_or(peer.label, |family| family.label)
+            .to_string(),
+        None => exporter_label(configuration),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [head @ .., last] => format!("{} and {last}", head.join(", ")),
+    }
 }
 
 fn through_spark(decisions: &[Decision]) -> Option<String> {
