@@ -45,6 +45,16 @@ pub struct Counts {
     pub spilled_bytes: Option<u64>,
 }
 
+/// A summary's settings from `(name, value)` pairs.
+pub fn settings<const N: usize>(
+    pairs: [(&str, serde_json::Value); N],
+) -> BTreeMap<String, serde_json::Value> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
+}
+
 impl CommandSummary {
     /// Writes the summary to `path` (for `--summary-json`).
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use predbench_generator::parquet_output::parquet_codec;
 use super::describe;
 use crate::args::DrainArgs;
 use crate::progress::peak_rss_bytes;
-use crate::summary::{CommandSummary, Counts, DrainedCounts};
+use crate::summary::{CommandSummary, Counts, DrainedCounts, settings};
 
 /// Runs `predbench drain`.
 pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
@@ -42,15 +42,12 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
             },
             elapsed_seconds: elapsed,
             peak_rss_bytes: peak_rss_bytes(),
-            settings: [
+            settings: settings([
                 ("prefetch", serde_json::json!(summary.prefetch)),
                 ("window_bytes", serde_json::json!(args.window_bytes)),
                 ("part_bytes", serde_json::json!(args.part_bytes)),
                 ("any_order", serde_json::json!(args.any_order)),
-            ]
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value))
-            .collect(),
+            ]),
             drained: Some(DrainedCounts {
                 received: summary.received,
                 duplicates: summary.duplicates,

@@ -19,7 +19,7 @@ use super::describe;
 use crate::args::ExportArgs;
 use crate::convert::{export_options, sink_settings};
 use crate::progress::{available_cores, peak_rss_bytes, rows_progress_bar};
-use crate::summary::{CommandSummary, Counts};
+use crate::summary::{CommandSummary, Counts, settings};
 
 /// Runs `predbench export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -150,14 +150,11 @@ fn report_export(
             },
             elapsed_seconds: summary.elapsed.as_secs_f64(),
             peak_rss_bytes: peak_rss_bytes(),
-            settings: [
+            settings: settings([
                 ("threads", serde_json::json!(options.threads)),
                 ("chunk_rows", serde_json::json!(options.chunk_rows)),
                 ("compression", serde_json::json!(args.compression.name())),
-            ]
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value))
-            .collect(),
+            ]),
             drained: None,
         }
         .write(path)?;

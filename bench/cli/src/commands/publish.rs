@@ -12,7 +12,7 @@ use predbench_exporter::text_column::TextColumn;
 
 use crate::args::PublishArgs;
 use crate::progress::peak_rss_bytes;
-use crate::summary::{CommandSummary, Counts};
+use crate::summary::{CommandSummary, Counts, settings};
 
 /// Bytes of messages `predbench publish` reads and hands the sink at once.
 const PUBLISH_BATCH_BYTES: u64 = 8 << 20;
@@ -53,13 +53,10 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
             },
             elapsed_seconds: elapsed,
             peak_rss_bytes: peak_rss_bytes(),
-            settings: [
+            settings: settings([
                 ("confirm_window", serde_json::json!(args.confirm_window)),
                 ("repeat", serde_json::json!(args.repeat)),
-            ]
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value))
-            .collect(),
+            ]),
             drained: None,
         }
         .write(path)?;

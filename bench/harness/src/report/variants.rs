@@ -39,17 +39,9 @@ pub fn render_variants(decisions: &[Decision]) -> String {
             continue;
         }
         let divisor = decision.reference().median_wall();
-        let mut table = Table::new(&[
-            ("variant", Align::Left),
-            ("runs", Align::Right),
-            ("wall s", Align::Right),
-            ("× rayon", Align::Right),
-            ("peak RSS", Align::Right),
-            ("codec", Align::Left),
-            ("output bytes", Align::Right),
-            ("output", Align::Left),
-            ("in the decision table", Align::Left),
-        ]);
+        let mut columns = row_columns("variant");
+        columns.push(("in the decision table", Align::Left));
+        let mut table = Table::new(&columns);
         for stats in variants {
             let chosen = kept.iter().any(|kept| std::ptr::eq(*kept, stats));
             let mut cells = row(stats, divisor);
@@ -70,6 +62,21 @@ pub fn render_variants(decisions: &[Decision]) -> String {
 }
 
 /// A variant's or an exporter's row: time, memory, what it wrote.
+/// The columns [`row`] fills, the first named `first`.
+fn row_columns(first: &'static str) -> Vec<(&'static str, Align)> {
+    vec![
+        (first, Align::Left),
+        ("runs", Align::Right),
+        ("wall s", Align::Right),
+        ("× rayon", Align::Right),
+        ("peak RSS", Align::Right),
+        ("codec", Align::Left),
+        ("output bytes", Align::Right),
+        ("output", Align::Left),
+    ]
+}
+
+/// One exporter's cells under [`row_columns`].
 fn row(stats: &Stats, divisor: Option<f64>) -> Vec<String> {
     let wall = stats.median_wall();
     let failure = stats.failures.first();
@@ -126,16 +133,7 @@ pub fn render_equal_codec(model: &Model, used: &mut Used) -> String {
                         && configuration.strategy == Some(predbench_exporter::Strategy::Rayon)
                 })
                 .and_then(|stats| stats.median_wall());
-            let mut table = Table::new(&[
-                ("exporter", Align::Left),
-                ("runs", Align::Right),
-                ("wall s", Align::Right),
-                ("× rayon", Align::Right),
-                ("peak RSS", Align::Right),
-                ("codec", Align::Left),
-                ("output bytes", Align::Right),
-                ("output", Align::Left),
-            ]);
+            let mut table = Table::new(&row_columns("exporter"));
             for stats in exports {
                 table.row(row(stats, divisor));
             }
