@@ -218,10 +218,12 @@ impl SessionModel {
         self.find(dataset, rows, Configuration::is_reference_export)
     }
 
-    /// The exporting peer `name`.
+    /// The exporting peer `name`, at its own codec (as [`Self::reference`]).
     pub fn peer(&self, dataset: &str, rows: u64, name: &str) -> Option<&Stats> {
         self.find(dataset, rows, |configuration| {
-            configuration.is_peer_export() && configuration.peer.as_deref() == Some(name)
+            configuration.is_peer_export()
+                && configuration.peer.as_deref() == Some(name)
+                && configuration.has_default_knobs()
         })
     }
 

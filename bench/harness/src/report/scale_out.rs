@@ -117,14 +117,13 @@ fn spark(session: &SessionModel, dataset: &str, rows: u64) -> String {
         let difference = on_spark - reference;
         out.push_str(&if difference >= 0.0 {
             format!(
-                "Going through Spark costs {difference:.1} s over the one-process export here: \
-                 starting the driver and executor JVMs and their Python workers, which does not \
-                 grow with the data.\n\n"
+                "Going through Spark costs {difference:.1} s over the one-process export here; \
+                 the verdict follows that cost from size to size.\n\n"
             )
         } else {
             format!(
-                "predbench's shards on Spark took {:.1} s less than the one-process export here: \
-                 at this size Spark's fixed start-up is within the runs' own variation.\n\n",
+                "predbench's shards on Spark took {:.1} s less than the one-process export \
+                 here.\n\n",
                 -difference
             )
         });
