@@ -5,7 +5,7 @@
 //! decision tables' sessions (or, for the queue, the newest queue session)
 //! and names them.
 
-use super::decision::{Conventions, Decision, ON_SPARK, exporter_label};
+use super::decision::{Conventions, Decision, ON_SPARK, exporter_label, family_of};
 use super::delivery;
 use super::markdown::{bytes, count, machine_text, ratio, seconds, short_count};
 use super::memory::{self, Study};
@@ -208,12 +208,10 @@ fn nan(decisions: &[Decision], conventions: &Conventions) -> Option<String> {
 /// The tool a row's exporter is a variant of: the edge cases ran the
 /// family's first variant, so what they found is the tool's, not the variant's.
 fn family_label(configuration: &Configuration) -> String {
-    match configuration.peer.as_deref().and_then(peer_named) {
-        Some(peer) => peer_named(peer.family)
-            .map_or(peer.label, |family| family.label)
-            .to_string(),
-        None => exporter_label(configuration),
-    }
+    peer_named(family_of(configuration)).map_or_else(
+        || exporter_label(configuration),
+        |family| family.label.to_string(),
+    )
 }
 
 /// `a`, `a and b`, `a, b and c`.
