@@ -157,27 +157,34 @@ impl SparkJava {
     }
 }
 
-/// Exports `table` one prediction a message into NDJSON, one file per zone,
-/// has Spark on `java` write its rows, and compares them line by line.
-fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str, java: &SparkJava) {
-    let python = peers_venv().join("bin/python");
-    let scripts = repository().join("scripts/conformance");
-    let spark_prefix = directory.join(format!("spark-{name}-{}", java.label()));
-    let mut spark = Command::new(&python);
+/// Where Spark on `java` writes the rows of the table called `name`.
+fn spark_prefix(directory: &Path, name: &str, java: &SparkJava) -> PathBuf {
+    directory.join(format!("spark-{name}-{}", java.label()))
+}
+
+/// Has Spark on `java` write the rows of every table in every zone, in one
+/// Spark session (a start of Spark is most of the time this takes).
+fn spark_writes_rows(directory: &Path, tables: &[(PathBuf, &str, &str)], java: &SparkJava) {
+    let mut spark = Command::new(peers_venv().join("bin/python"));
     if let SparkJava::Java21(home) = java {
         spark.env("JAVA_HOME", home);
     }
-    spark.arg(scripts.join("spark_rows.py")).args([
-        "--input",
-        path_arg(table),
-        "--output-prefix",
-        path_arg(&spark_prefix),
-    ]);
+    spark.arg(repository().join("scripts/conformance/spark_rows.py"));
+    for (table, name, _) in tables {
+        spark.args(["--input", path_arg(table), "--output-prefix"]);
+        spark.arg(spark_prefix(directory, name, java));
+    }
     for zone in ZONES {
         spark.args(["--time-zone", zone]);
     }
     let output = spark.output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
+}
+
+/// Exports `table` one prediction a message into NDJSON, one file per zone,
+/// and compares it line by line with the rows Spark on `java` wrote.
+fn conforms(directory: &Path, table: &Path, name: &str, encoder: &str, java: &SparkJava) {
+    let spark_prefix = spark_prefix(directory, name, java);
     let (mut spelled, mut numbers) = (0, 0);
     let number_format = match java {
         SparkJava::Machine => "shortest",
@@ -282,6 +289,7 @@ fn predbench_writes_every_column_type_as_spark_does() {
     let venv = peers_venv();
     let directory = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let scripts = repository().join("scripts/conformance");
+    let mut tables = Vec::new();
     for (name, extra, encoder) in [
         ("wide", None, "arrow-json"),
         ("fast", Some("--fast-path-only"), "auto"),
@@ -297,8 +305,12 @@ fn predbench_writes_every_column_type_as_spark_does() {
         command.args(extra);
         let output = command.output().unwrap();
         assert!(output.status.success(), "{}", stderr_of(&output));
-        for java in [SparkJava::Machine, SparkJava::bundled_21(directory.path())] {
-            conforms(directory.path(), &table, name, encoder, &java);
+        tables.push((table, name, encoder));
+    }
+    for java in [SparkJava::Machine, SparkJava::bundled_21(directory.path())] {
+        spark_writes_rows(directory.path(), &tables, &java);
+        for (table, name, encoder) in &tables {
+            conforms(directory.path(), table, name, encoder, &java);
         }
     }
 }
