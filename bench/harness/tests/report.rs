@@ -149,13 +149,17 @@ fn a_decision_table_takes_every_row_from_one_session() {
             peer("duckdb", 6_000_000, 20.0, 8 << 30),
         ],
     );
+    // rayon ran twice (median 8 s), the peers once (`--peer-runs 1`).
+    let mut rayon_again = rayon(6_000_000, 8.0);
+    rayon_again["run"] = json!(2);
     session(
         &results,
         "2026-01-02T00:00:00Z",
         vec![
-            rayon(6_000_000, 8.0),
+            rayon(6_000_000, 7.0),
             peer("duckdb", 6_000_000, 40.0, 8 << 30),
             peer("polars", 6_000_000, 48.0, 16 << 30),
+            rayon_again,
         ],
     );
     let out = dir.path().join("out");
@@ -164,16 +168,33 @@ fn a_decision_table_takes_every_row_from_one_session() {
     let markdown = fs::read_to_string(out.join("REPORT.md")).unwrap();
     let table = decision_table(&markdown, "**6,000,000 rows, the seed generator's files**");
     assert!(table.contains("session 2026-01-02T00:00:00Z"), "{table}");
-    assert!(table.contains("× rayon (8.00 s)"), "{table}");
     assert!(
-        table.contains("| predbench `rayon` (divisor) | 1 | 8.00 | 1.00 |"),
+        table.contains("1 to 2 runs a row as the runs column says"),
         "{table}"
     );
-    // 40 / 8, never 40 / 5 (the older session's rayon), nor 20 s (its DuckDB).
-    assert!(table.contains("| DuckDB | 1 | 40.00 | 5.00 |"), "{table}");
-    assert!(table.contains("| Polars | 1 | 48.00 | 6.00 |"), "{table}");
+    assert!(table.contains("× rayon (7.50 s)"), "{table}");
+    assert!(
+        table.contains("| predbench `rayon` (divisor) | 2 | 7.50 | 1.00 |"),
+        "{table}"
+    );
+    // 40 / 7.5, never 40 / 5 (the older session's rayon), nor 20 s (its DuckDB).
+    assert!(table.contains("| DuckDB | 1 | 40.00 | 5.33 |"), "{table}");
+    assert!(table.contains("| Polars | 1 | 48.00 | 6.40 |"), "{table}");
     assert!(!table.contains("5.00 | 1.00"), "{table}");
     assert!(!table.contains("20.00"), "{table}");
+    // The verdict rests the size on one run of the peer, and says the two
+    // sessions' machines ran at different speeds (rayon 7.5 s against 5 s).
+    assert!(
+        markdown.contains("the fastest peer, DuckDB, 40.00 s (one run) (5.33x)"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "at different speeds: at 6,000,000 rows `rayon` took 7.50 s in session \
+             2026-01-02T00:00:00Z and 5.00 s in session 2026-01-01T00:00:00Z (1.50x)"
+        ),
+        "{markdown}"
+    );
     // Every ratio of the table recomputes from the wall times it prints.
     let rows = table
         .lines()
@@ -185,7 +206,7 @@ fn a_decision_table_takes_every_row_from_one_session() {
             cells[3].parse::<f64>().unwrap(),
             cells[4].parse::<f64>().unwrap(),
         );
-        assert!((wall / 8.0 - ratio).abs() < 0.006, "{line}");
+        assert!((wall / 7.5 - ratio).abs() < 0.006, "{line}");
     }
     // The older session re-measured nothing the newer lacks: it is listed as
     // superseded, and no table of the appendix draws on it.
@@ -331,6 +352,8 @@ fn the_memory_study_names_the_fastest_configuration_under_each_cap() {
             rayon(6_000_000, 10.0),
             peer("duckdb", 6_000_000, 40.0, 3 << 30),
             peer("polars", 6_000_000, 30.0, 9 << 30),
+            // predbench run by Spark is predbench, never the study's peer.
+            peer("predbench-on-spark", 6_000_000, 20.0, 400 << 20),
             study_point("single-thread", 1, 16_384, 25.0, 200 << 20),
             study_point("rayon", 1, 4_096, 24.0, 300 << 20),
             study_point("rayon", 2, 16_384, 10.0, 500 << 20),
@@ -356,7 +379,8 @@ fn the_memory_study_names_the_fastest_configuration_under_each_cap() {
     assert_eq!(rows.len(), 5, "{caps}");
     assert!(rows[0].starts_with("| 256.0 MiB | `single-thread`, 1 thread, chunk 16,384 rows | 25.00 | 200.0 MiB | none fits |"), "{caps}");
     assert!(
-        rows[1].starts_with("| 512.0 MiB | `rayon`, 2 threads, chunk 16,384 rows | 10.00 |"),
+        rows[1].starts_with("| 512.0 MiB | `rayon`, 2 threads, chunk 16,384 rows | 10.00 |")
+            && rows[1].contains("| none fits |"),
         "{caps}"
     );
     assert!(

@@ -276,13 +276,11 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
     }
     let session = decision.session;
     let mut out = format!(
-        "**{}** — session {} (commit {}, {} run{} each{}):\n\n",
+        "**{}** — session {} (commit {}, {}):\n\n",
         decision.title(),
         session.id(),
         super::markdown::commit_text(&session.info),
-        reference.runs(),
-        if reference.runs() == 1 { "" } else { "s" },
-        if reference.runs() > 1 { ", median" } else { "" },
+        runs_text(&decision.rows()),
     );
     out.push_str(&table.render());
     if partial_cpu {
@@ -301,6 +299,20 @@ pub fn render(decision: &Decision, conventions: &Conventions) -> String {
 }
 
 /// One exporter's row: its median and CPU, or how its runs ended.
+/// `3 runs each, median`, or, where the rows ran different numbers of times
+/// (`--peer-runs`), the range and where the runs column says which.
+fn runs_text(rows: &[&Stats]) -> String {
+    let fewest = rows.iter().map(|stats| stats.runs()).min().unwrap_or(0);
+    let most = rows.iter().map(|stats| stats.runs()).max().unwrap_or(0);
+    match (fewest, most) {
+        (1, 1) => "1 run each".to_string(),
+        (runs, most) if runs == most => format!("{runs} runs each, median"),
+        (fewest, most) => format!(
+            "{fewest} to {most} runs a row as the runs column says, the median where more than one"
+        ),
+    }
+}
+
 fn decision_row(stats: &Stats, divisor: Option<f64>, conventions: &Conventions) -> Vec<String> {
     let configuration = &stats.configuration;
     // Spark's executors are not in the process tree compare waits for.

@@ -132,6 +132,14 @@ impl Stats {
         }
     }
 
+    /// The spread, or ` (one run)` when one run is all a figure rests on.
+    pub fn spread_or_one_run(&self) -> String {
+        match self.walls.len() {
+            1 => " (one run)".to_string(),
+            _ => self.spread(),
+        }
+    }
+
     /// Whether no run succeeded.
     pub fn failed(&self) -> bool {
         self.walls.is_empty()

@@ -5,7 +5,7 @@
 //! decision tables' sessions (or, for the queue, the newest queue session)
 //! and names them.
 
-use super::decision::{Conventions, Decision, ON_SPARK, exporter_label, family_of};
+use super::decision::{Conventions, Decision, ON_SPARK, codec_of, exporter_label, family_of};
 use super::delivery;
 use super::markdown::{bytes, count, machine_text, ratio, seconds, short_count};
 use super::memory::{self, Study};
@@ -33,7 +33,7 @@ pub fn render(
     if let Some(spark) = through_spark(decisions) {
         bullets.push(spark);
     }
-    if let Some(machine) = machine(decisions) {
+    if let Some(machine) = machine(model, decisions) {
         bullets.push(machine);
     }
     let mut out = String::new();
@@ -74,7 +74,7 @@ fn build(decisions: &[Decision]) -> Option<String> {
                      {} ({:.0}x)",
                     exporter_label(&fastest.configuration),
                     seconds(peer_wall),
-                    fastest.spread(),
+                    fastest.spread_or_one_run(),
                     ratio(peer_wall / wall),
                     exporter_label(&leanest.configuration),
                     bytes(leanest.peak_rss),
@@ -87,7 +87,7 @@ fn build(decisions: &[Decision]) -> Option<String> {
                 short_count(decision.rows),
                 decision.session.id(),
                 seconds(wall),
-                reference.spread(),
+                reference.spread_or_one_run(),
                 bytes(reference.peak_rss),
             ))
         })
@@ -270,7 +270,7 @@ fn through_spark(decisions: &[Decision]) -> Option<String> {
 /// Share of CPU time spent in the kernel above which a peer's time is "largely the kernel's".
 const KERNEL_HEAVY_SHARE: f64 = 0.4;
 
-fn machine(decisions: &[Decision]) -> Option<String> {
+fn machine(model: &Model, decisions: &[Decision]) -> Option<String> {
     let decision = decisions
         .iter()
         .max_by_key(|decision| competitors(decision).len())?;
@@ -311,9 +311,51 @@ fn machine(decisions: &[Decision]) -> Option<String> {
     Some(format!(
         "**Machine**: {} (session {}). A ratio is a property of the machine too: {contrast}; the \
          ratios move with how fast a machine runs user-mode code against its kernel and disk, so \
-         compare them within one session only.",
+         compare them within one session only{}.",
         machine_text(&decision.session.info),
         decision.session.id(),
+        speeds(model, decisions).unwrap_or_default(),
+    ))
+}
+
+/// Sessions of one size this far apart in `rayon`'s time ran on machines
+/// that differ, whatever their description says.
+const OTHER_SPEED: f64 = 1.3;
+
+/// How many times the slower of two times is the faster.
+fn apart(a: f64, b: f64) -> f64 {
+    (a / b).max(b / a)
+}
+
+/// `; the sizes' sessions ran ... at different speeds: ...`, when the newest
+/// other session that timed `rayon` at a decision table's size, writing the
+/// same codec, took a time far from the table's.
+fn speeds(model: &Model, decisions: &[Decision]) -> Option<String> {
+    let (decision, wall, other, other_wall) = decisions
+        .iter()
+        .filter_map(|decision| {
+            let reference = decision.reference();
+            let wall = reference.median_wall()?;
+            let (session, other) = model
+                .newest_first()
+                .filter(|session| session.id() != decision.session.id())
+                .find_map(|session| {
+                    let other = session.reference(&decision.dataset, decision.rows)?;
+                    (codec_of(other) == codec_of(reference)).then_some((session, other))
+                })?;
+            Some((decision, wall, session, other.median_wall()?))
+        })
+        .max_by(|a, b| apart(a.1, a.3).total_cmp(&apart(b.1, b.3)))
+        .filter(|(_, wall, _, other_wall)| apart(*wall, *other_wall) >= OTHER_SPEED)?;
+    Some(format!(
+        "; the sizes' sessions ran on machines of that description at different speeds: at {} \
+         rows `rayon` took {} s in session {} and {} s in session {} ({}x)",
+        count(decision.rows),
+        seconds(wall),
+        decision.session.id(),
+        seconds(other_wall),
+        other.id(),
+        ratio(apart(wall, other_wall)),
     ))
 }
 

@@ -10,7 +10,7 @@ mod chart;
 pub use chart::charts;
 
 use super::Used;
-use super::decision::{exporter_label, verified_cell};
+use super::decision::{ON_SPARK, exporter_label, verified_cell};
 use super::markdown::{Align, Table, bytes, seconds, short_count, size_stem, size_title};
 use super::model::{Model, SessionModel, Stats};
 use crate::record::{DATASET_EDGE_CASES, RunKind};
@@ -67,8 +67,10 @@ pub fn studies(model: &Model) -> Vec<Study<'_>> {
                 .filter(here)
                 .filter(|stats| {
                     let configuration = &stats.configuration;
+                    // predbench's shards on Spark are predbench, not a peer.
                     configuration.kind == RunKind::Export
                         && configuration.is_peer_export()
+                        && configuration.peer.as_deref() != Some(ON_SPARK)
                         && configuration.has_default_knobs()
                 })
                 .collect();
