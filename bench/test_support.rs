@@ -57,9 +57,15 @@ pub fn broker() -> String {
 /// released when dropped.
 pub struct BrokerHeld(#[allow(dead_code)] File);
 
-/// Waits until no other test holds the broker, and holds it.
+/// Waits until no other test holds the RabbitMQ broker, and holds it.
 pub fn hold_broker() -> BrokerHeld {
-    let path = std::env::temp_dir().join("predbench-tests-broker.lock");
+    hold_lock("broker")
+}
+
+/// Waits until no other test holds the lock `name` (a broker, across test
+/// threads and processes), and holds it.
+pub fn hold_lock(name: &str) -> BrokerHeld {
+    let path = std::env::temp_dir().join(format!("predbench-tests-{name}.lock"));
     let file = File::options()
         .create(true)
         .truncate(false)

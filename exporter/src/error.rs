@@ -53,6 +53,14 @@ pub enum ExportError {
         /// What went wrong, and what to do where it is known.
         reason: String,
     },
+    /// The Kafka broker refused, failed or could not be reached.
+    #[error("{target}: {reason}")]
+    Kafka {
+        /// The brokers and topic.
+        target: String,
+        /// What went wrong, and what to do where it is known.
+        reason: String,
+    },
     /// An I/O operation on `path` failed.
     #[error("{action} {path}: {cause}")]
     Io {

@@ -1,6 +1,7 @@
 //! Where messages go, as the command's `--sink` and Python's `sink=` spell
 //! it: `null`, `parquet:PATH`, `ndjson:PATH` or a RabbitMQ queue
-//! `amqp://...?queue=NAME`. Parsed once here and opened once here, for both.
+//! `amqp://...?queue=NAME` or a Kafka topic `kafka://HOST:PORT/TOPIC`. Parsed
+//! once here and opened once here, for both.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use predbench_generator::parquet_output::parquet_codec;
 
 use crate::dataset::Dataset;
 use crate::error::{ExportError, Result};
+use crate::kafka::{KafkaOptions, KafkaSink, KafkaTarget};
 use crate::queue::{AmqpOptions, AmqpSink, AmqpTarget};
 use crate::sink::{NdjsonSink, NullSink, ParquetSink};
 use crate::strategy::{ExportOptions, ExportSummary, export};
@@ -24,6 +26,8 @@ pub enum SinkSpec {
     Ndjson(PathBuf),
     /// A RabbitMQ queue or exchange.
     Amqp(AmqpTarget),
+    /// A Kafka topic.
+    Kafka(KafkaTarget),
 }
 
 /// How a sink is opened: what the file sinks and the queue take besides where.
@@ -33,8 +37,10 @@ pub struct SinkSettings {
     pub compression: Compression,
     /// Whether a file sink replaces an existing output.
     pub force: bool,
-    /// The queue's publisher settings.
+    /// The RabbitMQ publisher's settings.
     pub amqp: AmqpOptions,
+    /// The Kafka producer's settings.
+    pub kafka: KafkaOptions,
 }
 
 impl Default for SinkSettings {
@@ -43,15 +49,19 @@ impl Default for SinkSettings {
             compression: Compression::Lz4,
             force: false,
             amqp: AmqpOptions::default(),
+            kafka: KafkaOptions::default(),
         }
     }
 }
 
 impl SinkSpec {
-    /// Parses `null`, `parquet:PATH`, `ndjson:PATH` or `amqp://...`.
+    /// Parses `null`, `parquet:PATH`, `ndjson:PATH`, `amqp://...` or `kafka://...`.
     pub fn parse(text: &str) -> Result<SinkSpec> {
         if text.starts_with("amqp://") {
             return AmqpTarget::parse(text).map(SinkSpec::Amqp);
+        }
+        if text.starts_with("kafka://") {
+            return KafkaTarget::parse(text).map(SinkSpec::Kafka);
         }
         match text.split_once(':') {
             None if text == "null" => Ok(SinkSpec::Null),
@@ -60,8 +70,8 @@ impl SinkSpec {
             _ => Err(ExportError::invalid(
                 "sink",
                 format!(
-                    "'{text}' is not null, parquet:PATH, ndjson:PATH or \
-                     amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME"
+                    "'{text}' is not null, parquet:PATH, ndjson:PATH, \
+                     amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME or kafka://HOST:PORT/TOPIC"
                 ),
             )),
         }
@@ -73,6 +83,7 @@ impl SinkSpec {
             SinkSpec::Null => "the null sink".to_string(),
             SinkSpec::Parquet(path) | SinkSpec::Ndjson(path) => path.display().to_string(),
             SinkSpec::Amqp(target) => target.describe(),
+            SinkSpec::Kafka(target) => target.describe(),
         }
     }
 
@@ -99,6 +110,10 @@ impl SinkSpec {
                 let sink = AmqpSink::connect(target.clone(), settings.amqp.clone())?;
                 export(dataset, options, sink, progress)
             }
+            SinkSpec::Kafka(target) => {
+                let sink = KafkaSink::connect(target.clone(), settings.kafka.clone())?;
+                export(dataset, options, sink, progress)
+            }
         }
     }
 }
@@ -121,6 +136,10 @@ mod tests {
         assert!(matches!(
             SinkSpec::parse("amqp://guest:guest@127.0.0.1:5672/%2f?queue=q").unwrap(),
             SinkSpec::Amqp(_)
+        ));
+        assert!(matches!(
+            SinkSpec::parse("kafka://127.0.0.1:9092/predictions?partitions=3").unwrap(),
+            SinkSpec::Kafka(_)
         ));
         for bad in ["parquet:", "csv:x", "nul", ""] {
             let error = SinkSpec::parse(bad).unwrap_err();

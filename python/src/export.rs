@@ -77,6 +77,7 @@ pub fn export<'py>(
             confirm_window,
             ..AmqpOptions::default()
         },
+        ..SinkSettings::default()
     };
     let dataset = open_dataset(&input)?;
     check_schema(&dataset.schema).map_err(export_error)?;

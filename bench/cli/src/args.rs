@@ -151,12 +151,15 @@ pub struct ExportArgs {
     /// Predictions per message, K.
     #[arg(long, default_value_t = 10)]
     pub group_size: u64,
-    /// Where messages go: null, parquet:PATH, ndjson:PATH, or a RabbitMQ queue
+    /// Where messages go: null, parquet:PATH, ndjson:PATH, a RabbitMQ queue
     /// amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME, declared durable (add
-    /// &queue_type=quorum for a quorum queue), or ?exchange=X&routing_key=R.
+    /// &queue_type=quorum for a quorum queue), or ?exchange=X&routing_key=R;
+    /// or a Kafka topic kafka://HOST:PORT/TOPIC, made if need be (add
+    /// ?partitions=N, &compression=lz4|zstd|..., &group=NAME for drain).
     #[arg(long, default_value = "null")]
     pub sink: String,
-    /// Queue sink: messages published and not yet confirmed by the broker, at most.
+    /// Queue sink: messages published and not yet confirmed by the broker, at
+    /// most (for Kafka, the producer's queue.buffering.max.messages).
     #[arg(long, default_value_t = 1024)]
     pub confirm_window: usize,
     /// The queue's payload limit (SQS 256 KiB, Kafka 1 MiB by default), e.g.
@@ -171,7 +174,8 @@ pub struct ExportArgs {
     /// unconfirmed messages of the window are published again (same message_id).
     #[arg(long, requires = "checkpoint")]
     pub resume: bool,
-    /// Queue sink: how long to keep reconnecting after losing the broker, in seconds.
+    /// Queue sink: how long to keep reconnecting after losing the broker (for
+    /// Kafka, how long a record may stay unconfirmed), in seconds.
     #[arg(long, default_value_t = 60)]
     pub retry_seconds: u64,
     /// Page compression of the Parquet sink. lz4 (LZ4_RAW) by default: on this
@@ -304,7 +308,8 @@ pub struct PublishArgs {
 /// Flags of `predbench drain`.
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct DrainArgs {
-    /// The queue: amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME.
+    /// The queue: amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME, or a Kafka topic
+    /// kafka://HOST:PORT/TOPIC (read by its consumer group, &group=NAME).
     #[arg(long)]
     pub from: String,
     /// The directory the messages go to, as Parquet parts (part-00000.parquet,

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use predbench_common::Shard;
+use predbench_exporter::kafka::KafkaOptions;
 use predbench_exporter::queue::AmqpOptions;
 use predbench_exporter::{ExportOptions, MessageOptions, SinkSettings};
 use predbench_generator::GeneratorConfig;
@@ -45,6 +46,11 @@ pub fn sink_settings(args: &ExportArgs) -> SinkSettings {
             confirm_window: args.confirm_window,
             retry_for: Duration::from_secs(args.retry_seconds),
             ..AmqpOptions::default()
+        },
+        kafka: KafkaOptions {
+            window: args.confirm_window,
+            retry_for: Duration::from_secs(args.retry_seconds),
+            ..KafkaOptions::default()
         },
     }
 }

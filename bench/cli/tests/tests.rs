@@ -3,6 +3,7 @@
 mod conformance;
 mod export;
 mod generate;
+mod kafka;
 mod queue;
 mod shard;
 

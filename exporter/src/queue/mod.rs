@@ -8,13 +8,14 @@
 //! * [`publisher`]: persistent messages with publisher confirms in a window
 //!   (counted and in bytes), republishing after a nack or a lost connection;
 //! * [`sink`]: the queue as a sync [`crate::sink::MessageSink`];
-//! * [`checkpoint`]: where a queue export stands, and how it resumes;
-//! * [`drain`]: a consumer that writes a queue back in `message_id` order,
-//!   acknowledging only what is on disk.
+//! * [`drain`] and [`consumer`]: a consumer that writes a queue back in
+//!   `message_id` order, acknowledging only what is on disk.
+//!
+//! The checkpoint and the drain's output are shared with Kafka: [`crate::delivery`].
 
 mod admin;
-mod checkpoint;
 mod client;
+mod consumer;
 mod drain;
 mod publisher;
 mod sink;
@@ -23,8 +24,7 @@ mod target;
 pub use admin::{
     broker_version, declare_queue, delete_queue, publish_raw, queue_depth, wait_for_messages,
 };
-pub use checkpoint::{Checkpoint, Checkpointing, QueueStart, Resume, identity, plan_resume};
-pub use drain::{DrainOptions, DrainSummary, PROGRESS_FILE, count_predictions, drain};
+pub use drain::drain;
 pub use publisher::AmqpOptions;
 pub use sink::AmqpSink;
 pub use target::{AmqpTarget, QueueType};

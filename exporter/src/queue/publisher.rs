@@ -13,9 +13,9 @@ use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, PublisherConfirm,
 };
 
-use super::checkpoint::{Checkpoint, Checkpointing};
 use super::client::within;
 use super::target::AmqpTarget;
+use crate::delivery::{Checkpointing, Confirmed};
 use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
 
@@ -75,15 +75,6 @@ struct InFlight {
 }
 
 impl InFlight {
-    /// Predictions in the message.
-    fn rows(&self) -> u32 {
-        self.batch
-            .message_rows
-            .get(self.index)
-            .copied()
-            .unwrap_or(0)
-    }
-
     fn payload(&self) -> &[u8] {
         let start = if self.index == 0 {
             0
@@ -104,17 +95,16 @@ pub(super) struct Publisher {
     in_flight: VecDeque<InFlight>,
     /// Bytes of the messages in flight.
     in_flight_bytes: u64,
-    next_group: u64,
-    confirmed_below: u64,
-    confirmed_predictions: u64,
+    /// The groups sent and confirmed, and the checkpoint.
+    confirmed: Confirmed,
     report: PublishReport,
-    last_checkpoint: Instant,
 }
 
 impl Publisher {
     pub(super) async fn connect(target: AmqpTarget, options: AmqpOptions) -> Result<Publisher> {
         let first_group = options.first_group;
         let predictions_before = options.predictions_before;
+        let checkpoint = options.checkpoint.clone();
         let mut publisher = Publisher {
             target,
             options,
@@ -122,11 +112,8 @@ impl Publisher {
             channel: None,
             in_flight: VecDeque::new(),
             in_flight_bytes: 0,
-            next_group: first_group,
-            confirmed_below: first_group,
-            confirmed_predictions: predictions_before,
+            confirmed: Confirmed::new(first_group, predictions_before, checkpoint),
             report: PublishReport::default(),
-            last_checkpoint: Instant::now(),
         };
         publisher.open().await?;
         Ok(publisher)
@@ -258,13 +245,13 @@ impl Publisher {
                     self.settle_oldest().await?;
                 }
                 self.in_flight_bytes += bytes;
+                let rows = batch.message_rows.get(index).copied().unwrap_or(0);
                 self.in_flight.push_back(InFlight {
-                    group: self.next_group,
+                    group: self.confirmed.sent(rows),
                     batch: Arc::clone(&batch),
                     index,
                     confirm: None,
                 });
-                self.next_group += 1;
                 let last = self.in_flight.len() - 1;
                 match self.publish_at(last).await {
                     Ok(confirm) => self.in_flight[last].confirm = Some(confirm),
@@ -275,7 +262,7 @@ impl Publisher {
         while !self.in_flight.is_empty() {
             self.settle_oldest().await?;
         }
-        self.write_checkpoint(true)?;
+        self.confirmed.save(true)?;
         if let Some(connection) = self.connection.take() {
             let _ = within("closing", connection.close(200, "predbench is done".into())).await;
         }
@@ -294,12 +281,7 @@ impl Publisher {
             Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => {
                 let done = self.in_flight.pop_front().expect("a message in flight");
                 self.in_flight_bytes -= done.payload().len() as u64;
-                self.confirmed_below = done.group + 1;
-                self.confirmed_predictions += u64::from(done.rows());
-                if self.last_checkpoint.elapsed() > Duration::from_millis(500) {
-                    self.write_checkpoint(false)?;
-                }
-                Ok(())
+                self.confirmed.confirm(done.group)
             }
             Ok(Confirmation::Nack(_)) => {
                 self.report.republished += 1;
@@ -313,19 +295,5 @@ impl Publisher {
             }
             Err(cause) => self.recover(cause).await,
         }
-    }
-
-    fn write_checkpoint(&mut self, complete: bool) -> Result<()> {
-        self.last_checkpoint = Instant::now();
-        let Some(checkpointing) = &self.options.checkpoint else {
-            return Ok(());
-        };
-        Checkpoint {
-            identity: checkpointing.identity.clone(),
-            confirmed_below: self.confirmed_below,
-            confirmed_predictions: self.confirmed_predictions,
-            complete,
-        }
-        .write(&checkpointing.path)
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use predbench_common::units::format_bytes;
 use predbench_exporter::Grouping;
-use predbench_exporter::queue::{AmqpTarget, DrainSummary};
+use predbench_exporter::delivery::DrainSummary;
 
 use crate::progress::peak_rss_bytes;
 
@@ -25,12 +25,12 @@ pub fn peak_rss() -> String {
 }
 
 /// One line of what a drain did.
-pub fn drained(target: &AmqpTarget, output: &Path, summary: &DrainSummary, seconds: f64) -> String {
+pub fn drained(queue: &str, output: &Path, summary: &DrainSummary, seconds: f64) -> String {
     format!(
         "drained {} messages from {} into {} ({} parts): {} written ({} predictions, {} of JSON), \
          {} duplicates dropped{} in {seconds:.2} s, prefetch {} messages, peak RSS {}",
         summary.received,
-        target.describe(),
+        queue,
         output.display(),
         summary.parts,
         summary.messages,

@@ -1,11 +1,12 @@
-//! `predbench drain`: a queue predbench filled, consumed into a directory of
+//! `predbench drain`: a queue (or Kafka topic) predbench filled, consumed into a directory of
 //! Parquet parts in message_id order without duplicates, each part committed
 //! before its messages are acknowledged.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use predbench_exporter::queue::{AmqpTarget, DrainOptions, drain};
+use predbench_exporter::QueueSpec;
+use predbench_exporter::delivery::DrainOptions;
 use predbench_generator::parquet_output::parquet_codec;
 
 use super::describe;
@@ -15,7 +16,7 @@ use crate::summary::{CommandSummary, Counts, DrainedCounts, settings};
 
 /// Runs `predbench drain`.
 pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
-    let target = AmqpTarget::parse(&args.from)?;
+    let queue = QueueSpec::parse(&args.from)?;
     let options = DrainOptions {
         first_id: args.first_group,
         last_id: args.last_group,
@@ -28,7 +29,7 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
         any_order: args.any_order,
     };
     let started = Instant::now();
-    let summary = drain(&target, &args.messages, &options)?;
+    let summary = queue.drain(&args.messages, &options)?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(path) = &args.output.summary_json {
         CommandSummary {
@@ -57,7 +58,7 @@ pub fn run(args: DrainArgs) -> anyhow::Result<ExitCode> {
         .write(path)?;
     }
     if !args.output.quiet {
-        let line = describe::drained(&target, &args.messages, &summary, elapsed);
+        let line = describe::drained(&queue.describe(), &args.messages, &summary, elapsed);
         println!("{line}");
     }
     Ok(ExitCode::SUCCESS)

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use predbench_common::units::format_bytes;
+use predbench_exporter::delivery::{self, Checkpointing, QueueStart, Resume};
 use predbench_exporter::message::check_schema;
-use predbench_exporter::queue::{self, AmqpTarget, Checkpointing, Resume};
 use predbench_exporter::sharded::{self, DatasetFingerprint, ShardedExport};
 use predbench_exporter::{
-    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, SinkSettings,
-    SinkSpec, decode_only,
+    Dataset, EncoderChoice, ExportOptions, ExportSummary, Grouping, MessageOptions, SinkSpec,
+    decode_only,
 };
 
 use super::describe;
@@ -43,12 +43,24 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let mut settings = sink_settings(&args);
     let options = match &sink {
-        SinkSpec::Amqp(target) => {
-            match queue_start(&args, options, &dataset, target, &mut settings)? {
-                Some(options) => options,
-                None => return Ok(ExitCode::SUCCESS),
+        SinkSpec::Amqp(target) => match queue_start(&args, options, &dataset, target)? {
+            Some((options, start, checkpointing)) => {
+                settings.amqp.first_group = start.first_message;
+                settings.amqp.predictions_before = start.predictions_before;
+                settings.amqp.checkpoint = checkpointing;
+                options
             }
-        }
+            None => return Ok(ExitCode::SUCCESS),
+        },
+        SinkSpec::Kafka(target) => match queue_start(&args, options, &dataset, target)? {
+            Some((options, start, checkpointing)) => {
+                settings.kafka.first_group = start.first_message;
+                settings.kafka.predictions_before = start.predictions_before;
+                settings.kafka.checkpoint = checkpointing;
+                options
+            }
+            None => return Ok(ExitCode::SUCCESS),
+        },
         _ => options,
     };
     let bar = rows_progress_bar(dataset.rows, args.output.quiet);
@@ -82,19 +94,18 @@ fn decode(
     report_export(args, options, &summary, sink, "decoded only")
 }
 
-/// Where a queue export starts: at the beginning, or with `--resume` where
-/// `--checkpoint` says; the sink's settings take the start and the
-/// checkpoint. `None` when the checkpoint says the export is complete.
+/// Where an export to a queue (any broker's) starts: at the beginning, or
+/// with `--resume` where `--checkpoint` says; with the checkpoint to keep.
+/// `None` when the checkpoint says the export is complete.
 fn queue_start(
     args: &ExportArgs,
     options: ExportOptions,
     dataset: &Dataset,
-    target: &AmqpTarget,
-    settings: &mut SinkSettings,
-) -> anyhow::Result<Option<ExportOptions>> {
+    target: &impl serde::Serialize,
+) -> anyhow::Result<Option<(ExportOptions, QueueStart, Option<Checkpointing>)>> {
     let checkpoint = args.checkpoint.as_deref();
     let (options, start, from) =
-        match queue::plan_resume(&options, dataset, target, checkpoint, args.resume)? {
+        match delivery::plan_resume(&options, dataset, target, checkpoint, args.resume)? {
             Resume::Complete => {
                 if !args.output.quiet {
                     println!(
@@ -120,13 +131,11 @@ fn queue_start(
             from.confirmed_below
         );
     }
-    settings.amqp.first_group = start.first_message;
-    settings.amqp.predictions_before = start.predictions_before;
-    settings.amqp.checkpoint = args.checkpoint.as_ref().map(|path| Checkpointing {
+    let checkpointing = args.checkpoint.as_ref().map(|path| Checkpointing {
         path: path.clone(),
-        identity: queue::identity(&options, dataset, target),
+        identity: delivery::identity(&options, dataset, target),
     });
-    Ok(Some(options))
+    Ok(Some((options, start, checkpointing)))
 }
 
 /// Writes --summary-json and prints the one-line account of an export;
@@ -186,11 +195,12 @@ fn export_line(
             options.shard, summary.groups.start, summary.groups.end
         )
     };
+    let republished = summary.sink.republished.unwrap_or(0);
     let aftermath = match (summary.spilled_bytes, summary.sink.reconnects) {
-        (0, Some(reconnects)) if reconnects > 0 => format!(
-            ", reconnected {reconnects} times and published {} messages again",
-            summary.sink.republished.unwrap_or(0)
-        ),
+        (0, Some(reconnects)) if reconnects > 0 => {
+            format!(", reconnected {reconnects} times and published {republished} messages again")
+        }
+        (0, _) if republished > 0 => format!(", published {republished} messages again"),
         (0, _) => String::new(),
         (spilled, _) => format!(", spilled {}", format_bytes(spilled)),
     };
@@ -231,7 +241,7 @@ fn prepare_shard(
         return Ok(None);
     }
     let directory = match sink {
-        SinkSpec::Null | SinkSpec::Amqp(_) => return Ok(None),
+        SinkSpec::Null | SinkSpec::Amqp(_) | SinkSpec::Kafka(_) => return Ok(None),
         SinkSpec::Parquet(directory) => directory,
         SinkSpec::Ndjson(_) => bail!(
             "invalid argument --sink: a shard writes parquet:DIR (DIR/part-IIIII.parquet) or null"

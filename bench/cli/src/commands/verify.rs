@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use predbench_exporter::queue::{AmqpTarget, DrainOptions, drain};
+use predbench_exporter::QueueSpec;
+use predbench_exporter::delivery::DrainOptions;
 use predbench_exporter::verify::{VerifyOptions, VerifyReport, verify};
 use predbench_exporter::{Dataset, Grouping};
 use tempfile::TempDir;
@@ -52,14 +53,14 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// For `--messages amqp://...`: the queue drained into a temporary
+/// For `--messages amqp://...` or `kafka://...`: the queue drained into a temporary
 /// directory (kept alive by the returned handle), and the directory.
 fn drain_queue(args: &VerifyArgs) -> anyhow::Result<Option<(TempDir, PathBuf)>> {
     let text = args.messages.to_string_lossy();
-    if !text.starts_with("amqp://") {
+    if !QueueSpec::is_queue(&text) {
         return Ok(None);
     }
-    let target = AmqpTarget::parse(&text)?;
+    let queue = QueueSpec::parse(&text)?;
     let directory = tempfile::tempdir().context("cannot make a temporary directory")?;
     let path = directory.path().join("drained");
     // The export is done: the queue holds every message.
@@ -69,9 +70,12 @@ fn drain_queue(args: &VerifyArgs) -> anyhow::Result<Option<(TempDir, PathBuf)>> 
         ..DrainOptions::default()
     };
     let started = Instant::now();
-    let summary = drain(&target, &path, &options)?;
+    let summary = queue.drain(&path, &options)?;
     let seconds = started.elapsed().as_secs_f64();
-    println!("{}", describe::drained(&target, &path, &summary, seconds));
+    println!(
+        "{}",
+        describe::drained(&queue.describe(), &path, &summary, seconds)
+    );
     Ok(Some((directory, path)))
 }
 

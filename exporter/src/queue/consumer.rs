@@ -15,9 +15,10 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::{Channel, Consumer};
 
-use super::parts::PartWriter;
-use super::progress::Progress;
-use super::{DrainOptions, DrainSummary, SeenIds, count_predictions, failure};
+use super::drain::failure;
+use crate::delivery::{
+    DrainOptions, DrainSummary, PartWriter, Progress, SeenIds, count_predictions,
+};
 use crate::error::{ExportError, Result};
 use crate::message::MessageBatch;
 use crate::queue::client::within;

@@ -26,7 +26,7 @@ enum Command {
 }
 
 /// The handle the consumer holds on the writer thread.
-pub(super) struct PartWriter {
+pub(crate) struct PartWriter {
     commands: Option<SyncSender<Command>>,
     committed: UnboundedReceiver<Result<Option<SinkSummary>>>,
     thread: Option<JoinHandle<()>>,
@@ -205,7 +205,7 @@ impl WriterState {
 }
 
 /// File name of part `index`.
-pub(super) fn part_name(index: u64) -> String {
+pub(crate) fn part_name(index: u64) -> String {
     format!("part-{index:05}.parquet")
 }
 

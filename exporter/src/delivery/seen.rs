@@ -31,6 +31,11 @@ impl SeenIds {
         self.len
     }
 
+    /// Whether the set holds no id.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Whether `id` is in the set; an id before `first` counts as seen (it
     /// comes before what the drain expects, as in an in-order drain).
     pub fn contains(&self, id: u64) -> bool {

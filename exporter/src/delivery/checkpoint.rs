@@ -1,5 +1,5 @@
 //! `--checkpoint FILE`: the group below which every message is confirmed,
-//! written atomically while a queue export runs; and the decision a resumed
+//! written atomically while a queue export runs (to any broker); and the decision a resumed
 //! export makes from it (start over, go on from it, or nothing to do).
 
 use std::path::{Path, PathBuf};
@@ -11,8 +11,6 @@ use crate::error::{ExportError, Result};
 use crate::grouping::Grouping;
 use crate::sharded::DatasetFingerprint;
 use crate::strategy::ExportOptions;
-
-use super::target::AmqpTarget;
 
 /// A checkpoint file and what it must say besides the progress.
 #[derive(Debug, Clone)]
@@ -64,7 +62,7 @@ impl Checkpoint {
 pub fn identity(
     options: &ExportOptions,
     dataset: &Dataset,
-    target: &AmqpTarget,
+    target: &impl Serialize,
 ) -> serde_json::Value {
     serde_json::json!({
         "dataset": DatasetFingerprint::of(dataset),
@@ -114,7 +112,7 @@ pub enum Resume {
 pub fn plan_resume(
     options: &ExportOptions,
     dataset: &Dataset,
-    target: &AmqpTarget,
+    target: &impl Serialize,
     checkpoint: Option<&Path>,
     resume: bool,
 ) -> Result<Resume> {

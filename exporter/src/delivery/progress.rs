@@ -10,31 +10,30 @@ use serde::{Deserialize, Serialize};
 
 use super::{DrainOptions, DrainSummary, SeenIds};
 use crate::error::{ExportError, Result};
-use crate::queue::target::AmqpTarget;
 
 /// `_drain.json`: where a drain stands, rewritten after every committed part.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Progress {
+pub(crate) struct Progress {
     /// The queue drained (without password).
-    pub(super) queue: String,
+    pub(crate) queue: String,
     /// `message_id` of the next message to write.
-    pub(super) next_id: u64,
+    pub(crate) next_id: u64,
     /// True once the drain has finished.
-    pub(super) complete: bool,
+    pub(crate) complete: bool,
     /// What it did so far.
-    pub(super) summary: DrainSummary,
+    pub(crate) summary: DrainSummary,
     /// A drain in any order: the `message_id`s of the committed parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) committed_ids: Option<SeenIds>,
+    pub(crate) committed_ids: Option<SeenIds>,
 }
 
 /// The progress file inside the output directory.
 pub const PROGRESS_FILE: &str = "_drain.json";
 
 /// Makes `output`, or reads the progress an unfinished drain of the same
-/// queue left there; a directory that is not a drain's is refused without `force`.
-pub(super) fn prepare_output(
-    target: &AmqpTarget,
+/// `queue` (as described for people) left there; a directory that is not a drain's is refused without `force`.
+pub(crate) fn prepare_output(
+    queue: &str,
     output: &Path,
     options: &DrainOptions,
 ) -> Result<Progress> {
@@ -49,14 +48,14 @@ pub(super) fn prepare_output(
                 std::io::Error::new(std::io::ErrorKind::InvalidData, e),
             )
         })?;
-        if progress.queue != target.describe() {
+        if progress.queue != queue {
             return Err(ExportError::invalid(
                 "messages",
                 format!(
                     "{} holds a drain of {}, not of {}",
                     output.display(),
                     progress.queue,
-                    target.describe()
+                    queue
                 ),
             ));
         }
@@ -97,7 +96,7 @@ pub(super) fn prepare_output(
     }
     std::fs::create_dir_all(output).map_err(|e| ExportError::io("cannot create", output, e))?;
     Ok(Progress {
-        queue: target.describe(),
+        queue: queue.to_string(),
         next_id: options.first_id,
         complete: false,
         summary: DrainSummary::default(),
@@ -128,7 +127,7 @@ fn remove_stale_parts(output: &Path, committed: u64) -> Result<()> {
 impl Progress {
     /// Writes `_drain.json` into `output` with `next_id`, the message after
     /// the last committed one.
-    pub(super) fn save(&self, output: &Path, next_id: u64) -> Result<()> {
+    pub(crate) fn save(&self, output: &Path, next_id: u64) -> Result<()> {
         let path = output.join(PROGRESS_FILE);
         let progress = Progress {
             next_id,
