@@ -154,6 +154,19 @@ def test_export_packed_to_parquet_verifies(tmp_path):
     assert verdict["ok"], verdict["first_problems"]
 
 
+def test_export_to_a_kafka_topic_drains_and_verifies(tmp_path):
+    """The module's sink= takes a Kafka topic (the broker scripts/kafka.sh
+    starts, or PREDBENCH_KAFKA_BROKERS); the wheel's command reads it back."""
+    brokers = os.environ.get("PREDBENCH_KAFKA_BROKERS", "127.0.0.1:9092")
+    topic = f"predbench-python-{time.time_ns()}"
+    data = tmp_path / "data"
+    predbench.generate_to(data, ROWS)
+    exported = predbench.export(data, f"kafka://{brokers}/{topic}?partitions=2", group_size=10)
+    assert exported["messages"] == ROWS // 10 + 1 and exported["predictions"] == ROWS
+    done = cli("verify", "--input", data, "--messages", f"kafka://{brokers}/{topic}")
+    assert f"ok: {ROWS // 10 + 1} messages, {ROWS} predictions" in done.stdout, done.stdout
+
+
 def test_rust_runs_without_the_gil():
     """Another Python thread keeps running while generate works."""
     ticks = 0

@@ -290,7 +290,8 @@ pub struct PublishArgs {
     /// A Parquet file (or directory of parts) whose first column holds the messages.
     #[arg(long)]
     pub messages: PathBuf,
-    /// The queue: amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME.
+    /// The queue: amqp://USER:PASS@HOST:PORT/VHOST?queue=NAME, or a Kafka topic
+    /// kafka://HOST:PORT/TOPIC.
     #[arg(long)]
     pub sink: String,
     /// Messages published and not yet confirmed by the broker, at most.

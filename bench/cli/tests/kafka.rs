@@ -313,6 +313,29 @@ fn a_broker_restart_in_the_middle_loses_nothing() {
 }
 
 #[test]
+fn publish_sends_pre_serialized_messages_to_a_topic() {
+    let _broker = hold_lock("kafka");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(dir.path(), "20000");
+    let messages = dir.path().join("messages.parquet");
+    let sink = format!("parquet:{}", messages.display());
+    let output = export_to_topic(&data, &sink, &["--quiet"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let url = topic_url("publish", "partitions=2&compression=zstd");
+    let output = predbench(&["publish", "--messages", path_arg(&messages), "--sink", &url]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stdout.contains("published 2001 messages"), "{stdout}");
+    let checked = drain_and_verify(&data, &url, dir.path());
+    assert!(
+        checked.contains("ok: 2001 messages, 20000 predictions"),
+        "{checked}"
+    );
+}
+
+#[test]
 fn kafka_errors_are_one_clear_line() {
     let _broker = hold_lock("kafka");
     let dir = tempfile::tempdir().unwrap();

@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use predbench_common::units::format_bytes;
-use predbench_exporter::Dataset;
-use predbench_exporter::queue::{AmqpOptions, AmqpSink, AmqpTarget};
-use predbench_exporter::sink::MessageSink;
+use predbench_exporter::kafka::{KafkaOptions, KafkaSink};
+use predbench_exporter::message::MessageBatch;
+use predbench_exporter::queue::{AmqpOptions, AmqpSink};
+use predbench_exporter::sink::{MessageSink, SinkSummary};
 use predbench_exporter::text_column::TextColumn;
+use predbench_exporter::{Dataset, QueueSpec};
 
 use crate::args::PublishArgs;
 use crate::progress::peak_rss_bytes;
@@ -18,27 +20,36 @@ use crate::summary::{CommandSummary, Counts, settings};
 const PUBLISH_BATCH_BYTES: u64 = 8 << 20;
 
 /// Runs `predbench publish`: the messages of a file, read in batches and
-/// handed to the same queue sink an export uses.
+/// handed to the same queue sink (RabbitMQ's or Kafka's) an export uses.
 pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
-    let target = AmqpTarget::parse(&args.sink)?;
+    let queue = QueueSpec::parse(&args.sink)?;
     let messages = Dataset::open(&args.messages)
         .with_context(|| format!("cannot read messages {}", args.messages.display()))?;
     let started = std::time::Instant::now();
-    let sink = AmqpSink::connect(
-        target.clone(),
-        AmqpOptions {
-            confirm_window: args.confirm_window,
-            ..AmqpOptions::default()
-        },
-    )?;
-    // About 8 MiB of messages a batch, as an export hands the sink (1,024
-    // messages of K = 10, a few dozen packed to 256 KiB), judged by the file's size.
-    let average_bytes = (messages.bytes / messages.rows.max(1)).max(1);
-    let batch_messages = (PUBLISH_BATCH_BYTES / average_bytes).clamp(1, 1024) as usize;
-    for _ in 0..args.repeat {
-        publish_pass(&args, &messages, &sink, batch_messages)?;
-    }
-    let summary = sink.finish()?;
+    let summary = match &queue {
+        QueueSpec::Amqp(target) => {
+            let options = AmqpOptions {
+                confirm_window: args.confirm_window,
+                ..AmqpOptions::default()
+            };
+            publish(
+                &args,
+                &messages,
+                AmqpSink::connect(target.clone(), options)?,
+            )?
+        }
+        QueueSpec::Kafka(target) => {
+            let options = KafkaOptions {
+                window: args.confirm_window,
+                ..KafkaOptions::default()
+            };
+            publish(
+                &args,
+                &messages,
+                KafkaSink::connect(target.clone(), options)?,
+            )?
+        }
+    };
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(path) = &args.output.summary_json {
         CommandSummary {
@@ -66,7 +77,7 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
             "published {} messages ({}) to {} in {elapsed:.2} s: {:.0} messages/s, {:.1} MB/s",
             summary.messages,
             format_bytes(summary.message_bytes),
-            target.describe(),
+            queue.describe(),
             summary.messages as f64 / elapsed,
             summary.message_bytes as f64 / elapsed / 1e6
         );
@@ -74,12 +85,28 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One pass over the messages of the file, handed to the sink in batches
-/// (the sink numbers them, so a second pass goes on from the first's ids).
-fn publish_pass(
+/// Every pass over the messages into `sink`, finished.
+fn publish<S: MessageSink<Prepared = MessageBatch>>(
     args: &PublishArgs,
     messages: &Dataset,
-    sink: &AmqpSink,
+    sink: S,
+) -> anyhow::Result<SinkSummary> {
+    // About 8 MiB of messages a batch, as an export hands the sink (1,024
+    // messages of K = 10, a few dozen packed to 256 KiB), judged by the file's size.
+    let average_bytes = (messages.bytes / messages.rows.max(1)).max(1);
+    let batch_messages = (PUBLISH_BATCH_BYTES / average_bytes).clamp(1, 1024) as usize;
+    for _ in 0..args.repeat {
+        publish_pass(args, messages, &sink, batch_messages)?;
+    }
+    Ok(sink.finish()?)
+}
+
+/// One pass over the messages of the file, handed to the sink in batches
+/// (the sink numbers them, so a second pass goes on from the first's ids).
+fn publish_pass<S: MessageSink<Prepared = MessageBatch>>(
+    args: &PublishArgs,
+    messages: &Dataset,
+    sink: &S,
     batch_messages: usize,
 ) -> anyhow::Result<()> {
     let mut cursor = messages.cursor(0..messages.rows, batch_messages);
@@ -100,7 +127,7 @@ fn publish_pass(
         })?;
         // The baseline does nothing an export would not: messages are not
         // parsed, so their predictions are not counted (nothing needs them).
-        let mut batch = predbench_exporter::message::MessageBatch::default();
+        let mut batch = MessageBatch::default();
         for message in (0..read.num_rows()).filter_map(|row| strings.value(row)) {
             batch.push(message.as_bytes(), 0);
         }
