@@ -99,7 +99,7 @@ fn finish_within(mut child: Child, limit: Duration) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-/// A slow export (one thread, 32 records in flight) with a checkpoint,
+/// A slow export (one thread, 256 records in flight) with a checkpoint,
 /// waited for until `groups` groups are confirmed.
 fn export_under_way(data: &str, url: &str, checkpoint: &Path, groups: u64) -> Child {
     let mut child = export_to_topic(
@@ -109,7 +109,7 @@ fn export_under_way(data: &str, url: &str, checkpoint: &Path, groups: u64) -> Ch
             "--strategy",
             "single-thread",
             "--confirm-window",
-            "32",
+            "256",
             "--checkpoint",
             path_arg(checkpoint),
         ],
