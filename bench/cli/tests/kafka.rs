@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use predbench_exporter::kafka::{KafkaTarget, ensure_topic, topic_records};
 
-use crate::{hold_lock, path_arg, predbench, repository, stderr_of};
+use crate::{
+    confirmed_below, finish_within, hold_lock, path_arg, predbench, repository, stderr_of,
+};
 
 /// The tests' brokers.
 fn brokers() -> String {
@@ -71,32 +73,6 @@ fn drain_and_verify(data: &str, url: &str, dir: &Path) -> String {
     let verdict = String::from_utf8_lossy(&verified.stdout).into_owned();
     assert!(verified.status.success(), "{stdout}{verdict}");
     format!("{stdout}{verdict}")
-}
-
-/// The checkpoint's `confirmed_below`, 0 while there is none.
-fn confirmed_below(checkpoint: &Path) -> u64 {
-    std::fs::read_to_string(checkpoint)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|value| value["confirmed_below"].as_u64())
-        .unwrap_or(0)
-}
-
-/// Waits for `child` at most `limit`; kills it and fails the test past that.
-fn finish_within(mut child: Child, limit: Duration) -> std::process::Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "the export did not finish within {limit:?}: {}",
-                stderr_of(&output)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// A slow export (one thread, 256 records in flight) with a checkpoint,

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use predbench_exporter::queue::{self, AmqpTarget, declare_queue};
 
-use crate::{broker, hold_broker, path_arg, predbench, read_drained_ids, repository, stderr_of};
+use crate::{
+    broker, confirmed_below, finish_within, hold_broker, path_arg, predbench, read_drained_ids,
+    repository, stderr_of,
+};
 
 /// A queue URL of its own for every test run.
 fn queue_url(name: &str) -> String {
@@ -59,33 +62,6 @@ fn drain_and_verify(data: &str, url: &str, dir: &Path, flags: &[&str]) -> String
     let verdict = String::from_utf8_lossy(&verified.stdout).into_owned();
     assert!(verified.status.success(), "{verdict}");
     format!("{stdout}{verdict}")
-}
-
-/// The checkpoint's `confirmed_below`, 0 while there is none.
-fn confirmed_below(checkpoint: &Path) -> u64 {
-    std::fs::read_to_string(checkpoint)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|value| value["confirmed_below"].as_u64())
-        .unwrap_or(0)
-}
-
-/// Waits for `child` at most `limit`; kills it and fails the test past that,
-/// so that a hung client fails a test instead of hanging the suite.
-fn finish_within(mut child: Child, limit: Duration) -> std::process::Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "the export did not finish within {limit:?}: {}",
-                stderr_of(&output)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// Runs `command` to its end, at most `limit`.

@@ -7,7 +7,9 @@ mod kafka;
 mod queue;
 mod shard;
 
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 /// Runs the built `predbench` with `args`.
 pub fn predbench(args: &[&str]) -> Output {
@@ -21,3 +23,30 @@ pub fn predbench(args: &[&str]) -> Output {
 mod support;
 
 pub use support::*;
+
+/// The checkpoint's `confirmed_below`, 0 while there is none.
+pub fn confirmed_below(checkpoint: &Path) -> u64 {
+    std::fs::read_to_string(checkpoint)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|value| value["confirmed_below"].as_u64())
+        .unwrap_or(0)
+}
+
+/// Waits for `child` at most `limit`; kills it and fails the test past that,
+/// so that a hung client fails a test instead of hanging the suite.
+pub fn finish_within(mut child: Child, limit: Duration) -> std::process::Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "the export did not finish within {limit:?}: {}",
+                stderr_of(&output)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
