@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use predbench_exporter::queue::{self, AmqpTarget, declare_queue};
 
 use crate::{
-    broker, confirmed_below, finish_within, hold_broker, path_arg, predbench, read_drained_ids,
-    repository, stderr_of,
+    broker, confirmed_below, dataset, export_to, finish_within, hold_broker, path_arg, predbench,
+    read_drained_ids, repository, stderr_of,
 };
 
 /// A queue URL of its own for every test run.
@@ -23,30 +23,6 @@ fn queue_url(name: &str) -> String {
         .unwrap()
         .as_nanos();
     format!("{}?queue=predbench-test-{name}-{unique}", broker())
-}
-
-fn dataset(dir: &Path, rows: &str) -> String {
-    let out = dir.join("data");
-    let output = predbench(&[
-        "generate",
-        "--out",
-        path_arg(&out),
-        "--rows",
-        rows,
-        "--file-rows",
-        "100000",
-        "--quiet",
-    ]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    out.to_str().unwrap().to_string()
-}
-
-fn export_to_queue(data: &str, url: &str, extra: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_predbench"));
-    command
-        .args(["export", "--input", data, "--sink", url])
-        .args(extra);
-    command
 }
 
 /// Verifies the queue `url` against `data` by draining it, with verify's
@@ -136,7 +112,7 @@ fn export_to_a_queue_drains_and_verifies_complete() {
     let data = dataset(dir.path(), "120000");
     let url = queue_url("round-trip");
     let checkpoint = dir.path().join("checkpoint.json");
-    let output = export_to_queue(
+    let output = export_to(
         &data,
         &url,
         &[
@@ -168,7 +144,7 @@ fn export_to_a_queue_drains_and_verifies_complete() {
     );
 
     // The checkpoint says the export is complete: --resume publishes nothing.
-    let output = export_to_queue(
+    let output = export_to(
         &data,
         &url,
         &["--checkpoint", path_arg(&checkpoint), "--resume"],
@@ -185,7 +161,7 @@ fn a_quorum_queue_is_declared_as_one_and_drains_complete() {
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(dir.path(), "5000");
     let url = format!("{}&queue_type=quorum", queue_url("quorum"));
-    let output = export_to_queue(&data, &url, &["--quiet"]).output().unwrap();
+    let output = export_to(&data, &url, &["--quiet"]).output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     let verdict = drain_and_verify(&data, &url, dir.path(), &[]);
     assert!(
@@ -194,7 +170,7 @@ fn a_quorum_queue_is_declared_as_one_and_drains_complete() {
     );
     // The same queue asked for as classic: the broker refuses, in one line.
     let classic = url.replace("queue_type=quorum", "queue_type=classic");
-    let output = export_to_queue(&data, &classic, &[]).output().unwrap();
+    let output = export_to(&data, &classic, &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
     assert!(stderr.contains("x-queue-type"), "{stderr}");
@@ -219,7 +195,7 @@ fn export_under_way(
         path_arg(checkpoint),
     ];
     arguments.extend(extra);
-    let mut child = export_to_queue(data, url, &arguments)
+    let mut child = export_to(data, url, &arguments)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -280,7 +256,7 @@ fn a_broker_gone_longer_than_the_retry_time_fails_in_one_line_and_resume_finishe
     assert!(confirmed > 2_000, "{confirmed}");
     // --resume finishes the job, and nothing is lost.
     let output = output_within(
-        &mut export_to_queue(
+        &mut export_to(
             &data,
             &url,
             &[
@@ -335,7 +311,7 @@ fn kill_and_resume(name: &str, grouping: &[&str]) {
         path_arg(&checkpoint),
     ];
     flags.extend_from_slice(grouping);
-    let mut child = export_to_queue(&data, &url, &flags)
+    let mut child = export_to(&data, &url, &flags)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -347,7 +323,7 @@ fn kill_and_resume(name: &str, grouping: &[&str]) {
     assert!(done_before < 20_001, "killed too late to test anything");
 
     // Without --resume the checkpoint is refused and left as it is.
-    let output = export_to_queue(&data, &url, &flags).output().unwrap();
+    let output = export_to(&data, &url, &flags).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr_of(&output).contains("pass --resume"),
@@ -359,7 +335,7 @@ fn kill_and_resume(name: &str, grouping: &[&str]) {
     let mut resumed = flags.clone();
     resumed.push("--resume");
     let output = output_within(
-        &mut export_to_queue(&data, &url, &resumed),
+        &mut export_to(&data, &url, &resumed),
         Duration::from_secs(300),
     );
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -393,14 +369,14 @@ fn queue_errors_are_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(dir.path(), "2000");
     let unreachable = "amqp://guest:guest@127.0.0.1:1/%2f?queue=nowhere";
-    let output = export_to_queue(&data, unreachable, &[]).output().unwrap();
+    let output = export_to(&data, unreachable, &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
     assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
     assert!(!stderr.contains("guest:guest"), "{stderr}");
 
     let wrong = queue_url("wrong").replace("guest:guest", "guest:wrong");
-    let output = export_to_queue(&data, &wrong, &[]).output().unwrap();
+    let output = export_to(&data, &wrong, &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
     assert!(
@@ -410,7 +386,7 @@ fn queue_errors_are_one_clear_line() {
     assert!(!stderr.contains("guest:wrong"), "{stderr}");
 
     let url = queue_url("limit");
-    let output = export_to_queue(&data, &url, &["--max-message-bytes", "1000"])
+    let output = export_to(&data, &url, &["--max-message-bytes", "1000"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -422,7 +398,7 @@ fn queue_errors_are_one_clear_line() {
     let other = queue_url("other-arguments");
     let name = other.rsplit_once("queue=").unwrap().1.to_string();
     declare_transient_queue(&name);
-    let output = export_to_queue(&data, &other, &[]).output().unwrap();
+    let output = export_to(&data, &other, &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
     assert!(stderr.contains("PRECONDITION_FAILED"), "{stderr}");
@@ -433,12 +409,12 @@ fn queue_errors_are_one_clear_line() {
 
     // A checkpoint of another export is refused and kept.
     let checkpoint = dir.path().join("checkpoint.json");
-    let output = export_to_queue(&data, &url, &["--checkpoint", path_arg(&checkpoint)])
+    let output = export_to(&data, &url, &["--checkpoint", path_arg(&checkpoint)])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     let before = std::fs::read(&checkpoint).unwrap();
-    let output = export_to_queue(
+    let output = export_to(
         &data,
         &url,
         &[
@@ -463,7 +439,7 @@ fn a_killed_drain_goes_on_from_its_committed_parts_and_loses_nothing() {
     let data = dataset(dir.path(), "300000");
     let url = queue_url("killed-drain");
     let output = output_within(
-        &mut export_to_queue(&data, &url, &["--quiet"]),
+        &mut export_to(&data, &url, &["--quiet"]),
         Duration::from_secs(300),
     );
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -550,7 +526,7 @@ fn a_drain_beside_a_running_export_reads_it_all() {
         .spawn()
         .unwrap();
     let output = output_within(
-        &mut export_to_queue(&data, &url, &["--quiet"]),
+        &mut export_to(&data, &url, &["--quiet"]),
         Duration::from_secs(300),
     );
     assert!(output.status.success(), "{}", stderr_of(&output));

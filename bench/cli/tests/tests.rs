@@ -50,3 +50,29 @@ pub fn finish_within(mut child: Child, limit: Duration) -> std::process::Output 
     }
     child.wait_with_output().unwrap()
 }
+
+/// A dataset of `rows` rows (files of 100,000) in `dir/data`, as a path argument.
+pub fn dataset(dir: &Path, rows: &str) -> String {
+    let out = dir.join("data");
+    let output = predbench(&[
+        "generate",
+        "--out",
+        path_arg(&out),
+        "--rows",
+        rows,
+        "--file-rows",
+        "100000",
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    out.to_str().unwrap().to_string()
+}
+
+/// `predbench export` of `data` to the sink `url`, with `extra` flags.
+pub fn export_to(data: &str, url: &str, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_predbench"));
+    command
+        .args(["export", "--input", data, "--sink", url])
+        .args(extra);
+    command
+}
