@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication, TopicResult};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -83,18 +83,12 @@ pub fn ensure_topic(target: &KafkaTarget) -> Result<()> {
     let options = AdminOptions::new().operation_timeout(Some(REQUEST_TIMEOUT));
     let results = futures_lite::future::block_on(admin.create_topics([&topic], &options))
         .map_err(|e| failure(target, format!("cannot create topic {}: {e}", target.topic)))?;
-    for result in results {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => {
-                return Err(failure(
-                    target,
-                    format!("cannot create topic {name}: {code}"),
-                ));
-            }
-        }
-    }
-    Ok(())
+    check_results(
+        target,
+        "create",
+        results,
+        RDKafkaErrorCode::TopicAlreadyExists,
+    )
 }
 
 /// Deletes `target`'s topic if it exists.
@@ -109,13 +103,28 @@ pub fn delete_topic(target: &KafkaTarget) -> Result<()> {
     let results =
         futures_lite::future::block_on(admin.delete_topics(&[target.topic.as_str()], &options))
             .map_err(|e| failure(target, format!("cannot delete topic {}: {e}", target.topic)))?;
+    check_results(
+        target,
+        "delete",
+        results,
+        RDKafkaErrorCode::UnknownTopicOrPartition,
+    )
+}
+
+/// The first failure among an admin call's per-topic results, where
+/// `already` (the topic being there, or gone) counts as done.
+fn check_results(
+    target: &KafkaTarget,
+    verb: &str,
+    results: Vec<TopicResult>,
+    already: RDKafkaErrorCode,
+) -> Result<()> {
     for result in results {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
-            Err((name, code)) => {
+        if let Err((name, code)) = result {
+            if code != already {
                 return Err(failure(
                     target,
-                    format!("cannot delete topic {name}: {code}"),
+                    format!("cannot {verb} topic {name}: {code}"),
                 ));
             }
         }
