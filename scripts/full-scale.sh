@@ -34,6 +34,15 @@
 #        beside the export (zstd parts); each baseline publishes the messages
 #        of a tenth of the rows 10 times over (--baseline-passes 10: all 56 GB
 #        would not fit beside the dataset), drained beside too;
+#   kafka. delivery to Kafka, 6M rows, 3 runs (the peers 1): rayon K = 10 and
+#        one prediction a record (--kafka-per-prediction) into topics of 3
+#        partitions (lz4) on the broker scripts/kafka.sh starts, each beside
+#        its baseline; the seed's job followed by a confluent-kafka producer,
+#        first version (acks=1, no delivery reports) and second (acks=all,
+#        idempotent); every topic drained and verified; then every publisher
+#        once more with the broker restarted half way (--restart-kafka);
+#   kafka60m. delivery to Kafka at 60M rows, 1 run: K = 10 into zstd topics,
+#        drained beside the export (zstd parts), no baseline;
 # then `predbench-harness report`. At 60M the 17.0 GB dataset and a 34.4 GB
 # output lie side by side, plus Spark's shuffle files (session 2026-12-02T02:30:25Z,
 # a 2-core machine); datasets
@@ -41,12 +50,12 @@
 # own records say how long each part took.
 #   scripts/full-scale.sh [DATA_DIR] [PARTS]
 # DATA_DIR defaults to data, inside the repository; PARTS to
-# 1m,6m,codec,60m,queue,delivery,delivery60m (a part that failed can be run
+# 1m,6m,codec,60m,queue,delivery,delivery60m,kafka,kafka60m (a part that failed can be run
 # again alone, as a session of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data_dir=${1:-data}
-parts=",${2:-1m,6m,codec,60m,queue,delivery,delivery60m},"
+parts=",${2:-1m,6m,codec,60m,queue,delivery,delivery60m,kafka,kafka60m},"
 wants() { [[ $parts == *",$1,"* ]]; }
 cargo build --release -p predbench -p predbench-harness
 bash scripts/setup-peers.sh
@@ -99,6 +108,23 @@ if wants delivery60m; then
   "$bin" compare --rows 60M --runs 1 --dataset seed --skip-generate --skip-disk-floor \
     --strategies rayon --groupings modulo,packed --sinks amqp --confirm-windows 1024 \
     --baseline-passes 10 --drain-beside --drain-compression zstd \
+    --clean --data-dir "$data_dir" || status=$?
+fi
+if wants kafka || wants kafka60m; then
+  bash scripts/kafka.sh start
+  trap 'bash scripts/rabbitmq.sh stop 2>/dev/null; bash scripts/kafka.sh stop' EXIT
+fi
+if wants kafka; then
+  "$bin" compare --rows 6M --runs 3 --peer-runs 1 --dataset seed --skip-generate --skip-disk-floor \
+    --strategies rayon --groupings modulo --sinks kafka --kafka-per-prediction \
+    --peers pyspark-seed,kafka-producer-first-version,kafka-producer --peer-timeout 3600 \
+    --restart-kafka "bash scripts/kafka.sh restart" \
+    --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
+fi
+if wants kafka60m; then
+  "$bin" compare --rows 60M --runs 1 --dataset seed --skip-generate --skip-disk-floor \
+    --strategies rayon --groupings modulo --sinks kafka --kafka-compression zstd \
+    --skip-baselines --drain-beside --drain-compression zstd \
     --clean --data-dir "$data_dir" || status=$?
 fi
 "$bin" report

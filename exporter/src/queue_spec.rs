@@ -4,6 +4,8 @@
 //! broker's room.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use crate::delivery::{DrainOptions, DrainSummary};
 use crate::error::{ExportError, Result};
@@ -55,6 +57,34 @@ impl QueueSpec {
         match self {
             QueueSpec::Amqp(target) => crate::queue::drain(target, output, options),
             QueueSpec::Kafka(target) => crate::kafka::drain(target, output, options),
+        }
+    }
+
+    /// Deletes the queue or topic and what it holds (a no-op when there is
+    /// none): benchmarks clean up before and after each run with it.
+    pub fn delete(&self) -> Result<()> {
+        match self {
+            QueueSpec::Amqp(target) => crate::queue::delete_queue(target),
+            QueueSpec::Kafka(target) => crate::kafka::delete_topic(target),
+        }
+    }
+
+    /// Waits until the queue holds (a topic: has received) at least
+    /// `at_least` messages, looking every `poll`; how many it held then, or
+    /// `None` when `stop` was set first and one last look found fewer.
+    pub fn wait_for_messages(
+        &self,
+        at_least: u64,
+        stop: &AtomicBool,
+        poll: Duration,
+    ) -> Result<Option<u64>> {
+        match self {
+            QueueSpec::Amqp(target) => {
+                crate::queue::wait_for_messages(target, at_least, stop, poll)
+            }
+            QueueSpec::Kafka(target) => {
+                crate::kafka::wait_for_records(target, at_least, stop, poll)
+            }
         }
     }
 }

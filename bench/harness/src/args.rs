@@ -160,7 +160,7 @@ pub struct PeerArgs {
     pub peer_timeout: Option<u64>,
 }
 
-/// Delivery to a queue (`--sinks amqp`).
+/// Delivery to a queue (`--sinks amqp`, `--sinks kafka`).
 #[derive(Debug, Clone, PartialEq, Args)]
 #[command(next_help_heading = "Delivery to a queue")]
 pub struct DeliveryArgs {
@@ -207,6 +207,29 @@ pub struct DeliveryArgs {
     /// Page compression of the drains' parts (zstd when the disk is short).
     #[arg(long, value_parser = choice::<Compression>(), default_value_t = Compression::None)]
     pub drain_compression: Compression,
+    /// The Kafka cluster of `--sinks kafka`: `kafka://HOST:PORT[,HOST:PORT]`
+    /// (each configuration gets a topic of its own, deleted after every run).
+    #[arg(long, default_value = "kafka://127.0.0.1:9092")]
+    pub kafka: String,
+    /// Partitions of every topic `--sinks kafka` makes (the message key is
+    /// the group, so its drain reads them side by side and puts the groups
+    /// back in order).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..))]
+    pub kafka_partitions: i32,
+    /// The producers' `compression.type` on every topic (none, gzip, snappy,
+    /// lz4, zstd), predbench's and the peers' alike.
+    #[arg(long, default_value = "lz4")]
+    pub kafka_compression: String,
+    /// Also export to Kafka with one prediction a record (K = 1, the
+    /// producer batching and compressing records itself) beside the packed
+    /// messages of K predictions, and publish its baseline.
+    #[arg(long)]
+    pub kafka_per_prediction: bool,
+    /// `--restart-broker` for the Kafka runs: the command that restarts the
+    /// Kafka broker half way through each Kafka publisher's fault run, e.g.
+    /// "bash scripts/kafka.sh restart".
+    #[arg(long, value_name = "COMMAND")]
+    pub restart_kafka: Option<String>,
 }
 
 /// The way past one machine, measured on this one.

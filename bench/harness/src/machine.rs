@@ -5,6 +5,7 @@
 //! criterion estimates it records.
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -80,7 +81,7 @@ pub fn available_cores() -> usize {
 pub fn describe_session(
     data_dir: &Path,
     peers_pythons: &[PathBuf],
-    broker: Option<&AmqpTarget>,
+    brokers: &Brokers,
 ) -> SessionInfo {
     let (git_commit, git_dirty) = git_state();
     SessionInfo {
@@ -89,7 +90,7 @@ pub fn describe_session(
         git_commit,
         git_dirty,
         machine: describe_machine(data_dir),
-        software: software_versions(peers_pythons, broker),
+        software: software_versions(peers_pythons, brokers),
         datasets: Vec::new(),
         command: Vec::new(),
     }
@@ -125,10 +126,7 @@ const RUSTC_VERSION: &str = env!("PREDBENCH_RUSTC_VERSION");
 /// Versions of the software a session involves: rustc always; Python, the
 /// peers' packages and Java when the peers' venvs' `peers_pythons` are given;
 /// the broker's when `broker` is. A version that cannot be asked is left out.
-fn software_versions(
-    peers_pythons: &[PathBuf],
-    broker: Option<&AmqpTarget>,
-) -> BTreeMap<String, String> {
+fn software_versions(peers_pythons: &[PathBuf], brokers: &Brokers) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
     versions.insert(
         "rustc".to_string(),
@@ -149,12 +147,42 @@ fn software_versions(
             versions.insert("java".to_string(), java);
         }
     }
-    if let Some(version) =
-        broker.and_then(|target| predbench_exporter::queue::broker_version(target).ok())
+    if let Some(version) = brokers
+        .amqp
+        .as_ref()
+        .and_then(|target| predbench_exporter::queue::broker_version(target).ok())
     {
         versions.insert("rabbitmq".to_string(), version);
     }
+    if brokers.kafka {
+        if let Some(version) = kafka_broker_version() {
+            versions.insert("kafka-broker".to_string(), version);
+        }
+    }
     versions
+}
+
+/// The brokers a session delivers to, whose versions it records.
+#[derive(Debug, Default)]
+pub struct Brokers {
+    /// A RabbitMQ broker, asked for its version.
+    pub amqp: Option<AmqpTarget>,
+    /// Whether a Kafka broker is used: the version of the one running on
+    /// this machine is recorded.
+    pub kafka: bool,
+}
+
+/// `tansu 0.6.0`: what the Kafka broker running on this machine (tansu,
+/// the one `scripts/kafka.sh` starts) says its version is; `None` when none runs here.
+fn kafka_broker_version() -> Option<String> {
+    let pid = fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let comm = fs::read_to_string(entry.path().join("comm")).ok()?;
+        (comm.trim_end() == "tansu").then(|| entry.path())
+    })?;
+    let program = fs::read_link(pid.join("exe")).ok()?;
+    let output = Command::new(program).arg("--version").output().ok()?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.success() && !version.is_empty()).then_some(version)
 }
 
 /// Python's own version and the peers' packages in the venv of `python`.
@@ -162,7 +190,7 @@ fn python_versions(python: &Path) -> BTreeMap<String, String> {
     const SCRIPT: &str = r#"
 import importlib.metadata as m, json, platform
 found = {"python": platform.python_version()}
-for name in ["pyspark", "pyspark-client", "pysail", "duckdb", "polars", "chdb", "pyarrow", "pandas", "numpy", "pika"]:
+for name in ["pyspark", "pyspark-client", "pysail", "duckdb", "polars", "chdb", "pyarrow", "pandas", "numpy", "pika", "confluent-kafka"]:
     try:
         found[name] = m.version(name)
     except m.PackageNotFoundError:
@@ -231,7 +259,7 @@ mod tests {
 
     #[test]
     fn the_rustc_version_is_recorded() {
-        let versions = software_versions(&[], None);
+        let versions = software_versions(&[], &Brokers::default());
         assert!(versions["rustc"].starts_with("1."), "{versions:?}");
     }
 }

@@ -4,6 +4,7 @@
 
 mod compare;
 mod delivery;
+mod kafka;
 mod peers;
 mod report;
 

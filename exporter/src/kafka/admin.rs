@@ -3,6 +3,7 @@
 //! partitions, the records a topic holds, a topic deleted. Every call is
 //! bounded in time and names the target when it fails.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication, TopicResult};
@@ -149,4 +150,28 @@ pub fn topic_records(target: &KafkaTarget) -> Result<u64> {
         records += (high - low).max(0) as u64;
     }
     Ok(records)
+}
+
+/// Waits until `target`'s topic holds at least `at_least` records, looking
+/// every `poll`, and answers how many it held then; `None` when `stop` was
+/// set first (the producer ended) and one last look found fewer. A topic not
+/// made yet is waited for too. Benchmarks use it to fault a producer half way.
+pub fn wait_for_records(
+    target: &KafkaTarget,
+    at_least: u64,
+    stop: &AtomicBool,
+    poll: Duration,
+) -> Result<Option<u64>> {
+    loop {
+        // Read before the topic is looked at: a producer that ended gets one last look.
+        let stopped = stop.load(Ordering::Acquire);
+        let held = topic_records(target)?;
+        if held >= at_least {
+            return Ok(Some(held));
+        }
+        if stopped {
+            return Ok(None);
+        }
+        std::thread::sleep(poll);
+    }
 }

@@ -16,7 +16,7 @@ mod drain;
 mod sink;
 mod target;
 
-pub use admin::{delete_topic, ensure_topic, topic_records};
+pub use admin::{delete_topic, ensure_topic, topic_records, wait_for_records};
 pub use drain::drain;
 pub use sink::{KafkaOptions, KafkaSink};
 pub use target::KafkaTarget;

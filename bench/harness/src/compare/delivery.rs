@@ -1,4 +1,4 @@
-//! Running a plan that publishes to a queue: the queue cleared before and
+//! Running a plan that publishes to a queue or topic: it is cleared before and
 //! after, the broker's memory sampled meanwhile, the drain beside the
 //! publisher or right after it, and in a fault run the broker restarted
 //! once the queue holds half the messages the publisher's runs delivered.
@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use predbench_exporter::queue::{AmqpTarget, delete_queue, wait_for_messages};
+use predbench_exporter::QueueSpec;
 
 use super::child::run_unmeasured;
 use super::measure::measure;
@@ -22,6 +22,18 @@ use crate::record::{BrokerRestarted, RunRecord, RunStatus};
 
 /// How often the queue's depth is looked at during a fault run.
 const DEPTH_POLL: Duration = Duration::from_millis(20);
+
+/// How often a topic's records are counted (a client and a metadata
+/// request each time).
+const TOPIC_POLL: Duration = Duration::from_millis(200);
+
+/// How often `queue` is looked at.
+fn poll_of(queue: &QueueSpec) -> Duration {
+    match queue {
+        QueueSpec::Kafka(_) => TOPIC_POLL,
+        QueueSpec::Amqp(_) => DEPTH_POLL,
+    }
+}
 
 /// How often the broker's memory is looked at.
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
@@ -36,12 +48,12 @@ pub fn run_publisher(
     restart: Option<&Restart>,
 ) -> anyhow::Result<()> {
     let queue = plan.queue.as_ref().expect("a publisher has a queue");
-    let _ = delete_queue(queue);
+    let _ = queue.delete();
     let beside = plan
         .follow_up
         .as_deref()
         .filter(|drain| drain.configuration.beside_publisher);
-    let broker = BrokerMemory::start();
+    let broker = BrokerMemory::start(broker_process(queue));
     let stop = Arc::new(AtomicBool::new(false));
     let restarting = restart.map(|restart| {
         let log = session.log_dir.join(format!(
@@ -77,7 +89,7 @@ pub fn run_publisher(
         )),
         None => {}
     }
-    let _ = delete_queue(queue);
+    let _ = queue.delete();
     Ok(())
 }
 
@@ -87,7 +99,7 @@ fn measure_beside(
     session: &Session,
     plan: &Plan,
     beside: Option<&Plan>,
-    queue: &AmqpTarget,
+    queue: &QueueSpec,
     run: u32,
     stop: &Arc<AtomicBool>,
 ) -> anyhow::Result<(RunRecord, Option<RunRecord>)> {
@@ -95,7 +107,7 @@ fn measure_beside(
         let drain = beside.map(|drain| {
             let stop = Arc::clone(stop);
             scope.spawn(move || -> anyhow::Result<Option<RunRecord>> {
-                if wait_for_messages(queue, 1, &stop, DEPTH_POLL)?.is_none() {
+                if queue.wait_for_messages(1, &stop, poll_of(queue))?.is_none() {
                     return Ok(None);
                 }
                 measure(session, drain, run).map(Some)
@@ -130,13 +142,14 @@ impl Restart {
         if fault.plan.unavailable.is_some() {
             return None;
         }
-        let identity = fault.plan.configuration.identity();
+        let identity = fault.plan.configuration.unfaulted_identity();
         let delivered = session
             .records
             .runs
             .iter()
             .filter(|record| {
-                record.status == RunStatus::Ok && record.configuration.identity() == identity
+                record.status == RunStatus::Ok
+                    && record.configuration.unfaulted_identity() == identity
             })
             .filter_map(|record| record.counts.messages)
             .max()
@@ -163,7 +176,7 @@ impl Restart {
     /// restart is done, or with nothing once `stop` is set first.
     fn start(
         &self,
-        target: AmqpTarget,
+        target: QueueSpec,
         log: PathBuf,
         stop: Arc<AtomicBool>,
     ) -> JoinHandle<anyhow::Result<Option<BrokerRestarted>>> {
@@ -171,7 +184,8 @@ impl Restart {
         let command = self.command.clone();
         let started = Instant::now();
         std::thread::spawn(move || {
-            let Some(held) = wait_for_messages(&target, at_messages, &stop, DEPTH_POLL)? else {
+            let poll = poll_of(&target);
+            let Some(held) = target.wait_for_messages(at_messages, &stop, poll)? else {
                 return Ok(None);
             };
             let began = started.elapsed().as_secs_f64();
@@ -190,18 +204,31 @@ impl Restart {
 pub fn mark_missing_broker(plans: &mut [Plan]) {
     for plan in plans.iter_mut() {
         if let Some(target) = &plan.queue {
-            plan.unavailable = delete_queue(target).err().map(|error| {
+            let (script, flag) = match target {
+                QueueSpec::Kafka(_) => ("kafka", "--kafka"),
+                QueueSpec::Amqp(_) => ("rabbitmq", "--amqp"),
+            };
+            plan.unavailable = target.delete().err().map(|error| {
                 format!(
-                    "{error}; start a broker with `bash scripts/rabbitmq.sh start` or give --amqp"
+                    "{error}; start a broker with `bash scripts/{script}.sh start` or give {flag}"
                 )
             });
         }
     }
 }
 
-/// The broker's memory while a run publishes to it: the resident set of the
-/// RabbitMQ node (Erlang's `beam.smp` processes) sampled from `/proc` on a
-/// thread of its own. Only a broker on this machine can be seen.
+/// The name (`/proc/PID/comm`) of the broker's processes on this machine:
+/// RabbitMQ's Erlang VM, or the Kafka broker the tests and `compare` run (tansu).
+fn broker_process(queue: &QueueSpec) -> &'static str {
+    match queue {
+        QueueSpec::Kafka(_) => "tansu",
+        QueueSpec::Amqp(_) => "beam.smp",
+    }
+}
+
+/// The broker's memory while a run publishes to it: the resident set of its
+/// processes (RabbitMQ's `beam.smp`, Kafka's `tansu`) sampled from `/proc`
+/// on a thread of its own. Only a broker on this machine can be seen.
 struct BrokerMemory {
     stop: Arc<AtomicBool>,
     sampler: JoinHandle<Option<u64>>,
@@ -209,13 +236,13 @@ struct BrokerMemory {
 
 impl BrokerMemory {
     /// Starts sampling.
-    fn start() -> BrokerMemory {
+    fn start(process: &'static str) -> BrokerMemory {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let sampler = std::thread::spawn(move || {
             let mut peak = None;
             loop {
-                if let Some(now) = broker_rss_bytes() {
+                if let Some(now) = broker_rss_bytes(process) {
                     peak = Some(peak.map_or(now, |peak: u64| peak.max(now)));
                 }
                 if flag.load(Ordering::Acquire) {
@@ -234,13 +261,14 @@ impl BrokerMemory {
     }
 }
 
-/// Resident bytes of every `beam.smp` process on this machine now; `None` when there is none.
-fn broker_rss_bytes() -> Option<u64> {
+/// Resident bytes of every process called `process` on this machine now;
+/// `None` when there is none.
+fn broker_rss_bytes(process: &str) -> Option<u64> {
     let mut total = None;
     for entry in fs::read_dir("/proc").ok()?.flatten() {
         let path = entry.path();
         let is_broker =
-            fs::read_to_string(path.join("comm")).is_ok_and(|name| name.trim_end() == "beam.smp");
+            fs::read_to_string(path.join("comm")).is_ok_and(|name| name.trim_end() == process);
         if !is_broker {
             continue;
         }
@@ -271,10 +299,10 @@ mod tests {
 
     #[test]
     fn a_sampler_stops_and_sees_no_broker_where_none_runs_or_a_positive_size() {
-        let sampler = BrokerMemory::start();
+        let sampler = BrokerMemory::start("beam.smp");
         std::thread::sleep(Duration::from_millis(50));
         // With the tests' broker running its size is positive; without, nothing.
-        match (sampler.peak(), broker_rss_bytes()) {
+        match (sampler.peak(), broker_rss_bytes("beam.smp")) {
             (Some(peak), _) => assert!(peak > 1 << 20, "{peak}"),
             (None, now) => assert_eq!(now, None),
         }

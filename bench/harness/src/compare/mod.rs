@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use predbench_exporter::kafka::KafkaTarget;
 use predbench_exporter::queue::AmqpTarget;
 
 use crate::args::CompareArgs;
@@ -135,9 +136,20 @@ fn validate(args: &CompareArgs) -> anyhow::Result<()> {
     if args.sinks.contains(&SinkKind::Amqp) {
         AmqpTarget::parse(&format!("{}?queue=check", delivery.amqp))
             .map_err(|error| anyhow::anyhow!("invalid argument --amqp: {error}"))?;
-        if delivery.confirm_windows.is_empty() || delivery.confirm_windows.contains(&0) {
-            anyhow::bail!("invalid argument --confirm-windows: give one or more positive windows");
-        }
+    }
+    if args.sinks.contains(&SinkKind::Kafka) {
+        KafkaTarget::parse(&format!("{}/check", delivery.kafka.trim_end_matches('/')))
+            .map_err(|error| anyhow::anyhow!("invalid argument --kafka: {error}"))?;
+        KafkaTarget::parse(&format!(
+            "kafka://h:1/check?compression={}",
+            delivery.kafka_compression
+        ))
+        .map_err(|error| anyhow::anyhow!("invalid argument --kafka-compression: {error}"))?;
+    }
+    if args.sinks.iter().any(|sink| sink.is_queue())
+        && (delivery.confirm_windows.is_empty() || delivery.confirm_windows.contains(&0))
+    {
+        anyhow::bail!("invalid argument --confirm-windows: give one or more positive windows");
     }
     if args.scale_out.shards.is_empty() || args.scale_out.shards.contains(&0) {
         anyhow::bail!(
@@ -161,12 +173,15 @@ fn session_info(
         .collect();
     pythons.sort();
     pythons.dedup();
-    let broker = args
-        .sinks
-        .contains(&SinkKind::Amqp)
-        .then(|| AmqpTarget::parse(&format!("{}?queue=check", args.delivery.amqp)).ok())
-        .flatten();
-    let mut info = machine::describe_session(&args.data_dir, &pythons, broker.as_ref());
+    let brokers = machine::Brokers {
+        amqp: args
+            .sinks
+            .contains(&SinkKind::Amqp)
+            .then(|| AmqpTarget::parse(&format!("{}?queue=check", args.delivery.amqp)).ok())
+            .flatten(),
+        kafka: args.sinks.contains(&SinkKind::Kafka),
+    };
+    let mut info = machine::describe_session(&args.data_dir, &pythons, &brokers);
     info.command = std::iter::once("predbench-harness".to_string())
         .chain(
             std::env::args()

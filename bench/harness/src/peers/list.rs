@@ -1,9 +1,11 @@
 //! Every peer, one entry each, in the order the report lists them: the
 //! seed's generator, the exporters (the seed's jobs, Spark done right,
 //! DuckDB, Polars, ClickHouse, Sail, each with the variants its users would
-//! try, and predbench's shards on Spark), then the publishers to a queue.
+//! try, and predbench's shards on Spark), then the publishers to a queue
+//! (RabbitMQ's, then Kafka's).
 
 use super::{Numbering, Peer, PeerRole, Venv};
+use crate::record::SinkKind;
 
 /// Every peer, in the order the report lists them.
 pub const PEERS: &[Peer] = &[
@@ -20,6 +22,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "seed-generator",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "pyspark-seed",
@@ -34,6 +37,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "pyspark-seed",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "pyspark-window",
@@ -48,6 +52,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "pyspark-window",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "spark-jvm",
@@ -62,6 +67,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "spark-jvm",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "duckdb",
@@ -76,6 +82,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::FileOrder,
         family: "duckdb",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "duckdb-spill",
@@ -90,6 +97,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::FileOrder,
         family: "duckdb",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "polars",
@@ -104,6 +112,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::FileOrder,
         family: "polars",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "polars-in-memory",
@@ -118,6 +127,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::FileOrder,
         family: "polars",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "chdb",
@@ -132,6 +142,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::FileOrder,
         family: "chdb",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "chdb-spill",
@@ -146,6 +157,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::FileOrder,
         family: "chdb",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "sail",
@@ -160,6 +172,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "sail",
         venv: Venv::Sail,
+        queue: None,
     },
     Peer {
         name: "sail-fair",
@@ -174,6 +187,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "sail",
         venv: Venv::Sail,
+        queue: None,
     },
     Peer {
         name: "predbench-on-spark",
@@ -188,6 +202,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Predbench,
         family: "predbench-on-spark",
         venv: Venv::Peers,
+        queue: None,
     },
     Peer {
         name: "pika-publisher",
@@ -202,6 +217,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "pika-publisher",
         venv: Venv::Peers,
+        queue: Some(SinkKind::Amqp),
     },
     Peer {
         name: "pika-publisher-no-confirms",
@@ -216,6 +232,7 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "pika-publisher-no-confirms",
         venv: Venv::Peers,
+        queue: Some(SinkKind::Amqp),
     },
     Peer {
         name: "spark-publish",
@@ -230,5 +247,36 @@ pub const PEERS: &[Peer] = &[
         numbering: Numbering::Own,
         family: "spark-publish",
         venv: Venv::Peers,
+        queue: Some(SinkKind::Amqp),
+    },
+    Peer {
+        name: "kafka-producer-first-version",
+        label: "the seed's job, then a confluent-kafka producer (acks=1, no delivery reports)",
+        script: "kafka_publisher.py",
+        role: PeerRole::MessagePublisher,
+        engine: "confluent-kafka (Python, librdkafka), after the seed's PySpark job",
+        approach: "the producer a team writes first after the Spark job: reads its message file and produces each message keyed by its position, acks=1, no idempotence, delivery reports never looked at, flush() at the end",
+        spark: false,
+        arguments: &["--first-version"],
+        publishes_in_order: true,
+        numbering: Numbering::Own,
+        family: "kafka-producer-first-version",
+        venv: Venv::Peers,
+        queue: Some(SinkKind::Kafka),
+    },
+    Peer {
+        name: "kafka-producer",
+        label: "the seed's job, then a confluent-kafka producer (acks=all, idempotent)",
+        script: "kafka_publisher.py",
+        role: PeerRole::MessagePublisher,
+        engine: "confluent-kafka (Python, librdkafka), after the seed's PySpark job",
+        approach: "the same producer, second version: acks=all, enable.idempotence, every delivery report checked, the run failing on the first error",
+        spark: false,
+        arguments: &[],
+        publishes_in_order: true,
+        numbering: Numbering::Own,
+        family: "kafka-producer",
+        venv: Venv::Peers,
+        queue: Some(SinkKind::Kafka),
     },
 ];

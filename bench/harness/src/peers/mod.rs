@@ -11,6 +11,8 @@
 
 mod list;
 
+use crate::record::SinkKind;
+
 use std::path::{Path, PathBuf};
 
 pub use list::PEERS;
@@ -23,18 +25,12 @@ pub enum PeerRole {
     /// Turns a table into messages (`--input DIR --output PATH --group-size K`), beside `predbench export`.
     Exporter,
     /// Publishes the seed's job's message file to a queue (`--messages DIR
-    /// --amqp URL`), beside `predbench publish` and `export` to the same broker.
+    /// --amqp URL` or `--kafka URL`), beside `predbench publish` and
+    /// `export` to the same broker.
     MessagePublisher,
     /// Turns a table into messages and publishes them to a queue (`--input
     /// DIR --amqp URL --group-size K`), beside `predbench export` to a queue.
     TablePublisher,
-}
-
-impl PeerRole {
-    /// Whether the peer delivers to a queue (run by `compare --sinks amqp`).
-    pub fn publishes(self) -> bool {
-        matches!(self, PeerRole::MessagePublisher | PeerRole::TablePublisher)
-    }
 }
 
 /// One peer.
@@ -68,6 +64,9 @@ pub struct Peer {
     pub family: &'static str,
     /// The venv it runs from.
     pub venv: Venv,
+    /// The broker a publisher delivers to (`SinkKind::Amqp` or
+    /// `SinkKind::Kafka`); `None` for the others.
+    pub queue: Option<SinkKind>,
 }
 
 /// How a peer numbers rows, and so how `predbench verify` checks its output.

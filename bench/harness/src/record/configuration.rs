@@ -43,6 +43,8 @@ pub enum SinkKind {
     Ndjson,
     /// A RabbitMQ queue.
     Amqp,
+    /// A Kafka topic.
+    Kafka,
 }
 
 predbench_common::choice! { SinkKind:
@@ -50,9 +52,15 @@ predbench_common::choice! { SinkKind:
     Parquet = "parquet", "A Parquet file of messages.";
     Ndjson = "ndjson", "An NDJSON file of messages.";
     Amqp = "amqp", "A RabbitMQ queue (--amqp), beside a baseline that publishes the same messages already serialized.";
+    Kafka = "kafka", "A Kafka topic (--kafka), beside a baseline that publishes the same messages already serialized.";
 }
 
 impl SinkKind {
+    /// Whether it is a queue's (a broker's) sink.
+    pub fn is_queue(self) -> bool {
+        matches!(self, SinkKind::Amqp | SinkKind::Kafka)
+    }
+
     /// Whether the messages end up in a file the harness can verify.
     pub fn writes_file(self) -> bool {
         matches!(self, SinkKind::Parquet | SinkKind::Ndjson)
@@ -139,6 +147,17 @@ pub struct Configuration {
     /// and of the name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub memory_study: bool,
+    /// Partitions of the Kafka topic a Kafka run delivered to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<i32>,
+    /// The Kafka producer's `compression.type` (`none`, `lz4`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_compression: Option<String>,
+    /// `Some(false)`: predbench's Kafka producer without
+    /// `enable.idempotence` (its fault runs on a broker that cannot restart
+    /// under an idempotent producer); `None`: its default, on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotence: Option<bool>,
     /// `--chunk-rows` given to the child (`None`: predbench's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk_rows: Option<u64>,
@@ -176,6 +195,9 @@ impl Configuration {
             output_codec: None,
             any_order: false,
             memory_study: false,
+            partitions: None,
+            record_compression: None,
+            idempotence: None,
             chunk_rows: None,
             command: Vec::new(),
         }
@@ -196,6 +218,12 @@ impl Configuration {
         let mut name = self.work_name();
         if let Some(queue_type) = self.queue_type {
             name.push_str(&format!(", {} queue", queue_type.name()));
+        }
+        if self.is_queue() && self.group_size == Some(1) {
+            name.push_str(", one prediction a record");
+        }
+        if self.idempotence == Some(false) {
+            name.push_str(", without idempotence");
         }
         if let Some(codec) = self.output_codec {
             name.push_str(&format!(", {codec}"));
@@ -314,9 +342,9 @@ impl Configuration {
         !self.pinned_threads && self.output_codec.is_none() && !self.memory_study
     }
 
-    /// Whether it delivers to a queue (an export or its baseline).
+    /// Whether it delivers to a queue or topic (an export or its baseline).
     pub fn is_queue(&self) -> bool {
-        self.sink == Some(SinkKind::Amqp)
+        self.sink.is_some_and(SinkKind::is_queue)
     }
 
     /// Whether it is a peer's export into files (not a generator, not a
@@ -337,6 +365,16 @@ impl Configuration {
     /// messages already serialized (the broker's ceiling).
     pub fn is_queue_baseline(&self) -> bool {
         self.kind == RunKind::Publish && self.peer.is_none()
+    }
+
+    /// The identity of the run a fault run repeats: without the restart,
+    /// and with the producer's own settings.
+    pub fn unfaulted_identity(&self) -> Configuration {
+        Configuration {
+            broker_restart_at: None,
+            idempotence: None,
+            ..self.identity()
+        }
     }
 
     /// The same configuration, whatever the session and dataset: what the

@@ -68,7 +68,7 @@ pub struct Rendered {
 /// Runs `predbench-harness report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(directory) = &args.import_criterion {
-        let info = crate::machine::describe_session(&args.results, &[], None);
+        let info = crate::machine::describe_session(&args.results, &[], &Default::default());
         let path = criterion::import(directory, &args.results, info)?;
         println!("recorded the criterion estimates in {}", path.display());
     }

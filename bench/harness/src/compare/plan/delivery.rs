@@ -1,28 +1,44 @@
-//! Delivery to a queue: the queues predbench's exports publish to (once per
-//! confirm window and queue type), their baselines (the same messages
+//! Delivery to a queue: the RabbitMQ queues and Kafka topics predbench's
+//! exports publish to (once per confirm window and queue type; on Kafka
+//! also one prediction a record), their baselines (the same messages
 //! pre-serialized, made once and published by `predbench publish`), the
-//! publishers a team would write (the seed's job then pika, Spark from its
-//! executors), the drain that reads every queue back, and the fault runs
-//! with the broker restarted half way.
+//! publishers a team would write (the seed's job then pika or
+//! confluent-kafka, Spark from its executors), the drain that reads every
+//! queue back, and the fault runs with the broker restarted half way.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use predbench::args::{Command, DrainArgs, ExportArgs, Output, PublishArgs, VerifyArgs};
 use predbench_common::Shard;
-use predbench_exporter::queue::{AmqpTarget, QueueType};
+use predbench_exporter::QueueSpec;
+use predbench_exporter::queue::QueueType;
 use predbench_exporter::{Grouping, Strategy};
 
 use super::{Fault, Plan, Planner, Preparation};
-use crate::peers::{PeerRole, SEED_JOB, peer_named};
+use crate::peers::{Peer, PeerRole, SEED_JOB, peer_named};
 use crate::record::{Configuration, RunKind, SinkKind};
 
-/// A queue an export or baseline publishes to: its confirm window and type.
+/// A queue an export or baseline publishes to: its broker, confirm window,
+/// queue type and whether it carries one prediction a record.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct QueueChoice {
+    /// `SinkKind::Amqp` or `SinkKind::Kafka`.
+    pub(super) sink: SinkKind,
     pub(super) window: usize,
-    /// `None`: not declared, the broker's default (classic).
+    /// `None`: not declared, the broker's default (classic; a Kafka topic).
     pub(super) queue_type: Option<QueueType>,
+    /// One prediction a record (K = 1, `--kafka-per-prediction`) instead of
+    /// the session's K.
+    pub(super) per_prediction: bool,
+}
+
+impl QueueChoice {
+    /// The suffix of its queue's name: `w1024`, `w1024-k1`.
+    pub(super) fn name(&self) -> String {
+        let per_prediction = if self.per_prediction { "-k1" } else { "" };
+        format!("w{}{per_prediction}", self.window)
+    }
 }
 
 /// Seconds without a message after which a drain stops (beside a publisher,
@@ -30,46 +46,108 @@ pub(super) struct QueueChoice {
 const DRAIN_IDLE_SECONDS: u64 = 10;
 
 impl Planner<'_> {
-    /// Every confirm window on every queue type `compare` measures.
-    pub(super) fn queue_choices(&self) -> Vec<QueueChoice> {
-        let delivery = &self.args.delivery;
-        delivery
-            .queue_types
-            .iter()
-            .flat_map(|&queue_type| {
-                delivery
-                    .confirm_windows
-                    .iter()
-                    .map(move |&window| QueueChoice {
-                        window,
-                        queue_type: (queue_type != QueueType::Classic).then_some(queue_type),
-                    })
-            })
+    /// The brokers `--sinks` asks for, RabbitMQ first.
+    pub(super) fn queue_sinks(&self) -> Vec<SinkKind> {
+        [SinkKind::Amqp, SinkKind::Kafka]
+            .into_iter()
+            .filter(|sink| self.args.sinks.contains(sink))
             .collect()
     }
 
+    /// Every confirm window on every queue type `compare` measures on the
+    /// broker of `sink` (a Kafka topic has no type; with
+    /// `--kafka-per-prediction`, each window once more one prediction a record).
+    pub(super) fn queue_choices(&self, sink: SinkKind) -> Vec<QueueChoice> {
+        let delivery = &self.args.delivery;
+        let (queue_types, per_prediction) = match sink {
+            SinkKind::Kafka => (
+                vec![None],
+                if delivery.kafka_per_prediction {
+                    vec![false, true]
+                } else {
+                    vec![false]
+                },
+            ),
+            _ => (
+                delivery
+                    .queue_types
+                    .iter()
+                    .map(|&queue_type| (queue_type != QueueType::Classic).then_some(queue_type))
+                    .collect(),
+                vec![false],
+            ),
+        };
+        let mut choices = Vec::new();
+        for &per_prediction in &per_prediction {
+            for &queue_type in &queue_types {
+                for &window in &delivery.confirm_windows {
+                    choices.push(QueueChoice {
+                        sink,
+                        window,
+                        queue_type,
+                        per_prediction,
+                    });
+                }
+            }
+        }
+        choices
+    }
+
     /// The queue `predbench-compare-NAME` (`-quorum` for a quorum queue) on
-    /// the `--amqp` broker: its URL and target.
+    /// the `--amqp` broker, or the topic `predbench-compare-NAME` on the
+    /// `--kafka` cluster: its URL and target.
     pub(super) fn queue_target(
         &self,
         name: &str,
+        sink: SinkKind,
         queue_type: Option<QueueType>,
-    ) -> (String, AmqpTarget) {
-        let amqp = &self.args.delivery.amqp;
-        let mut url = format!(
-            "{amqp}{}queue=predbench-compare-{name}",
-            if amqp.contains('?') { "&" } else { "?" }
-        );
-        if let Some(queue_type) = queue_type {
-            url.push_str(&format!("-{queue_type}&queue_type={queue_type}"));
-        }
-        let target = AmqpTarget::parse(&url).expect("--amqp is checked before planning");
+    ) -> (String, QueueSpec) {
+        let delivery = &self.args.delivery;
+        let url = if sink == SinkKind::Kafka {
+            format!(
+                "{}/predbench-compare-{name}?partitions={}&compression={}",
+                delivery.kafka.trim_end_matches('/'),
+                delivery.kafka_partitions,
+                delivery.kafka_compression
+            )
+        } else {
+            let amqp = &delivery.amqp;
+            let mut url = format!(
+                "{amqp}{}queue=predbench-compare-{name}",
+                if amqp.contains('?') { "&" } else { "?" }
+            );
+            if let Some(queue_type) = queue_type {
+                url.push_str(&format!("-{queue_type}&queue_type={queue_type}"));
+            }
+            url
+        };
+        let target =
+            QueueSpec::parse(&url).expect("--amqp and --kafka are checked before planning");
         (url, target)
     }
 
+    /// The typed fields every run on the queue of `choice` records.
+    pub(super) fn describe_queue(&self, configuration: &mut Configuration, choice: QueueChoice) {
+        configuration.sink = Some(choice.sink);
+        configuration.confirm_window = Some(choice.window);
+        configuration.queue_type = choice.queue_type;
+        if choice.per_prediction {
+            configuration.group_size = Some(1);
+        }
+        self.describe_broker(configuration, choice.sink);
+    }
+
+    /// The topic's partitions and codec on a Kafka run's configuration.
+    fn describe_broker(&self, configuration: &mut Configuration, sink: SinkKind) {
+        if sink == SinkKind::Kafka {
+            configuration.partitions = Some(self.args.delivery.kafka_partitions);
+            configuration.record_compression = Some(self.args.delivery.kafka_compression.clone());
+        }
+    }
+
     /// The baselines of every grouping: its messages made once (unmeasured,
-    /// a share of them with `--baseline-passes`), then published
-    /// pre-serialized once per queue.
+    /// a share of them with `--baseline-passes`; once more at K = 1 for the
+    /// records of one prediction), then published pre-serialized once per queue.
     pub(super) fn baselines(
         &self,
         rows: u64,
@@ -80,28 +158,52 @@ impl Planner<'_> {
         if delivery.skip_baselines {
             return (Vec::new(), Vec::new());
         }
+        let choices: Vec<QueueChoice> = self
+            .queue_sinks()
+            .into_iter()
+            .flat_map(|sink| self.queue_choices(sink))
+            .collect();
         let (mut plans, mut preparations) = (Vec::new(), Vec::new());
         for &grouping in &self.args.groupings {
-            let name = format!("baseline-messages-{grouping}");
-            // A share of the messages, published over and over, is a
-            // directory of one part (an export shard's output).
-            let share = self.baseline_share();
-            let messages = self.data(match share {
-                Some(shard) => format!("{name}-{rows}-shard-0-of-{}", shard.count),
-                None => format!("{name}-{rows}.parquet"),
-            });
-            let command = self.child(&ExportArgs {
-                sink: format!("parquet:{}", messages.display()),
-                shard: share,
-                ..self.export_args(dataset, Strategy::Rayon, grouping)
-            });
-            plans.extend(self.publish(rows, &messages, grouping, label));
-            preparations.push(Preparation {
-                name,
-                messages,
-                command,
-                leftovers: None,
-            });
+            for per_prediction in [false, true] {
+                let publishes: Vec<QueueChoice> = choices
+                    .iter()
+                    .copied()
+                    .filter(|choice| choice.per_prediction == per_prediction)
+                    .filter(|_| !per_prediction || grouping != Grouping::Packed)
+                    .collect();
+                if publishes.is_empty() {
+                    continue;
+                }
+                let k1 = if per_prediction { "-k1" } else { "" };
+                let name = format!("baseline-messages-{grouping}{k1}");
+                // A share of the messages, published over and over, is a
+                // directory of one part (an export shard's output).
+                let share = self.baseline_share();
+                let messages = self.data(match share {
+                    Some(shard) => format!("{name}-{rows}-shard-0-of-{}", shard.count),
+                    None => format!("{name}-{rows}.parquet"),
+                });
+                let command = self.child(&ExportArgs {
+                    sink: format!("parquet:{}", messages.display()),
+                    shard: share,
+                    group_size: if per_prediction {
+                        1
+                    } else {
+                        self.args.group_size
+                    },
+                    ..self.export_args(dataset, Strategy::Rayon, grouping)
+                });
+                for choice in publishes {
+                    plans.push(self.publish(rows, &messages, grouping, label, choice));
+                }
+                preparations.push(Preparation {
+                    name,
+                    messages,
+                    command,
+                    leftovers: None,
+                });
+            }
         }
         (plans, preparations)
     }
@@ -116,45 +218,53 @@ impl Planner<'_> {
     }
 
     /// The queue's baseline: `predbench publish` of `messages` (made with
-    /// `grouping`), already serialized, with the queue sink's settings, once
-    /// per confirm window and queue type.
-    fn publish(&self, rows: u64, messages: &Path, grouping: Grouping, label: &str) -> Vec<Plan> {
+    /// `grouping`), already serialized, with the queue sink's settings, on
+    /// the queue of `choice`.
+    fn publish(
+        &self,
+        rows: u64,
+        messages: &Path,
+        grouping: Grouping,
+        label: &str,
+        choice: QueueChoice,
+    ) -> Plan {
         let delivery = &self.args.delivery;
-        self.queue_choices()
-            .into_iter()
-            .map(|QueueChoice { window, queue_type }| {
-                let name = format!("baseline-{grouping}-w{window}");
-                let (url, target) = self.queue_target(&name, queue_type);
-                let publish = PublishArgs {
-                    confirm_window: window,
-                    repeat: delivery.baseline_passes,
-                    output: Output {
-                        quiet: true,
-                        ..Output::default()
-                    },
-                    ..PublishArgs::with_paths(messages, &url)
-                };
-                let mut configuration =
-                    Configuration::new(RunKind::Publish, label, rows, self.args.seed, self.threads);
-                configuration.sink = Some(SinkKind::Amqp);
-                configuration.grouping = Some(grouping);
-                configuration.group_size = Some(self.args.group_size);
-                configuration.confirm_window = Some(window);
-                configuration.queue_type = queue_type;
-                configuration.max_message_bytes = self.packing_budget(grouping);
-                configuration.shard = self.baseline_share();
-                let mut plan = self.predbench_plan(configuration, Command::Publish(publish), None);
-                if delivery.drain_beside {
-                    // Its queue stays as shallow as the export's it is the
-                    // ceiling of; what it drains repeats, so is not verified.
-                    let drained = self.data(format!("drained-{name}"));
-                    let drain = self.drain(&plan.configuration, &url, &drained, false);
-                    plan.follow_up = Some(Box::new(drain));
-                }
-                plan.queue = Some(target);
-                plan
-            })
-            .collect()
+        let name = format!("baseline-{grouping}-{}", choice.name());
+        let (url, target) = self.queue_target(&name, choice.sink, choice.queue_type);
+        let publish = PublishArgs {
+            confirm_window: choice.window,
+            repeat: delivery.baseline_passes,
+            output: Output {
+                quiet: true,
+                ..Output::default()
+            },
+            ..PublishArgs::with_paths(messages, &url)
+        };
+        let mut configuration =
+            Configuration::new(RunKind::Publish, label, rows, self.args.seed, self.threads);
+        configuration.grouping = Some(grouping);
+        configuration.group_size = Some(self.args.group_size);
+        self.describe_queue(&mut configuration, choice);
+        configuration.max_message_bytes = self.packing_budget(grouping);
+        configuration.shard = self.baseline_share();
+        let mut plan = self.predbench_plan(configuration, Command::Publish(publish), None);
+        if delivery.drain_beside {
+            // Its queue stays as shallow as the export's it is the
+            // ceiling of; what it drains repeats, so is not verified.
+            let drained = self.drained(choice.sink, &name);
+            let drain = self.drain(&plan.configuration, &url, &drained, false);
+            plan.follow_up = Some(Box::new(drain));
+        }
+        plan.queue = Some(target);
+        plan
+    }
+
+    /// Where the drain of the queue `name` on the broker of `sink` writes.
+    pub(super) fn drained(&self, sink: SinkKind, name: &str) -> PathBuf {
+        match sink {
+            SinkKind::Kafka => self.data(format!("drained-kafka-{name}")),
+            _ => self.data(format!("drained-{name}")),
+        }
     }
 
     /// `predbench drain` of the queue at `url` a run of `publisher` fills,
@@ -194,10 +304,10 @@ impl Planner<'_> {
         plan
     }
 
-    /// The delivery peers `--peers` asked for, each publishing to its own
-    /// queue, drained and verified like predbench's exports; and, when a
-    /// peer publishes the seed's job's message file, the unmeasured run of
-    /// the seed's job that makes it.
+    /// The delivery peers `--peers` asked for on the brokers of `--sinks`,
+    /// each publishing to its own queue, drained and verified like
+    /// predbench's exports; and, when a peer publishes the seed's job's
+    /// message file, the unmeasured run of the seed's job that makes it.
     pub(super) fn delivery_peers(
         &self,
         rows: u64,
@@ -208,35 +318,13 @@ impl Planner<'_> {
         let messages = self.data(format!("seed-job-messages-{rows}"));
         let mut plans = Vec::new();
         let mut reads_messages = false;
-        for peer in self.peers.iter().filter(|peer| peer.role.publishes()) {
-            let (url, target) = self.queue_target(&format!("peer-{}", peer.name), None);
-            let mut arguments = match peer.role {
-                PeerRole::MessagePublisher => {
-                    vec!["--messages".to_string(), messages.display().to_string()]
-                }
-                _ => vec![
-                    "--input".to_string(),
-                    dataset.display().to_string(),
-                    "--group-size".to_string(),
-                    self.args.group_size.to_string(),
-                ],
-            };
-            arguments.extend(["--amqp".to_string(), url.clone()]);
-            let command = self
-                .peer_environment
-                .command(peer, &arguments, self.threads);
-            let kind = match peer.role {
-                PeerRole::MessagePublisher => RunKind::Publish,
-                _ => RunKind::Export,
-            };
-            let mut configuration =
-                Configuration::new(kind, label, rows, self.args.seed, self.threads);
-            configuration.grouping = Some(Grouping::Modulo);
-            configuration.sink = Some(SinkKind::Amqp);
-            configuration.group_size = Some(self.args.group_size);
-            configuration.peer = Some(peer.name.to_string());
-            let mut plan = Plan::new(configuration.finish(command), None);
-            plan.unavailable = self.peer_environment.missing(peer);
+        let sinks = self.queue_sinks();
+        let publishers = self
+            .peers
+            .iter()
+            .filter(|peer| peer.queue.is_some_and(|sink| sinks.contains(&sink)));
+        for peer in publishers {
+            let mut plan = self.delivery_peer(peer, rows, dataset, label, &messages);
             if peer.role == PeerRole::MessagePublisher {
                 let why = self.peer_environment.missing(seed_job);
                 reads_messages |= plan.unavailable.is_none() && why.is_none();
@@ -244,25 +332,72 @@ impl Planner<'_> {
                     format!("it publishes the seed's job's messages, and {SEED_JOB} cannot run here: {why}")
                 }));
             }
-            plan.leftovers = self.peer_environment.local_dir(peer);
-            plan.time_limit = self.args.peers.peer_timeout.map(Duration::from_secs);
-            let drained = self.data(format!("drained-peer-{}", peer.name));
-            // Spark's tasks publish side by side: read in any order.
-            let any_order = !peer.publishes_in_order;
-            let mut drain = self.drain(&plan.configuration, &url, &drained, any_order);
-            if !self.args.no_verify {
-                // Spark numbers rows its own way.
-                drain.verify = Some(self.child(&VerifyArgs {
-                    any_grouping: true,
-                    ..self.verify_args(dataset, &drained)
-                }));
-            }
-            plan.follow_up = Some(Box::new(drain));
-            plan.queue = Some(target);
             plans.push(plan);
         }
         let preparation = reads_messages.then(|| self.seed_job_messages(dataset, messages));
         (plans, preparation)
+    }
+
+    /// One delivery peer's run, its queue drained after it and verified.
+    fn delivery_peer(
+        &self,
+        peer: &Peer,
+        rows: u64,
+        dataset: &Path,
+        label: &str,
+        messages: &Path,
+    ) -> Plan {
+        let sink = peer.queue.expect("a delivery peer has a queue");
+        let name = format!("peer-{}", peer.name);
+        let (url, target) = self.queue_target(&name, sink, None);
+        let mut arguments = match peer.role {
+            PeerRole::MessagePublisher => {
+                vec!["--messages".to_string(), messages.display().to_string()]
+            }
+            _ => vec![
+                "--input".to_string(),
+                dataset.display().to_string(),
+                "--group-size".to_string(),
+                self.args.group_size.to_string(),
+            ],
+        };
+        let flag = if sink == SinkKind::Kafka {
+            "--kafka"
+        } else {
+            "--amqp"
+        };
+        arguments.extend([flag.to_string(), url.clone()]);
+        let command = self
+            .peer_environment
+            .command(peer, &arguments, self.threads);
+        let kind = match peer.role {
+            PeerRole::MessagePublisher => RunKind::Publish,
+            _ => RunKind::Export,
+        };
+        let mut configuration = Configuration::new(kind, label, rows, self.args.seed, self.threads);
+        configuration.grouping = Some(Grouping::Modulo);
+        configuration.sink = Some(sink);
+        configuration.group_size = Some(self.args.group_size);
+        configuration.peer = Some(peer.name.to_string());
+        self.describe_broker(&mut configuration, sink);
+        let mut plan = Plan::new(configuration.finish(command), None);
+        plan.unavailable = self.peer_environment.missing(peer);
+        plan.leftovers = self.peer_environment.local_dir(peer);
+        plan.time_limit = self.args.peers.peer_timeout.map(Duration::from_secs);
+        let drained = self.drained(sink, &name);
+        // Spark's tasks publish side by side: read in any order.
+        let any_order = !peer.publishes_in_order;
+        let mut drain = self.drain(&plan.configuration, &url, &drained, any_order);
+        if !self.args.no_verify {
+            // Spark numbers rows its own way.
+            drain.verify = Some(self.child(&VerifyArgs {
+                any_grouping: true,
+                ..self.verify_args(dataset, &drained)
+            }));
+        }
+        plan.follow_up = Some(Box::new(drain));
+        plan.queue = Some(target);
+        plan
     }
 
     /// The seed's job writing its message file for the pika publishers.
@@ -288,25 +423,28 @@ impl Planner<'_> {
         }
     }
 
-    /// The fault runs `--restart-broker` asks for: every publisher to a
-    /// classic queue (predbench's exports and the delivery peers; the
-    /// baselines are ceilings, not publishers anyone runs) once more, its
-    /// drain after it, until the queue is empty.
+    /// The fault runs `--restart-broker` and `--restart-kafka` ask for:
+    /// every publisher to a classic queue or a topic of their broker
+    /// (predbench's exports and the delivery peers; the baselines are
+    /// ceilings, not publishers anyone runs) once more, its drain after it,
+    /// until the queue is empty.
     pub(super) fn faults(&self, exports: &[Plan]) -> Vec<Fault> {
-        let Some(restart) = &self.args.delivery.restart_broker else {
-            return Vec::new();
-        };
+        let delivery = &self.args.delivery;
         exports
             .iter()
-            .filter(|plan| {
+            .filter_map(|plan| {
                 let configuration = &plan.configuration;
-                plan.follow_up.is_some()
+                let restart = match configuration.sink? {
+                    SinkKind::Kafka => delivery.restart_kafka.as_ref(),
+                    _ => delivery.restart_broker.as_ref(),
+                }?;
+                let faults = plan.follow_up.is_some()
                     && configuration.queue_type.is_none()
-                    && !configuration.is_queue_baseline()
-            })
-            .map(|plan| Fault {
-                plan: self.fault_plan(plan),
-                restart: restart.clone(),
+                    && !configuration.is_queue_baseline();
+                faults.then(|| Fault {
+                    plan: self.fault_plan(plan),
+                    restart: restart.clone(),
+                })
             })
             .collect()
     }
@@ -315,6 +453,23 @@ impl Planner<'_> {
     fn fault_plan(&self, plan: &Plan) -> Plan {
         let mut fault = plan.clone();
         fault.configuration.beside_publisher = false;
+        if let Some(Command::Export(arguments)) = &fault.arguments {
+            if fault.configuration.sink == Some(SinkKind::Kafka) {
+                // The test broker (tansu 0.6) refuses every record after it
+                // restarts under an idempotent producer, until restarted
+                // again: predbench's fault runs produce without idempotence.
+                let export = Command::Export(ExportArgs {
+                    sink: format!("{}&idempotence=false", arguments.sink),
+                    ..arguments.clone()
+                });
+                fault.configuration.command = self.child(&export);
+                fault.configuration.idempotence = Some(false);
+                fault.arguments = Some(export);
+                if let Some(drain) = fault.follow_up.as_deref_mut() {
+                    drain.configuration.idempotence = Some(false);
+                }
+            }
+        }
         if let Some(drain) = fault.follow_up.as_deref_mut() {
             drain.configuration.beside_publisher = false;
             if let Some(Command::Drain(arguments)) = &drain.arguments {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use predbench::args::{Command, ExportArgs, Output, VerifyArgs};
 use predbench_common::Shard;
-use predbench_exporter::{Grouping, Strategy};
+use predbench_exporter::{Grouping, QueueSpec, Strategy};
 use predbench_generator::ClassType;
 
 use super::delivery::QueueChoice;
@@ -38,6 +38,15 @@ impl Planner<'_> {
                 ..Output::default()
             },
             ..ExportArgs::with_input(dataset)
+        }
+    }
+
+    /// K of an export to the queue of `choice` (1 for one prediction a
+    /// record), or of any other.
+    fn group_size_of(&self, choice: Option<QueueChoice>) -> u64 {
+        match choice {
+            Some(choice) if choice.per_prediction => 1,
+            _ => self.args.group_size,
         }
     }
 
@@ -83,9 +92,14 @@ impl Planner<'_> {
         for &grouping in groupings {
             for &strategy in &args.strategies {
                 for &sink in &args.sinks {
-                    let queues = match sink {
-                        SinkKind::Amqp => self.queue_choices().into_iter().map(Some).collect(),
-                        _ => vec![None],
+                    let queues = match sink.is_queue() {
+                        true => self
+                            .queue_choices(sink)
+                            .into_iter()
+                            .filter(|choice| !choice.per_prediction || grouping != Grouping::Packed)
+                            .map(Some)
+                            .collect(),
+                        false => vec![None],
                     };
                     for queue in queues {
                         let work = (strategy, grouping, sink);
@@ -114,9 +128,10 @@ impl Planner<'_> {
     ) -> Plan {
         let args = self.args;
         let names = format!("{strategy}-{grouping}");
-        let queue = choice.map(|choice| {
-            self.queue_target(&format!("{names}-w{}", choice.window), choice.queue_type)
-        });
+        let queue_name = choice.map(|choice| format!("{names}-{}", choice.name()));
+        let queue = choice
+            .zip(queue_name.as_deref())
+            .map(|(choice, name)| self.queue_target(name, choice.sink, choice.queue_type));
         let extension = if sink == SinkKind::Ndjson {
             "ndjson"
         } else {
@@ -124,7 +139,7 @@ impl Planner<'_> {
         };
         let output = self.data(format!("out-{names}.{extension}"));
         let sink_spec = match (sink, &queue) {
-            (SinkKind::Amqp, Some((url, _))) => url.clone(),
+            (_, Some((url, _))) => url.clone(),
             (SinkKind::Null, _) => "null".to_string(),
             (_, _) => format!("{sink}:{}", output.display()),
         };
@@ -135,13 +150,15 @@ impl Planner<'_> {
             spill_dir: Some(args.data_dir.clone()),
             confirm_window: choice.map_or(1024, |choice| choice.window),
             compression: codec.unwrap_or(predbench_generator::Compression::Lz4),
+            group_size: self.group_size_of(choice),
             ..self.export_args(dataset, strategy, grouping)
         };
         let mut configuration =
             self.export_configuration(RunKind::Export, rows, label, &export_args);
         configuration.sink = Some(sink);
-        configuration.confirm_window = choice.map(|choice| choice.window);
-        configuration.queue_type = choice.and_then(|choice| choice.queue_type);
+        if let Some(choice) = choice {
+            self.describe_queue(&mut configuration, choice);
+        }
         configuration.memory_budget = Some(args.memory_budget);
         configuration.output_codec = codec;
         let writes_file = sink.writes_file();
@@ -151,9 +168,11 @@ impl Planner<'_> {
             arguments,
             writes_file.then(|| output.clone()),
         );
+        let group_size = self.group_size_of(choice);
         let verify = |checked: &Path| {
             self.child(&VerifyArgs {
                 grouping,
+                group_size,
                 max_message_bytes: self.packing_budget(grouping),
                 ..self.verify_args(dataset, checked)
             })
@@ -163,10 +182,11 @@ impl Planner<'_> {
         }
         if let Some((url, target)) = queue {
             // A queue is read back by a measured drain, whose output is verified.
-            let drained = self.data(format!(
-                "drained-{}",
-                target.queue.as_deref().unwrap_or(&names)
-            ));
+            let queue_name = match &target {
+                QueueSpec::Amqp(target) => target.queue.clone().unwrap_or(names),
+                QueueSpec::Kafka(target) => target.topic.clone(),
+            };
+            let drained = self.drained(sink, &queue_name);
             let mut drain = self.drain(&plan.configuration, &url, &drained, false);
             if !args.no_verify {
                 drain.verify = Some(verify(&drained));

@@ -25,12 +25,12 @@ use std::time::Duration;
 
 use predbench::args::Command;
 use predbench::argv::ToArgv;
-use predbench_exporter::queue::AmqpTarget;
+use predbench_exporter::QueueSpec;
 
 use super::datasets::{DatasetChoice, remove_output};
 use crate::args::CompareArgs;
 use crate::peers::{Peer, PeerEnvironment, PeerRole};
-use crate::record::{Configuration, SinkKind};
+use crate::record::Configuration;
 pub use generators::with_dataset_size;
 
 /// Rows of the table the peers' NaN and null handling is checked on.
@@ -74,8 +74,8 @@ pub struct Plan {
     pub unavailable: Option<String>,
     /// Noticed about the dataset the configuration runs on.
     pub observations: Vec<String>,
-    /// A queue the run publishes to, deleted before and after every run.
-    pub queue: Option<AmqpTarget>,
+    /// A queue or topic the run publishes to, deleted before and after every run.
+    pub queue: Option<QueueSpec>,
     /// A peer's scratch directory, deleted after every run (a killed peer leaves it).
     pub leftovers: Option<PathBuf>,
     /// Killed past this (`--peer-timeout`, peers only).
@@ -250,7 +250,7 @@ impl Planner<'_> {
             exports.extend(self.memory_study(rows, &dataset, &label));
         }
         let mut preparations = Vec::new();
-        if self.args.sinks.contains(&SinkKind::Amqp) {
+        if !self.queue_sinks().is_empty() {
             let (baselines, made) = self.baselines(rows, &dataset, &label);
             exports.extend(baselines);
             preparations.extend(made);

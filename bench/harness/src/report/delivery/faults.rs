@@ -6,17 +6,17 @@ use super::super::markdown::{Align, Table, count, seconds, short_count};
 use super::super::model::{SessionModel, Stats};
 use super::{drain_of, expected_messages, grouping_text};
 use crate::peers::peer_named;
-use crate::record::RunKind;
+use crate::record::{RunKind, SinkKind};
 
 /// The fault runs: every publisher once more with the broker restarted half
 /// way through its median time, its queue drained and verified.
-pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64) -> String {
+pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) -> String {
     let mut faults: Vec<&Stats> = session
         .at(dataset, rows)
         .filter(|stats| {
             let configuration = &stats.configuration;
             configuration.broker_restart_at.is_some()
-                && configuration.is_queue()
+                && configuration.sink == Some(sink)
                 && matches!(configuration.kind, RunKind::Export | RunKind::Publish)
                 && drain_of(session, stats).is_some()
         })
@@ -49,9 +49,14 @@ pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64) -> String
         let name = match configuration.peer.as_deref() {
             Some(peer) => peer_named(peer).map_or(peer, |peer| peer.label).to_string(),
             None => format!(
-                "predbench export, {}, window {}",
+                "predbench export, {}, window {}{}",
                 grouping_text(stats),
-                configuration.confirm_window.unwrap_or(0)
+                configuration.confirm_window.unwrap_or(0),
+                if configuration.idempotence == Some(false) {
+                    ", without idempotence"
+                } else {
+                    ""
+                }
             ),
         };
         let expected = expected_messages(session, stats);

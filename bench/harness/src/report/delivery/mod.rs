@@ -15,7 +15,7 @@ use predbench_exporter::Grouping;
 use super::markdown::{bytes, size_title};
 use super::model::{Model, SessionModel, Stats};
 use crate::peers::peer_named;
-use crate::record::{Configuration, DATASET_EDGE_CASES, RunKind};
+use crate::record::{Configuration, DATASET_EDGE_CASES, RunKind, SinkKind};
 pub use verdict::verdict;
 
 /// What the section says before its tables.
@@ -29,53 +29,104 @@ const INTRODUCTION: &str = "## Delivery to a queue\n\nExports into a RabbitMQ qu
     2026-12-02T05:55:30Z and uncompressed after it, `drain --compression`'s default since); \
     \"verified\" is `predbench verify`'s check of what came back.\n\n";
 
-/// The section, for the appendix.
+/// What the section says before the Kafka sessions.
+const KAFKA_INTRODUCTION: &str = "### Into Kafka\n\nThe same, into a Kafka topic: predbench's \
+    producer (librdkafka through rdkafka) with `acks=all` and idempotence, the message key the \
+    group (`message_id`, so a group and its retries land on one partition), at most \"confirm \
+    window\" records unconfirmed; `predbench publish` sends the same messages pre-serialized \
+    with the same producer. \"K = 1\" is one prediction a record, the producer batching and \
+    compressing the records itself, against K predictions a message. The drain reads every \
+    partition side by side, puts the groups back in `message_id` order and commits offsets only \
+    for what is on disk. The broker is the one the tests use, tansu (an Apache Kafka compatible \
+    broker written in Rust, storing in SQLite, one node, no transactions), on this machine: its \
+    rates say what predbench does against a Kafka-API broker here, not what an Apache Kafka \
+    cluster would take.\n\n";
+
+/// The section, for the appendix: RabbitMQ's sessions, then Kafka's.
 pub fn render(model: &Model, used: &mut super::Used) -> String {
-    let sessions = queue_sessions(model);
-    if sessions.is_empty() {
-        return String::new();
-    }
-    let mut out = String::from(INTRODUCTION);
-    for (dataset, rows, session) in sessions {
-        used.note(session.id(), "delivery to a queue");
-        let broker = session
-            .info
-            .software
-            .get("rabbitmq")
-            .map_or("version not recorded".to_string(), |version| {
-                format!("RabbitMQ {version}")
-            });
-        out.push_str(&format!(
-            "### {}\n\nSession {} (commit {}; broker {broker}).\n\n",
-            size_title(&dataset, rows),
-            session.id(),
-            super::markdown::commit_text(&session.info),
-        ));
-        out.push_str(&table::render(session, &dataset, rows));
-        out.push_str(&table::baseline_note(session, &dataset, rows));
-        out.push_str(&publishers::render(session, &dataset, rows));
-        out.push_str(&faults::render(session, &dataset, rows));
+    let mut out = String::new();
+    for sink in [SinkKind::Amqp, SinkKind::Kafka] {
+        let sessions = queue_sessions(model, sink);
+        if sessions.is_empty() {
+            continue;
+        }
+        if out.is_empty() {
+            out.push_str(INTRODUCTION);
+        }
+        if sink == SinkKind::Kafka {
+            out.push_str(KAFKA_INTRODUCTION);
+        }
+        for (dataset, rows, session) in sessions {
+            used.note(session.id(), "delivery to a queue");
+            out.push_str(&session_heading(session, &dataset, rows, sink));
+            out.push_str(&table::render(session, &dataset, rows, sink));
+            out.push_str(&table::baseline_note(session, &dataset, rows, sink));
+            out.push_str(&publishers::render(session, &dataset, rows, sink));
+            out.push_str(&faults::render(session, &dataset, rows, sink));
+        }
     }
     out
+}
+
+/// A size's heading, its session and its broker.
+fn session_heading(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) -> String {
+    let software = &session.info.software;
+    let (title, broker) = match sink {
+        SinkKind::Kafka => {
+            let topic = session
+                .at(dataset, rows)
+                .map(|stats| &stats.configuration)
+                .find(|configuration| configuration.sink == Some(sink))
+                .map_or_else(String::new, |configuration| {
+                    format!(
+                        ", topics of {} partitions, {} compression",
+                        configuration.partitions.unwrap_or(1),
+                        configuration.record_compression.as_deref().unwrap_or("no")
+                    )
+                });
+            (
+                format!("{}, into Kafka", size_title(dataset, rows)),
+                format!(
+                    "{}{topic}",
+                    software
+                        .get("kafka-broker")
+                        .map_or("version not recorded", String::as_str)
+                ),
+            )
+        }
+        _ => (
+            size_title(dataset, rows),
+            software
+                .get("rabbitmq")
+                .map_or("version not recorded".to_string(), |version| {
+                    format!("RabbitMQ {version}")
+                }),
+        ),
+    };
+    format!(
+        "### {title}\n\nSession {} (commit {}; broker {broker}).\n\n",
+        session.id(),
+        super::markdown::commit_text(&session.info),
+    )
 }
 
 /// Sizes with queue runs, each with its sessions, newest first: a session
 /// is left out only when a newer one at the same size measured every queue
 /// configuration it did (a session of the Spark publisher alone does not
 /// hide the one that also ran the pika publishers).
-fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
+fn queue_sessions(model: &Model, sink: SinkKind) -> Vec<(String, u64, &SessionModel)> {
     let mut found: Vec<(String, u64, &SessionModel)> = Vec::new();
     for session in model.newest_first() {
         for (dataset, rows) in session.sizes() {
             if dataset == DATASET_EDGE_CASES {
                 continue;
             }
-            let measured = queue_configurations(session, &dataset, rows);
+            let measured = queue_configurations(session, &dataset, rows, sink);
             let covered = found
                 .iter()
                 .filter(|(known, size, _)| *known == dataset && *size == rows)
                 .any(|(_, _, newer)| {
-                    let newer = queue_configurations(newer, &dataset, rows);
+                    let newer = queue_configurations(newer, &dataset, rows, sink);
                     measured.iter().all(|name| newer.contains(name))
                 });
             if !measured.is_empty() && !covered {
@@ -88,15 +139,17 @@ fn queue_sessions(model: &Model) -> Vec<(String, u64, &SessionModel)> {
     found
 }
 
-/// The names of the queue configurations a session measured at a size.
+/// The names of the configurations a session measured on the broker of
+/// `sink` at a size.
 fn queue_configurations<'a>(
     session: &'a SessionModel,
     dataset: &'a str,
     rows: u64,
+    sink: SinkKind,
 ) -> Vec<&'a str> {
     session
         .at(dataset, rows)
-        .filter(|stats| stats.configuration.is_queue())
+        .filter(|stats| stats.configuration.sink == Some(sink))
         .map(|stats| stats.configuration.name.as_str())
         .collect()
 }
@@ -109,6 +162,8 @@ fn drain_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stats> 
     session
         .find(&configuration.dataset, configuration.rows, |other| {
             other.kind == RunKind::Drain
+                && other.sink == configuration.sink
+                && other.group_size == configuration.group_size
                 && other.drains_baseline == baseline
                 && other.grouping == configuration.grouping
                 && other.confirm_window == configuration.confirm_window
@@ -142,6 +197,8 @@ fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stat
     session.find(&configuration.dataset, configuration.rows, |other| {
         other.kind == RunKind::Publish
             && other.peer.is_none()
+            && other.sink == configuration.sink
+            && other.group_size == configuration.group_size
             && other.grouping == configuration.grouping
             && other.confirm_window == configuration.confirm_window
             && other.queue_type == configuration.queue_type
@@ -149,26 +206,32 @@ fn baseline_of<'a>(session: &'a SessionModel, export: &Stats) -> Option<&'a Stat
     })
 }
 
-/// predbench's exports to a queue at this size, in table order.
-fn queue_exports<'a>(session: &'a SessionModel, dataset: &'a str, rows: u64) -> Vec<&'a Stats> {
-    let mut exports = predbench_queue_exports(session, dataset, rows, false);
+/// predbench's exports to the broker of `sink` at this size, in table order.
+fn queue_exports<'a>(
+    session: &'a SessionModel,
+    dataset: &'a str,
+    rows: u64,
+    sink: SinkKind,
+) -> Vec<&'a Stats> {
+    let mut exports = predbench_queue_exports(session, dataset, rows, sink, false);
     exports.sort_by_key(|stats| stats.display_order());
     exports
 }
 
-/// predbench's own exports to a queue at this size: its fault runs (the
-/// broker restarted half way), or the others.
+/// predbench's own exports to the broker of `sink` at this size: its fault
+/// runs (the broker restarted half way), or the others.
 fn predbench_queue_exports<'a>(
     session: &'a SessionModel,
     dataset: &'a str,
     rows: u64,
+    sink: SinkKind,
     faulted: bool,
 ) -> Vec<&'a Stats> {
     session
         .at(dataset, rows)
         .filter(|stats| {
             let configuration = &stats.configuration;
-            configuration.is_queue()
+            configuration.sink == Some(sink)
                 && configuration.kind == RunKind::Export
                 && configuration.peer.is_none()
                 && configuration.broker_restart_at.is_some() == faulted
@@ -188,11 +251,7 @@ fn lost_in_fault(session: &SessionModel, fault: &Stats) -> Option<u64> {
 /// publisher's runs without the restart.
 fn expected_messages(session: &SessionModel, fault: &Stats) -> Option<u64> {
     let configuration = &fault.configuration;
-    let normal = Configuration {
-        broker_restart_at: None,
-        ..configuration.clone()
-    }
-    .identity();
+    let normal = configuration.unfaulted_identity();
     session
         .find(&configuration.dataset, configuration.rows, |other| {
             other.identity() == normal

@@ -9,7 +9,7 @@ use super::super::markdown::{Align, Table, bytes, count, ratio, seconds, short_c
 use super::super::model::{SessionModel, Stats};
 use super::{NOT_READ, baseline_of, drain_of, queue_exports};
 use crate::peers::{PEERS, SEED_JOB, peer_named};
-use crate::record::RunKind;
+use crate::record::{RunKind, SinkKind};
 
 /// One pipeline's row: what it is, how its time adds up, and the stats it
 /// is judged by (its drain's and its verification's).
@@ -23,12 +23,14 @@ struct Pipeline<'a> {
 
 /// The publishers of a size beside predbench's fastest export of K = 10
 /// (modulo, classic queue) and its baseline; nothing when no peer published.
-pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64) -> String {
+pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) -> String {
     let mut peers: Vec<&Stats> = session
         .at(dataset, rows)
         .filter(|stats| {
             let configuration = &stats.configuration;
-            configuration.is_peer_delivery() && configuration.broker_restart_at.is_none()
+            configuration.is_peer_delivery()
+                && configuration.sink == Some(sink)
+                && configuration.broker_restart_at.is_none()
         })
         .collect();
     if peers.is_empty() {
@@ -38,11 +40,14 @@ pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64) -> String
         let peer = stats.configuration.peer.as_deref();
         PEERS.iter().position(|known| Some(known.name) == peer)
     });
-    let predbench = queue_exports(session, dataset, rows)
+    let predbench = queue_exports(session, dataset, rows, sink)
         .into_iter()
         .filter(|stats| {
-            stats.configuration.grouping == Some(Grouping::Modulo)
-                && stats.configuration.queue_type.is_none()
+            let configuration = &stats.configuration;
+            configuration.grouping == Some(Grouping::Modulo)
+                && configuration.queue_type.is_none()
+                // Packed messages: one prediction a record is its own comparison.
+                && configuration.group_size != Some(1)
         })
         .filter_map(|stats| Some((stats.median_wall()?, stats)))
         .min_by(|a, b| a.0.total_cmp(&b.0));

@@ -5,6 +5,7 @@
 use super::super::markdown::{Align, Table, bytes, count, ratio, seconds};
 use super::super::model::{SessionModel, Stats};
 use super::{baseline_of, cpu_cell, drain_of, grouping_text, queue_exports};
+use crate::record::SinkKind;
 
 /// The table's columns; the broker's and the drain's are left out of a
 /// session that measured neither.
@@ -30,9 +31,9 @@ const COLUMNS: [(&str, Align); 15] = [
 const OPTIONAL_COLUMNS: [&str; 3] = ["broker peak RSS", "drain s", "drain / export"];
 
 /// predbench's exports at a size, one row each.
-pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64) -> String {
+pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) -> String {
     let mut table = Table::new(&COLUMNS);
-    for export in queue_exports(session, dataset, rows) {
+    for export in queue_exports(session, dataset, rows, sink) {
         table.row(row(session, export));
     }
     table.hide_empty(&OPTIONAL_COLUMNS);
@@ -91,10 +92,16 @@ fn row(session: &SessionModel, export: &Stats) -> Vec<String> {
 
 /// How the baselines of a size ran, when not as the section's header says:
 /// a share of the messages published over and over, drained beside.
-pub(super) fn baseline_note(session: &SessionModel, dataset: &str, rows: u64) -> String {
+pub(super) fn baseline_note(
+    session: &SessionModel,
+    dataset: &str,
+    rows: u64,
+    sink: SinkKind,
+) -> String {
     let Some(baseline) = session.at(dataset, rows).find(|stats| {
         let configuration = &stats.configuration;
         configuration.is_queue_baseline()
+            && configuration.sink == Some(sink)
             && configuration.shard.is_some_and(|shard| shard.count > 1)
     }) else {
         return String::new();

@@ -11,14 +11,22 @@ use super::{
     baseline_of, drain_of, lost_in_fault, predbench_queue_exports, queue_exports, queue_sessions,
 };
 use crate::peers::{SEED_JOB, peer_named};
-use crate::record::RunKind;
+use crate::record::{RunKind, SinkKind};
 
 /// The verdict's lines on delivery: the best rate of each message size
 /// against the broker's ceiling (newest session with baselines), the
 /// publishers a team would write (newest session with them), and the largest
 /// table delivered end to end.
 pub fn verdict(model: &Model) -> Vec<String> {
-    let sessions = queue_sessions(model);
+    [SinkKind::Amqp, SinkKind::Kafka]
+        .into_iter()
+        .flat_map(|sink| broker_verdict(model, sink))
+        .collect()
+}
+
+/// The verdict's lines on one broker.
+fn broker_verdict(model: &Model, sink: SinkKind) -> Vec<String> {
+    let sessions = queue_sessions(model, sink);
     let mut newest_first: Vec<&(String, u64, &SessionModel)> = sessions.iter().collect();
     newest_first
         .sort_by_key(|(_, rows, session)| std::cmp::Reverse((session.id().to_string(), *rows)));
@@ -29,7 +37,7 @@ pub fn verdict(model: &Model) -> Vec<String> {
         .filter(|(_, rows, _)| *rows < FULL_SCALE_ROWS)
         .copied()
         .collect();
-    lines.extend(rate_line(&below_full_scale));
+    lines.extend(rate_line(&below_full_scale, sink));
     // The comparison the issue is judged by (the seed's job and a pika
     // publisher) where a session made it, else whichever publishers ran.
     let with_seed_job = newest_first
@@ -38,7 +46,7 @@ pub fn verdict(model: &Model) -> Vec<String> {
     lines.extend(
         with_seed_job
             .chain(newest_first.iter())
-            .find_map(|(dataset, rows, session)| peers_line(session, dataset, *rows)),
+            .find_map(|(dataset, rows, session)| peers_line(session, dataset, *rows, sink)),
     );
     let largest = sessions
         .iter()
@@ -51,7 +59,7 @@ pub fn verdict(model: &Model) -> Vec<String> {
             .filter(|(_, rows, _)| *rows == largest)
             .copied()
             .collect();
-        lines.extend(full_scale_lines(&at_largest, largest));
+        lines.extend(full_scale_lines(&at_largest, largest, sink));
     }
     lines
 }
@@ -59,17 +67,50 @@ pub fn verdict(model: &Model) -> Vec<String> {
 /// Tables from this size on get a sentence of their own: the seed's volume.
 const FULL_SCALE_ROWS: u64 = 60_000_000;
 
-/// The fastest classic-queue export of each message size (packed or not).
+/// The kinds of message the verdict compares on a broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// K predictions a message.
+    Grouped,
+    /// Packed to a byte budget.
+    Packed,
+    /// One prediction a record (Kafka's producer batching them).
+    OnePerRecord,
+}
+
+impl Shape {
+    /// The shapes the verdict compares on the broker of `sink`.
+    fn of(sink: SinkKind) -> [Shape; 2] {
+        match sink {
+            SinkKind::Kafka => [Shape::Grouped, Shape::OnePerRecord],
+            _ => [Shape::Grouped, Shape::Packed],
+        }
+    }
+
+    /// The shape of a configuration's messages.
+    fn of_configuration(configuration: &crate::record::Configuration) -> Shape {
+        if configuration.grouping == Some(Grouping::Packed) {
+            Shape::Packed
+        } else if configuration.group_size == Some(1) {
+            Shape::OnePerRecord
+        } else {
+            Shape::Grouped
+        }
+    }
+}
+
+/// The fastest classic-queue (or topic) export of each message shape.
 fn fastest<'a>(
     session: &'a SessionModel,
     dataset: &'a str,
     rows: u64,
-    packed: bool,
+    shape: Shape,
+    sink: SinkKind,
 ) -> Option<(f64, &'a Stats)> {
-    queue_exports(session, dataset, rows)
+    queue_exports(session, dataset, rows, sink)
         .into_iter()
         .filter(|stats| {
-            (stats.configuration.grouping == Some(Grouping::Packed)) == packed
+            Shape::of_configuration(&stats.configuration) == shape
                 && stats.configuration.queue_type.is_none()
         })
         .filter_map(|stats| Some((stats.median_wall()?, stats)))
@@ -90,12 +131,12 @@ fn messages_phrase(stats: &Stats) -> String {
 /// Each message size's best rate against its baseline, from the newest
 /// session that measured both (a session may measure one size alone), with
 /// the spread of the runs beside both medians.
-fn rate_line(newest_first: &[&(String, u64, &SessionModel)]) -> Option<String> {
-    let parts: Vec<String> = [false, true]
+fn rate_line(newest_first: &[&(String, u64, &SessionModel)], sink: SinkKind) -> Option<String> {
+    let parts: Vec<String> = Shape::of(sink)
         .into_iter()
-        .filter_map(|packed| {
+        .filter_map(|shape| {
             newest_first.iter().find_map(|(dataset, rows, session)| {
-                let (wall, stats) = fastest(session, dataset, *rows, packed)?;
+                let (wall, stats) = fastest(session, dataset, *rows, shape, sink)?;
                 let baseline = baseline_of(session, stats)?;
                 let baseline_wall = baseline.median_wall()?;
                 Some(format!(
@@ -114,10 +155,16 @@ fn rate_line(newest_first: &[&(String, u64, &SessionModel)]) -> Option<String> {
             })
         })
         .collect();
+    let broker = match sink {
+        SinkKind::Kafka => {
+            "**Into Kafka** (the tests' Kafka-API broker, tansu, on this machine; `acks=all`, \
+             idempotent producer)"
+        }
+        _ => "**Into RabbitMQ** (durable queue, persistent messages, publisher confirms)",
+    };
     (!parts.is_empty()).then(|| {
         format!(
-            "**Into RabbitMQ** (durable queue, persistent messages, publisher confirms), medians \
-             of the runs with their range: {}.",
+            "{broker}, medians of the runs with their range: {}.",
             parts.join("; and ")
         )
     })
@@ -125,8 +172,8 @@ fn rate_line(newest_first: &[&(String, u64, &SessionModel)]) -> Option<String> {
 
 /// predbench end to end against the publishers a team would write, and what
 /// each lost and delivered twice when the broker restarted.
-fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String> {
-    let (wall, _) = fastest(session, dataset, rows, false)?;
+fn peers_line(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) -> Option<String> {
+    let (wall, _) = fastest(session, dataset, rows, Shape::Grouped, sink)?;
     let job = session
         .peer(dataset, rows, SEED_JOB)
         .and_then(Stats::median_wall);
@@ -137,7 +184,7 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
         let Some(peer) = configuration.peer.as_deref().and_then(peer_named) else {
             continue;
         };
-        if !configuration.is_peer_delivery() {
+        if !configuration.is_peer_delivery() || configuration.sink != Some(sink) {
             continue;
         }
         if configuration.broker_restart_at.is_some() {
@@ -169,7 +216,7 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
     if against.is_empty() {
         return None;
     }
-    let own: Vec<String> = predbench_queue_exports(session, dataset, rows, true)
+    let own: Vec<String> = predbench_queue_exports(session, dataset, rows, sink, true)
         .into_iter()
         .filter_map(|stats| {
             let who = format!("predbench (messages {})", messages_phrase(stats));
@@ -177,8 +224,13 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64) -> Option<String
         })
         .collect();
     let mut line = format!(
-        "**Against the publisher a team would write** ({} rows, session {}): predbench delivers \
+        "**Against the publisher a team would write{}** ({} rows, session {}): predbench delivers \
          the messages of K = 10 to the queue in {} s end to end, {}.",
+        if sink == SinkKind::Kafka {
+            ", into Kafka"
+        } else {
+            ""
+        },
         short_count(rows),
         session.id(),
         seconds(wall),
@@ -223,24 +275,32 @@ fn fault_phrase(session: &SessionModel, fault: &Stats, who: &str) -> Option<Stri
 /// two sessions, on machines whose speed may differ, are not put in one
 /// sentence, and when two sessions measured one message size the lines say
 /// so rather than pick one).
-fn full_scale_lines(newest_first: &[&(String, u64, &SessionModel)], rows: u64) -> Vec<String> {
-    let lines: Vec<(Vec<bool>, String)> = newest_first
+fn full_scale_lines(
+    newest_first: &[&(String, u64, &SessionModel)],
+    rows: u64,
+    sink: SinkKind,
+) -> Vec<String> {
+    let destination = match sink {
+        SinkKind::Kafka => "into Kafka",
+        _ => "into the queue",
+    };
+    let lines: Vec<(Vec<Shape>, String)> = newest_first
         .iter()
         .filter_map(|(dataset, _, session)| {
-            let measured: Vec<(bool, String)> = [false, true]
+            let measured: Vec<(Shape, String)> = Shape::of(sink)
                 .into_iter()
-                .filter_map(|packed| {
-                    let (wall, stats) = fastest(session, dataset, rows, packed)?;
-                    Some((packed, full_scale_part(session, stats, wall, rows)))
+                .filter_map(|shape| {
+                    let (wall, stats) = fastest(session, dataset, rows, shape, sink)?;
+                    Some((shape, full_scale_part(session, stats, wall, rows)))
                 })
                 .collect();
             (!measured.is_empty()).then(|| {
-                let sizes = measured.iter().map(|(packed, _)| *packed).collect();
+                let sizes = measured.iter().map(|(shape, _)| *shape).collect();
                 let parts: Vec<String> = measured.into_iter().map(|(_, part)| part).collect();
                 (
                     sizes,
                     format!(
-                        "**{} predictions into the queue** (session {}): {}.",
+                        "**{} predictions {destination}** (session {}): {}.",
                         short_count(rows),
                         session.id(),
                         parts.join("; ")
@@ -249,10 +309,10 @@ fn full_scale_lines(newest_first: &[&(String, u64, &SessionModel)], rows: u64) -
             })
         })
         .collect();
-    let measured_twice = [false, true].into_iter().any(|packed| {
+    let measured_twice = Shape::of(sink).into_iter().any(|shape| {
         lines
             .iter()
-            .filter(|(sizes, _)| sizes.contains(&packed))
+            .filter(|(sizes, _)| sizes.contains(&shape))
             .count()
             > 1
     });
