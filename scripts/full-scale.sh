@@ -34,15 +34,19 @@
 #        beside the export (zstd parts); each baseline publishes the messages
 #        of a tenth of the rows 10 times over (--baseline-passes 10: all 56 GB
 #        would not fit beside the dataset), drained beside too;
-#   kafka. delivery to Kafka, 6M rows, 3 runs (the peers 1): rayon K = 10 and
-#        one prediction a record (--kafka-per-prediction) into topics of 3
-#        partitions (lz4) on the broker scripts/kafka.sh starts, each beside
-#        its baseline; the seed's job followed by a confluent-kafka producer,
-#        first version (acks=1, no delivery reports) and second (acks=all,
-#        idempotent); every topic drained and verified; then every publisher
-#        once more with the broker restarted half way (--restart-kafka);
-#   kafka60m. delivery to Kafka at 60M rows, 1 run: K = 10 into zstd topics,
-#        drained beside the export (zstd parts), no baseline;
+#   kafka. delivery to Kafka, 6M rows, 1 run (each topic takes the test broker
+#        minutes to read back): rayon K = 10 and one prediction a record
+#        (--kafka-per-prediction) into topics of 3 partitions on the broker
+#        scripts/kafka.sh starts, records not compressed (that broker takes
+#        compressed batches several times slower), each beside its baseline;
+#        the seed's job followed by a confluent-kafka producer, first version
+#        (acks=1, no delivery reports) and second (acks=all, idempotent);
+#        every topic drained and verified; then every publisher once more with
+#        the broker restarted half way (--restart-kafka);
+#   kafka60m. delivery to Kafka at 60M rows, 1 run: K = 10 into zstd topics
+#        (uncompressed, the topic alone would be about 56 GB: the test broker
+#        keeps every record in SQLite), drained beside the export (zstd
+#        parts), no baseline;
 # then `predbench-harness report`. At 60M the 17.0 GB dataset and a 34.4 GB
 # output lie side by side, plus Spark's shuffle files (session 2026-12-02T02:30:25Z,
 # a 2-core machine); datasets
@@ -115,7 +119,7 @@ if wants kafka || wants kafka60m; then
   trap 'bash scripts/rabbitmq.sh stop 2>/dev/null; bash scripts/kafka.sh stop' EXIT
 fi
 if wants kafka; then
-  "$bin" compare --rows 6M --runs 3 --peer-runs 1 --dataset seed --skip-generate --skip-disk-floor \
+  "$bin" compare --rows 6M --runs 1 --dataset seed --skip-generate --skip-disk-floor \
     --strategies rayon --groupings modulo --sinks kafka --kafka-per-prediction \
     --peers pyspark-seed,kafka-producer-first-version,kafka-producer --peer-timeout 3600 \
     --restart-kafka "bash scripts/kafka.sh restart" \

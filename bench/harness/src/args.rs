@@ -217,8 +217,10 @@ pub struct DeliveryArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..))]
     pub kafka_partitions: i32,
     /// The producers' `compression.type` on every topic (none, gzip, snappy,
-    /// lz4, zstd), predbench's and the peers' alike.
-    #[arg(long, default_value = "lz4")]
+    /// lz4, zstd), predbench's and the peers' alike. None by default: the
+    /// tests' broker (tansu 0.6) takes compressed batches several times
+    /// slower than plain ones.
+    #[arg(long, default_value = "none")]
     pub kafka_compression: String,
     /// Also export to Kafka with one prediction a record (K = 1, the
     /// producer batching and compressing records itself) beside the packed

@@ -293,7 +293,7 @@ fn kafka_topics_are_planned_beside_rabbitmq_queues_each_with_its_own_restart() {
             "{command}"
         );
         assert!(
-            command.contains("?partitions=4&compression=lz4"),
+            command.contains("?partitions=4&compression=none"),
             "{command}"
         );
         assert_eq!(configuration.partitions, Some(4));
