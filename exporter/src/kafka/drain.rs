@@ -174,19 +174,20 @@ fn consume(
                 }
             }
             Some(Err(error)) => return Err(failure(target, error)),
-            None if answered.len() < partitions => {
-                if started.elapsed() >= options.idle.max(FIRST_ANSWER) {
-                    return Err(failure(
-                        target,
-                        format!(
-                            "the brokers answered a fetch for {} of the {partitions} partitions \
-                             in {} s; rerun to go on from what is on disk",
-                            answered.len(),
-                            started.elapsed().as_secs()
-                        ),
-                    ));
-                }
+            None if answered.len() < partitions
+                && started.elapsed() >= options.idle.max(FIRST_ANSWER) =>
+            {
+                return Err(failure(
+                    target,
+                    format!(
+                        "the brokers answered a fetch for {} of the {partitions} partitions \
+                         in {} s; rerun to go on from what is on disk",
+                        answered.len(),
+                        started.elapsed().as_secs()
+                    ),
+                ));
             }
+            None if answered.len() < partitions => {}
             None if last_record.elapsed() >= options.idle => break,
             None => {}
         }

@@ -11,7 +11,7 @@ use predbench_exporter::{Grouping, Strategy};
 use crate::peers::PEERS;
 use crate::record::{
     BrokerRestarted, Configuration, DiskFloor, DrainedCounts, FailureCause, LoadedSession, RunKind,
-    RunRecord, RunStatus, SessionInfo, SinkKind, Verification,
+    RunRecord, RunStatus, SessionInfo, Verification,
 };
 
 /// Every session, oldest first.
@@ -395,7 +395,7 @@ pub fn in_size_tables(configuration: &Configuration) -> bool {
     matches!(
         configuration.kind,
         RunKind::Generate | RunKind::DiskFloor | RunKind::Export
-    ) && configuration.sink != Some(SinkKind::Amqp)
+    ) && !configuration.is_queue()
         && !configuration.pinned_threads
         && !configuration.memory_study
 }

@@ -25,9 +25,13 @@ pub(super) fn render(session: &SessionModel, dataset: &str, rows: u64, sink: Sin
         return String::new();
     }
     faults.sort_by_key(|stats| stats.display_order());
+    let flag = match sink {
+        SinkKind::Kafka => "--restart-kafka",
+        _ => "--restart-broker",
+    };
     let mut out = format!(
         "#### The broker restarted half way, {} rows\n\n\
-         Every publisher once more, the broker restarted (`--restart-broker`) once the \
+         Every publisher once more, the broker restarted (`{flag}`) once the \
          queue held half the messages; then its queue drained and verified. \"expected\" is \
          the messages its own runs above delivered; \"lost\" is those the drain did not find, \
          \"duplicated\" the deliveries of a `message_id` seen before. Publishers whose queue \

@@ -78,10 +78,13 @@ fn session_heading(session: &SessionModel, dataset: &str, rows: u64, sink: SinkK
                 .map(|stats| &stats.configuration)
                 .find(|configuration| configuration.sink == Some(sink))
                 .map_or_else(String::new, |configuration| {
+                    let codec = match configuration.record_compression.as_deref() {
+                        None | Some("none") => "records not compressed".to_string(),
+                        Some(codec) => format!("records compressed with {codec}"),
+                    };
                     format!(
-                        ", topics of {} partitions, {} compression",
-                        configuration.partitions.unwrap_or(1),
-                        configuration.record_compression.as_deref().unwrap_or("no")
+                        ", topics of {} partitions, {codec}",
+                        configuration.partitions.unwrap_or(1)
                     )
                 });
             (

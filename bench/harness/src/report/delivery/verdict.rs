@@ -257,10 +257,14 @@ fn fault_phrase(session: &SessionModel, fault: &Stats, who: &str) -> Option<Stri
     let duplicates = drain_of(session, fault)
         .and_then(|drain| drain.drained)
         .map_or(0, |counts| counts.duplicates);
-    let ended = if fault.failed() && lost > 0 {
-        " (its run ended with the lost connection: they were never sent)"
-    } else {
-        ""
+    let ended = match (fault.failed(), fault.configuration.sink) {
+        _ if lost == 0 => "",
+        (true, Some(SinkKind::Kafka)) => {
+            " (its run failed on the first delivery error: the rest were never sent)"
+        }
+        (true, _) => " (its run ended with the lost connection: they were never sent)",
+        (false, Some(SinkKind::Kafka)) => " (its run ended as if every one had been delivered)",
+        (false, _) => "",
     };
     Some(format!(
         "{who} lost {} message{}{ended} and delivered {} twice",
