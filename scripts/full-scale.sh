@@ -49,7 +49,9 @@
 #   kafka60m. delivery to Kafka at 60M rows, 1 run: K = 10 into zstd topics
 #        (uncompressed, the topic alone would be about 56 GB: the test broker
 #        keeps every record in SQLite), drained beside the export (zstd
-#        parts), no baseline;
+#        parts), no baseline. Not run on the test broker (its reads are
+#        quadratic in a partition's size, see kafka); for a Kafka cluster:
+#        give compare --kafka kafka://HOST:PORT and drop --restart-kafka;
 # then `predbench-harness report`. At 60M the 17.0 GB dataset and a 34.4 GB
 # output lie side by side, plus Spark's shuffle files (session 2026-12-02T02:30:25Z,
 # a 2-core machine); datasets
