@@ -43,9 +43,10 @@
 #        idempotent); every topic drained and verified; then every publisher
 #        once more with the broker restarted half way (--restart-kafka). Not
 #        6M: that broker (tansu 0.6) answers each fetch by reading every record
-#        from the offset asked to the partition's end, so reading a topic back
-#        takes time quadratic in a partition's size (a 6M drain had read 281 MB
-#        of 3.6 GB after 10 minutes here); 12 partitions keep them small;
+#        from the offset asked to the partition's end (its record_fetch.sql),
+#        so reading a topic back takes time quadratic in a partition's size
+#        (a 6M drain here did not finish in the hour it had); 12 partitions
+#        keep them small;
 #   kafka60m. delivery to Kafka at 60M rows, 1 run: K = 10 into zstd topics
 #        (uncompressed, the topic alone would be about 56 GB: the test broker
 #        keeps every record in SQLite), drained beside the export (zstd

@@ -57,8 +57,7 @@ fn assigned_consumer(target: &KafkaTarget, resume: bool) -> Result<(BaseConsumer
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "true")
         // A broker may hold a fetch for its whole wait even with records to
-        // give (tansu 0.6 does); 100 ms instead of 500 read a topic there in
-        // 30% less time.
+        // give (tansu 0.6 does): 100 ms instead of librdkafka's 500.
         .set("fetch.wait.max.ms", "100")
         .create()
         .map_err(|e| failure(target, e))?;
