@@ -16,6 +16,8 @@ mod delivery;
 mod describe;
 mod exports;
 mod generators;
+#[cfg(test)]
+mod kafka_tests;
 mod memory;
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use predbench_exporter::queue::QueueType;
 
 use super::*;
 use crate::args::{Harness, HarnessCommand};
-use crate::record::{RunKind, SinkKind};
+use crate::record::RunKind;
 
 /// `predbench-harness compare WORDS`'s flags.
 pub fn compare_args(words: &[&str]) -> CompareArgs {
@@ -22,9 +22,34 @@ pub fn compare_args(words: &[&str]) -> CompareArgs {
     }
 }
 
+/// The session `args` plans with `peers` on `threads` threads, on a
+/// machine without the peers' venv.
+pub fn session_of(
+    args: &CompareArgs,
+    peers: &[&'static Peer],
+    threads: usize,
+    choice: &DatasetChoice,
+) -> SessionPlan {
+    let environment = PeerEnvironment {
+        venv: PathBuf::from("/nonexistent"),
+        scripts: PathBuf::from("scripts/peers"),
+        spark_driver_memory: "1g".to_string(),
+        predbench: "predbench".to_string(),
+        scratch: PathBuf::from("data"),
+    };
+    let planner = Planner {
+        args,
+        program: "predbench",
+        threads,
+        peers,
+        peer_environment: &environment,
+    };
+    planner.session(choice, None)
+}
+
 /// Every predbench command line the plan holds (runs, verifications,
 /// preparations, the dataset's making), without the program.
-fn predbench_commands(plan: &SessionPlan, program: &str) -> Vec<Vec<String>> {
+pub fn predbench_commands(plan: &SessionPlan, program: &str) -> Vec<Vec<String>> {
     let mut commands = Vec::new();
     let mut add = |command: &[String]| {
         if command.first().map(String::as_str) == Some(program) {
@@ -74,21 +99,7 @@ fn every_planned_command_line_parses_back_into_the_same_options() {
         "restart it",
     ]);
     let peers = crate::peers::select_peers(&["all".to_string()]).unwrap();
-    let environment = PeerEnvironment {
-        venv: PathBuf::from("/nonexistent"),
-        scripts: PathBuf::from("scripts/peers"),
-        spark_driver_memory: "1g".to_string(),
-        predbench: "predbench".to_string(),
-        scratch: PathBuf::from("data"),
-    };
-    let planner = Planner {
-        args: &args,
-        program: "predbench",
-        threads: 3,
-        peers: &peers,
-        peer_environment: &environment,
-    };
-    let plan = planner.session(&DatasetChoice::Seed, None);
+    let plan = session_of(&args, &peers, 3, &DatasetChoice::Seed);
     let commands = predbench_commands(&plan, "predbench");
     assert!(commands.len() > 50, "{}", commands.len());
     for command in commands {
@@ -221,164 +232,6 @@ fn every_planned_command_line_parses_back_into_the_same_options() {
 }
 
 #[test]
-fn kafka_topics_are_planned_beside_rabbitmq_queues_each_with_its_own_restart() {
-    let args = compare_args(&[
-        "--rows",
-        "10k",
-        "--strategies",
-        "rayon",
-        "--groupings",
-        "modulo,packed",
-        "--sinks",
-        "amqp,kafka",
-        "--kafka",
-        "kafka://broker:9092",
-        "--kafka-partitions",
-        "4",
-        "--kafka-per-prediction",
-        "--restart-broker",
-        "restart rabbit",
-        "--restart-kafka",
-        "restart kafka",
-    ]);
-    let peers = crate::peers::select_peers(&["all".to_string()]).unwrap();
-    let environment = PeerEnvironment {
-        venv: PathBuf::from("/nonexistent"),
-        scripts: PathBuf::from("scripts/peers"),
-        spark_driver_memory: "1g".to_string(),
-        predbench: "predbench".to_string(),
-        scratch: PathBuf::from("data"),
-    };
-    let planner = Planner {
-        args: &args,
-        program: "predbench",
-        threads: 2,
-        peers: &peers,
-        peer_environment: &environment,
-    };
-    let plan = planner.session(&DatasetChoice::Seed, None);
-    for command in predbench_commands(&plan, "predbench") {
-        let words: Vec<&str> = command.iter().map(String::as_str).collect();
-        let parsed = parse(&words).unwrap_or_else(|error| panic!("{command:?}: {error}"));
-        assert_eq!(parsed.to_argv(), command);
-    }
-    let scale = &plan.scales[0];
-    let on_kafka = |plan: &&Plan| plan.configuration.sink == Some(SinkKind::Kafka);
-    let kafka: Vec<&Plan> = scale.exports.iter().filter(on_kafka).collect();
-    let names: Vec<&str> = kafka
-        .iter()
-        .map(|plan| plan.configuration.name.as_str())
-        .collect();
-    // K = 10 for both groupings, one prediction a record for modulo only
-    // (packed fills messages to a size), a baseline of each, and the two
-    // confluent-kafka producers.
-    assert_eq!(
-        names,
-        [
-            "export rayon modulo kafka window 1024",
-            "export rayon modulo kafka window 1024, one prediction a record",
-            "export rayon packed kafka window 1024",
-            "publish pre-serialized modulo kafka window 1024",
-            "publish pre-serialized modulo kafka window 1024, one prediction a record",
-            "publish pre-serialized packed kafka window 1024",
-            "peer kafka-producer-first-version modulo kafka",
-            "peer kafka-producer modulo kafka",
-        ]
-    );
-    for planned in &kafka {
-        let configuration = &planned.configuration;
-        let command = configuration.command.join(" ");
-        assert!(
-            command.contains("kafka://broker:9092/predbench-compare-"),
-            "{command}"
-        );
-        assert!(
-            command.contains("?partitions=4&compression=none"),
-            "{command}"
-        );
-        assert_eq!(configuration.partitions, Some(4));
-        assert!(matches!(planned.queue, Some(QueueSpec::Kafka(_))));
-        let one_a_record = configuration.name.contains("one prediction a record");
-        assert_eq!(configuration.group_size == Some(1), one_a_record);
-        if configuration.kind == RunKind::Export && configuration.peer.is_none() {
-            assert_eq!(
-                command.contains("--group-size 1 "),
-                one_a_record,
-                "{command}"
-            );
-        }
-        if let Some(drain) = planned.follow_up.as_deref() {
-            let drain_command = drain.configuration.command.join(" ");
-            assert!(drain_command.contains("--messages data/drained-kafka-"));
-            let verify = drain.verify.as_ref().unwrap().join(" ");
-            assert_eq!(verify.contains("--group-size 1 "), one_a_record, "{verify}");
-        }
-        if configuration.peer.is_some() {
-            assert!(command.contains("--kafka kafka://"), "{command}");
-        }
-    }
-    // A topic's name holds what makes it differ.
-    let topics: std::collections::BTreeSet<String> = kafka
-        .iter()
-        .filter_map(|plan| match &plan.queue {
-            Some(QueueSpec::Kafka(target)) => Some(target.topic.clone()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(topics.len(), kafka.len());
-    // The K = 1 baseline publishes messages made at K = 1.
-    let k1 = scale
-        .preparations
-        .iter()
-        .find(|preparation| preparation.name == "baseline-messages-modulo-k1")
-        .unwrap();
-    assert!(k1.command.join(" ").contains("--group-size 1 "));
-    // Each broker's publishers are restarted by their own command;
-    // predbench's Kafka fault runs produce without idempotence (the test
-    // broker cannot restart under an idempotent producer), and say so.
-    let kafka_faults: Vec<&Fault> = scale
-        .faults
-        .iter()
-        .filter(|fault| fault.plan.configuration.sink == Some(SinkKind::Kafka))
-        .collect();
-    assert_eq!(kafka_faults.len(), 5, "3 exports and 2 producers");
-    for fault in &scale.faults {
-        let configuration = &fault.plan.configuration;
-        let kafka = configuration.sink == Some(SinkKind::Kafka);
-        let expected = if kafka {
-            "restart kafka"
-        } else {
-            "restart rabbit"
-        };
-        assert_eq!(fault.restart, expected);
-        let without = kafka && configuration.peer.is_none();
-        assert_eq!(configuration.idempotence == Some(false), without);
-        assert_eq!(
-            configuration
-                .command
-                .join(" ")
-                .contains("&idempotence=false"),
-            without
-        );
-        assert_eq!(
-            configuration.name.ends_with(", without idempotence"),
-            without
-        );
-        assert_eq!(
-            configuration.unfaulted_identity(),
-            scale
-                .exports
-                .iter()
-                .find(|plan| plan.configuration.unfaulted_identity()
-                    == configuration.unfaulted_identity())
-                .unwrap()
-                .configuration
-                .identity()
-        );
-    }
-}
-
-#[test]
 fn drains_beside_the_publisher_stop_when_idle_and_fault_drains_when_empty() {
     let args = compare_args(&[
         "--rows",
@@ -393,21 +246,7 @@ fn drains_beside_the_publisher_stop_when_idle_and_fault_drains_when_empty() {
         "--restart-broker",
         "restart it",
     ]);
-    let environment = PeerEnvironment {
-        venv: PathBuf::from("/nonexistent"),
-        scripts: PathBuf::from("scripts/peers"),
-        spark_driver_memory: "1g".to_string(),
-        predbench: "predbench".to_string(),
-        scratch: PathBuf::from("data"),
-    };
-    let planner = Planner {
-        args: &args,
-        program: "predbench",
-        threads: 2,
-        peers: &[],
-        peer_environment: &environment,
-    };
-    let plan = planner.session(&DatasetChoice::Predbench(Default::default()), None);
+    let plan = session_of(&args, &[], 2, &DatasetChoice::Predbench(Default::default()));
     let scale = &plan.scales[0];
     let export = &scale.exports[0];
     let beside = export.follow_up.as_deref().unwrap();
@@ -458,21 +297,7 @@ fn the_memory_study_plans_every_point_once_with_its_knobs_on_the_command_line() 
         "--study-memory-budgets",
         "1GB,64MB",
     ]);
-    let environment = PeerEnvironment {
-        venv: PathBuf::from("/nonexistent"),
-        scripts: PathBuf::from("scripts/peers"),
-        spark_driver_memory: "1g".to_string(),
-        predbench: "predbench".to_string(),
-        scratch: PathBuf::from("data"),
-    };
-    let planner = Planner {
-        args: &args,
-        program: "predbench",
-        threads: 2,
-        peers: &[],
-        peer_environment: &environment,
-    };
-    let plan = planner.session(&DatasetChoice::Predbench(Default::default()), None);
+    let plan = session_of(&args, &[], 2, &DatasetChoice::Predbench(Default::default()));
     let study: Vec<&Plan> = plan.scales[0]
         .exports
         .iter()
