@@ -34,6 +34,12 @@ pub(super) struct QueueChoice {
 }
 
 impl QueueChoice {
+    /// Whether messages of `grouping` go to this queue (packed messages are
+    /// filled to a size, never one prediction a record).
+    pub(super) fn carries(&self, grouping: Grouping) -> bool {
+        !self.per_prediction || grouping != Grouping::Packed
+    }
+
     /// The suffix of its queue's name: `w1024`, `w1024-k1`.
     pub(super) fn name(&self) -> String {
         let per_prediction = if self.per_prediction { "-k1" } else { "" };
@@ -170,7 +176,7 @@ impl Planner<'_> {
                     .iter()
                     .copied()
                     .filter(|choice| choice.per_prediction == per_prediction)
-                    .filter(|_| !per_prediction || grouping != Grouping::Packed)
+                    .filter(|choice| choice.carries(grouping))
                     .collect();
                 if publishes.is_empty() {
                     continue;

@@ -96,7 +96,7 @@ impl Planner<'_> {
                         true => self
                             .queue_choices(sink)
                             .into_iter()
-                            .filter(|choice| !choice.per_prediction || grouping != Grouping::Packed)
+                            .filter(|choice| choice.carries(grouping))
                             .map(Some)
                             .collect(),
                         false => vec![None],
@@ -128,10 +128,11 @@ impl Planner<'_> {
     ) -> Plan {
         let args = self.args;
         let names = format!("{strategy}-{grouping}");
-        let queue_name = choice.map(|choice| format!("{names}-{}", choice.name()));
-        let queue = choice
-            .zip(queue_name.as_deref())
-            .map(|(choice, name)| self.queue_target(name, choice.sink, choice.queue_type));
+        let queue = choice.map(|choice| {
+            let name = format!("{names}-{}", choice.name());
+            self.queue_target(&name, choice.sink, choice.queue_type)
+        });
+        let group_size = self.group_size_of(choice);
         let extension = if sink == SinkKind::Ndjson {
             "ndjson"
         } else {
@@ -150,7 +151,7 @@ impl Planner<'_> {
             spill_dir: Some(args.data_dir.clone()),
             confirm_window: choice.map_or(1024, |choice| choice.window),
             compression: codec.unwrap_or(predbench_generator::Compression::Lz4),
-            group_size: self.group_size_of(choice),
+            group_size,
             ..self.export_args(dataset, strategy, grouping)
         };
         let mut configuration =
@@ -168,7 +169,6 @@ impl Planner<'_> {
             arguments,
             writes_file.then(|| output.clone()),
         );
-        let group_size = self.group_size_of(choice);
         let verify = |checked: &Path| {
             self.child(&VerifyArgs {
                 grouping,
