@@ -175,14 +175,26 @@ pub struct Brokers {
 /// `tansu 0.6.0`: what the Kafka broker running on this machine (tansu,
 /// the one `scripts/kafka.sh` starts) says its version is; `None` when none runs here.
 fn kafka_broker_version() -> Option<String> {
-    let pid = fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
-        let comm = fs::read_to_string(entry.path().join("comm")).ok()?;
-        (comm.trim_end() == "tansu").then(|| entry.path())
-    })?;
-    let program = fs::read_link(pid.join("exe")).ok()?;
+    let process = processes_named("tansu").into_iter().next()?;
+    let program = fs::read_link(process.join("exe")).ok()?;
     let output = Command::new(program).arg("--version").output().ok()?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
     (output.status.success() && !version.is_empty()).then_some(version)
+}
+
+/// The `/proc/PID` directories of the processes on this machine called
+/// `name` (their `comm`).
+pub fn processes_named(name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            fs::read_to_string(path.join("comm")).is_ok_and(|comm| comm.trim_end() == name)
+        })
+        .collect()
 }
 
 /// Python's own version and the peers' packages in the venv of `python`.

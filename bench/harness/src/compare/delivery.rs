@@ -27,11 +27,34 @@ const DEPTH_POLL: Duration = Duration::from_millis(20);
 /// request each time).
 const TOPIC_POLL: Duration = Duration::from_millis(200);
 
-/// How often `queue` is looked at.
-fn poll_of(queue: &QueueSpec) -> Duration {
+/// What the harness knows of a kind of broker.
+struct Broker {
+    /// How often its queue's depth is looked at.
+    poll: Duration,
+    /// Its processes' name (`/proc/PID/comm`) on this machine: RabbitMQ's
+    /// Erlang VM, or the Kafka broker the tests and `compare` run (tansu).
+    process: &'static str,
+    /// `scripts/NAME.sh start` starts one.
+    script: &'static str,
+    /// `compare`'s flag naming one.
+    flag: &'static str,
+}
+
+/// The broker of `queue`.
+fn broker_of(queue: &QueueSpec) -> Broker {
     match queue {
-        QueueSpec::Kafka(_) => TOPIC_POLL,
-        QueueSpec::Amqp(_) => DEPTH_POLL,
+        QueueSpec::Amqp(_) => Broker {
+            poll: DEPTH_POLL,
+            process: "beam.smp",
+            script: "rabbitmq",
+            flag: "--amqp",
+        },
+        QueueSpec::Kafka(_) => Broker {
+            poll: TOPIC_POLL,
+            process: "tansu",
+            script: "kafka",
+            flag: "--kafka",
+        },
     }
 }
 
@@ -53,7 +76,7 @@ pub fn run_publisher(
         .follow_up
         .as_deref()
         .filter(|drain| drain.configuration.beside_publisher);
-    let broker = BrokerMemory::start(broker_process(queue));
+    let broker = BrokerMemory::start(broker_of(queue).process);
     let stop = Arc::new(AtomicBool::new(false));
     let restarting = restart.map(|restart| {
         let log = session.log_dir.join(format!(
@@ -107,7 +130,10 @@ fn measure_beside(
         let drain = beside.map(|drain| {
             let stop = Arc::clone(stop);
             scope.spawn(move || -> anyhow::Result<Option<RunRecord>> {
-                if queue.wait_for_messages(1, &stop, poll_of(queue))?.is_none() {
+                if queue
+                    .wait_for_messages(1, &stop, broker_of(queue).poll)?
+                    .is_none()
+                {
                     return Ok(None);
                 }
                 measure(session, drain, run).map(Some)
@@ -184,7 +210,7 @@ impl Restart {
         let command = self.command.clone();
         let started = Instant::now();
         std::thread::spawn(move || {
-            let poll = poll_of(&target);
+            let poll = broker_of(&target).poll;
             let Some(held) = target.wait_for_messages(at_messages, &stop, poll)? else {
                 return Ok(None);
             };
@@ -204,25 +230,13 @@ impl Restart {
 pub fn mark_missing_broker(plans: &mut [Plan]) {
     for plan in plans.iter_mut() {
         if let Some(target) = &plan.queue {
-            let (script, flag) = match target {
-                QueueSpec::Kafka(_) => ("kafka", "--kafka"),
-                QueueSpec::Amqp(_) => ("rabbitmq", "--amqp"),
-            };
+            let Broker { script, flag, .. } = broker_of(target);
             plan.unavailable = target.delete().err().map(|error| {
                 format!(
                     "{error}; start a broker with `bash scripts/{script}.sh start` or give {flag}"
                 )
             });
         }
-    }
-}
-
-/// The name (`/proc/PID/comm`) of the broker's processes on this machine:
-/// RabbitMQ's Erlang VM, or the Kafka broker the tests and `compare` run (tansu).
-fn broker_process(queue: &QueueSpec) -> &'static str {
-    match queue {
-        QueueSpec::Kafka(_) => "tansu",
-        QueueSpec::Amqp(_) => "beam.smp",
     }
 }
 
@@ -265,13 +279,7 @@ impl BrokerMemory {
 /// `None` when there is none.
 fn broker_rss_bytes(process: &str) -> Option<u64> {
     let mut total = None;
-    for entry in fs::read_dir("/proc").ok()?.flatten() {
-        let path = entry.path();
-        let is_broker =
-            fs::read_to_string(path.join("comm")).is_ok_and(|name| name.trim_end() == process);
-        if !is_broker {
-            continue;
-        }
+    for path in crate::machine::processes_named(process) {
         let Ok(status) = fs::read_to_string(path.join("status")) else {
             continue;
         };
