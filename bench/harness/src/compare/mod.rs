@@ -138,6 +138,12 @@ fn validate(args: &CompareArgs) -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("invalid argument --amqp: {error}"))?;
     }
     if args.sinks.contains(&SinkKind::Kafka) {
+        if !delivery.kafka.starts_with("kafka://") || delivery.kafka.contains('?') {
+            anyhow::bail!(
+                "invalid argument --kafka: '{}' is not kafka://HOST:PORT[,HOST:PORT]",
+                delivery.kafka
+            );
+        }
         KafkaTarget::parse(&format!("{}/check", delivery.kafka.trim_end_matches('/')))
             .map_err(|error| anyhow::anyhow!("invalid argument --kafka: {error}"))?;
         KafkaTarget::parse(&format!(
