@@ -1,9 +1,7 @@
 //! The plan of a session delivering to Kafka beside RabbitMQ: topics with
 //! their partitions, one prediction a record, each broker's fault runs.
 
-use predbench::argv::{ToArgv, parse};
-
-use super::tests::{compare_args, predbench_commands, session_of};
+use super::tests::{assert_each_parses_to_itself, compare_args, predbench_commands, session_of};
 use super::*;
 use crate::record::{RunKind, SinkKind};
 
@@ -30,11 +28,7 @@ fn kafka_topics_are_planned_beside_rabbitmq_queues_each_with_its_own_restart() {
     ]);
     let peers = crate::peers::select_peers(&["all".to_string()]).unwrap();
     let plan = session_of(&args, &peers, 2, &DatasetChoice::Seed);
-    for command in predbench_commands(&plan, "predbench") {
-        let words: Vec<&str> = command.iter().map(String::as_str).collect();
-        let parsed = parse(&words).unwrap_or_else(|error| panic!("{command:?}: {error}"));
-        assert_eq!(parsed.to_argv(), command);
-    }
+    assert_each_parses_to_itself(&predbench_commands(&plan, "predbench"));
     let scale = &plan.scales[0];
     let on_kafka = |plan: &&Plan| plan.configuration.sink == Some(SinkKind::Kafka);
     let kafka: Vec<&Plan> = scale.exports.iter().filter(on_kafka).collect();

@@ -47,6 +47,15 @@ pub fn session_of(
     planner.session(choice, None)
 }
 
+/// Each command line parses, and its arguments render it back word for word.
+pub fn assert_each_parses_to_itself(commands: &[Vec<String>]) {
+    for command in commands {
+        let words: Vec<&str> = command.iter().map(String::as_str).collect();
+        let parsed = parse(&words).unwrap_or_else(|error| panic!("{command:?}: {error}"));
+        assert_eq!(&parsed.to_argv(), command);
+    }
+}
+
 /// Every predbench command line the plan holds (runs, verifications,
 /// preparations, the dataset's making), without the program.
 pub fn predbench_commands(plan: &SessionPlan, program: &str) -> Vec<Vec<String>> {
@@ -102,11 +111,7 @@ fn every_planned_command_line_parses_back_into_the_same_options() {
     let plan = session_of(&args, &peers, 3, &DatasetChoice::Seed);
     let commands = predbench_commands(&plan, "predbench");
     assert!(commands.len() > 50, "{}", commands.len());
-    for command in commands {
-        let words: Vec<&str> = command.iter().map(String::as_str).collect();
-        let parsed = parse(&words).unwrap_or_else(|error| panic!("{command:?}: {error}"));
-        assert_eq!(parsed.to_argv(), command);
-    }
+    assert_each_parses_to_itself(&commands);
     // A predbench child's command line is its typed arguments', rendered.
     for planned in plan.plans() {
         if let Some(arguments) = &planned.arguments {
