@@ -85,6 +85,9 @@ impl Runner<'_> {
         for preparation in &scale.preparations {
             remove_output(&preparation.messages, true);
         }
+        for plan in scale.exports.iter().filter(|plan| plan.output_read_later) {
+            plan.clean_up_kept_output();
+        }
         if self.args.clean && !matches!(self.choice, DatasetChoice::Existing(_)) {
             remove_dataset(&scale.dataset);
         }

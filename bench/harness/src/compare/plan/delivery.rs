@@ -312,16 +312,25 @@ impl Planner<'_> {
 
     /// The delivery peers `--peers` asked for on the brokers of `--sinks`,
     /// each publishing to its own queue, drained and verified like
-    /// predbench's exports; and, when a peer publishes the seed's job's
-    /// message file, the unmeasured run of the seed's job that makes it.
+    /// predbench's exports. A peer that publishes the seed's job's message
+    /// file reads what the measured run of the seed's job among `exports`
+    /// wrote (kept for it), or else what an unmeasured run of the seed's
+    /// job, the preparation returned, makes first.
     pub(super) fn delivery_peers(
         &self,
         rows: u64,
         dataset: &Path,
         label: &str,
+        exports: &mut [Plan],
     ) -> (Vec<Plan>, Option<Preparation>) {
         let seed_job = peer_named(SEED_JOB).expect("the seed's job is a peer");
-        let messages = self.data(format!("seed-job-messages-{rows}"));
+        let measured_seed_job = exports.iter_mut().find(|plan| {
+            plan.configuration.peer.as_deref() == Some(SEED_JOB) && plan.unavailable.is_none()
+        });
+        let messages = match &measured_seed_job {
+            Some(plan) => plan.scratch.clone().expect("a peer's export has an output"),
+            None => self.data(format!("seed-job-messages-{rows}")),
+        };
         let mut plans = Vec::new();
         let mut reads_messages = false;
         let sinks = self.queue_sinks();
@@ -340,7 +349,13 @@ impl Planner<'_> {
             }
             plans.push(plan);
         }
-        let preparation = reads_messages.then(|| self.seed_job_messages(dataset, messages));
+        let preparation = match measured_seed_job {
+            Some(plan) => {
+                plan.output_read_later |= reads_messages;
+                None
+            }
+            None => reads_messages.then(|| self.seed_job_messages(dataset, messages)),
+        };
         (plans, preparation)
     }
 

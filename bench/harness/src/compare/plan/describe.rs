@@ -82,6 +82,9 @@ fn describe_plan(plan: &Plan) -> String {
     if let Some(verify) = &plan.verify {
         text.push_str(&format!("\n      verified by: {}", verify.join(" ")));
     }
+    if plan.output_read_later {
+        text.push_str("\n      its output kept for the publishers that read it");
+    }
     if let Some(limit) = plan.time_limit {
         text.push_str(&format!("\n      killed after {} s", limit.as_secs()));
     }

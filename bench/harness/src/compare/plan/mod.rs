@@ -85,16 +85,28 @@ pub struct Plan {
     /// The drain of the queue this run fills: beside it (`--drain-beside`)
     /// or right after it, until the queue is empty.
     pub follow_up: Option<Box<Plan>>,
+    /// Whether publishers later in the plan read the scratch output (the
+    /// measured seed's job's message file): kept after each run, replaced
+    /// by the next, deleted once the dataset size is done.
+    pub output_read_later: bool,
 }
 
 impl Plan {
-    /// Deletes what a run of the plan left: its output, a peer's scratch directory.
+    /// Deletes what a run of the plan left: its output (unless publishers
+    /// read it later), a peer's scratch directory.
     pub fn clean_up(&self) {
-        if let Some(scratch) = &self.scratch {
+        if let Some(scratch) = self.scratch.as_ref().filter(|_| !self.output_read_later) {
             remove_output(scratch, self.scratch_may_be_directory);
         }
         if let Some(leftovers) = &self.leftovers {
             let _ = std::fs::remove_dir_all(leftovers);
+        }
+    }
+
+    /// Deletes the output publishers read, once they are done with it.
+    pub fn clean_up_kept_output(&self) {
+        if let Some(scratch) = &self.scratch {
+            remove_output(scratch, self.scratch_may_be_directory);
         }
     }
 
@@ -112,13 +124,14 @@ impl Plan {
             leftovers: None,
             time_limit: None,
             follow_up: None,
+            output_read_later: false,
         }
     }
 }
 
 /// Something made once, unmeasured, before the runs that need it: a queue
 /// baseline's messages (made by predbench), the seed's job's message file
-/// the pika publishers read.
+/// the publishers read when the seed's job is not measured in the session.
 #[derive(Debug, Clone)]
 pub struct Preparation {
     /// What it makes, for the log's name and for people: `baseline-messages-modulo`.
@@ -256,7 +269,7 @@ impl Planner<'_> {
             let (baselines, made) = self.baselines(rows, &dataset, &label);
             exports.extend(baselines);
             preparations.extend(made);
-            let (publishers, made) = self.delivery_peers(rows, &dataset, &label);
+            let (publishers, made) = self.delivery_peers(rows, &dataset, &label, &mut exports);
             exports.extend(publishers);
             preparations.extend(made);
         }

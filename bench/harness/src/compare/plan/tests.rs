@@ -30,19 +30,38 @@ pub fn session_of(
     threads: usize,
     choice: &DatasetChoice,
 ) -> SessionPlan {
-    let environment = PeerEnvironment {
-        venv: PathBuf::from("/nonexistent"),
-        scripts: PathBuf::from("scripts/peers"),
+    let environment = environment(
+        PathBuf::from("/nonexistent"),
+        PathBuf::from("scripts/peers"),
+    );
+    session_in(&environment, args, peers, threads, choice)
+}
+
+/// The peers' environment of the venv `venv` and the scripts in `scripts`.
+fn environment(venv: PathBuf, scripts: PathBuf) -> PeerEnvironment {
+    PeerEnvironment {
+        venv,
+        scripts,
         spark_driver_memory: "1g".to_string(),
         predbench: "predbench".to_string(),
         scratch: PathBuf::from("data"),
-    };
+    }
+}
+
+/// The session `args` plans with `peers` in `environment`.
+fn session_in(
+    environment: &PeerEnvironment,
+    args: &CompareArgs,
+    peers: &[&'static Peer],
+    threads: usize,
+    choice: &DatasetChoice,
+) -> SessionPlan {
     let planner = Planner {
         args,
         program: "predbench",
         threads,
         peers,
-        peer_environment: &environment,
+        peer_environment: environment,
     };
     planner.session(choice, None)
 }
@@ -350,4 +369,61 @@ fn the_memory_study_plans_every_point_once_with_its_knobs_on_the_command_line() 
             .iter()
             .any(|plan| plan.configuration.is_reference_export())
     );
+}
+
+/// The publishers of the seed's job's messages read what its measured run
+/// wrote, kept for them: no second, unmeasured run of Spark makes them.
+#[test]
+fn the_publishers_read_the_measured_seed_jobs_output() {
+    let venv = tempfile::tempdir().unwrap();
+    std::fs::create_dir(venv.path().join("bin")).unwrap();
+    std::fs::write(venv.path().join("bin/python"), "").unwrap();
+    let scripts = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/peers"));
+    let environment = environment(venv.path().to_path_buf(), scripts);
+    let args = compare_args(&["--rows", "1000", "--sinks", "amqp", "--runs", "2"]);
+    let publisher = |peers: &[&str]| {
+        let names: Vec<String> = peers.iter().map(|peer| peer.to_string()).collect();
+        let peers = crate::peers::select_peers(&names).unwrap();
+        let plan = session_in(&environment, &args, &peers, 2, &DatasetChoice::Seed);
+        plan.scales.into_iter().next().unwrap()
+    };
+    let find = |scale: &ScalePlan, peer: &str| {
+        let position = scale
+            .exports
+            .iter()
+            .position(|plan| plan.configuration.peer.as_deref() == Some(peer));
+        position.unwrap_or_else(|| panic!("{peer} is not planned"))
+    };
+    let scale = publisher(&["pyspark-seed", "pika-publisher"]);
+    if let Some(why) = &scale.exports[find(&scale, "pyspark-seed")].unavailable {
+        eprintln!("skipped: the seed's job cannot run here: {why}");
+        return;
+    }
+    let (seed_job, pika) = (find(&scale, "pyspark-seed"), find(&scale, "pika-publisher"));
+    let output = scale.exports[seed_job].scratch.clone().unwrap();
+    assert!(seed_job < pika, "the publisher runs after the seed's job");
+    assert!(scale.exports[seed_job].output_read_later);
+    let command = scale.exports[pika].configuration.command.join(" ");
+    assert!(
+        command.contains(&format!("--messages {}", output.display())),
+        "{command}"
+    );
+    assert!(
+        scale
+            .preparations
+            .iter()
+            .all(|preparation| preparation.name != "seed-job-messages")
+    );
+    // Without the measured run, one unmeasured run makes the messages first.
+    let scale = publisher(&["pika-publisher"]);
+    let preparation = scale
+        .preparations
+        .iter()
+        .find(|preparation| preparation.name == "seed-job-messages")
+        .expect("the seed's job's messages are prepared");
+    let command = scale.exports[find(&scale, "pika-publisher")]
+        .configuration
+        .command
+        .join(" ");
+    assert!(command.contains(&format!("--messages {}", preparation.messages.display())));
 }
