@@ -32,11 +32,15 @@ pub fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The peers' venv; panics with the fix when it is missing.
+/// The peers' venv (`scripts/setup-peers.sh` makes it once per machine, in
+/// ~/.local/share/predbench); panics with the fix when it is missing.
 pub fn peers_venv() -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     let venv = std::env::var_os("PREDBENCH_PEERS_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repository().join(".venv-peers"));
+        .unwrap_or_else(|| home.join(".local/share/predbench/venv-peers"));
     assert!(
         venv.join("bin/python").is_file(),
         "no peers venv at {}: run `bash scripts/setup-peers.sh` first (the README's test command does)",

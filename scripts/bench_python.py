@@ -7,7 +7,7 @@ Each is a process of its own, run RUNS times interleaved under
 results/python-<UTC time>/record.json.
 
 Run by scripts/bench-python.sh, which installs the release wheel into its venv:
-    bench_python.py --rows 10000000 --runs 3 --peers-venv .venv-peers
+    bench_python.py --rows 10000000 --runs 3 --peers-venv ~/.local/share/predbench/venv-peers
 """
 
 import argparse
@@ -85,7 +85,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--peers-venv", type=Path, default=REPOSITORY / ".venv-peers")
+    parser.add_argument("--peers-venv", type=Path, default=Path.home() / ".local/share/predbench/venv-peers")
     parser.add_argument("--data-dir", type=Path, default=REPOSITORY / "data")
     arguments = parser.parse_args()
 

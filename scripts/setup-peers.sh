@@ -4,11 +4,14 @@
 # VENV-sail with Sail and PySpark's Spark Connect client (pyspark-client and the full
 # PySpark cannot share a venv), and VENV-pandas3. Idempotent: a venv that already has
 # exactly these versions is left as it is.
-#   scripts/setup-peers.sh [VENV_DIR]      (default: .venv-peers at the repository's top)
+# Once per machine, like the Kafka broker: every clone's tests and sessions share them.
+#   scripts/setup-peers.sh [VENV_DIR]      (default: ~/.local/share/predbench/venv-peers,
+#                                           or PREDBENCH_PEERS_VENV)
 # `predbench-harness compare --peers` looks for the venv in the same place (or --peers-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${1:-${PREDBENCH_PEERS_VENV:-.venv-peers}}
+venv=${1:-${PREDBENCH_PEERS_VENV:-$HOME/.local/share/predbench/venv-peers}}
+mkdir -p "$(dirname "$venv")"
 
 # One pin per package. Polars 1.x cannot read files written by the parquet crate 60 that
 # predbench uses ("Invalid thrift: bad data"); 2.x can. pandas stays on 2.x: its

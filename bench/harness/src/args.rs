@@ -140,8 +140,9 @@ pub struct PeerArgs {
     /// predbench-on-spark (predbench's shards run by Spark on local-cluster[THREADS,1,1024]).
     #[arg(long = "peers", value_delimiter = ',', num_args = 0..=1, default_missing_value = "all")]
     pub names: Option<Vec<String>>,
-    /// The peers' Python venv (made by scripts/setup-peers.sh).
-    #[arg(long, env = "PREDBENCH_PEERS_VENV", default_value = ".venv-peers")]
+    /// The peers' Python venv, made once per machine by scripts/setup-peers.sh
+    /// (its `-sail` and `-pandas3` venvs beside it).
+    #[arg(long, env = "PREDBENCH_PEERS_VENV", default_value_os_t = crate::machine::default_peers_venv())]
     pub peers_venv: PathBuf,
     /// Where the peers' scripts are.
     #[arg(long, default_value = "scripts/peers")]

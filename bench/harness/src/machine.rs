@@ -239,15 +239,38 @@ pub fn repository_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// Where the tools predbench sets up once per machine live (the peers'
+/// venvs, the Kafka broker): `~/.local/share/predbench`.
+pub fn machine_tools() -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".local/share/predbench")
+}
+
+/// The peers' venv `scripts/setup-peers.sh` makes once per machine.
+pub fn default_peers_venv() -> PathBuf {
+    machine_tools().join("venv-peers")
+}
+
 /// `argument` with the repository's path taken off where it starts with it,
-/// so that records name no machine's directories.
+/// and the home directory written `~`, so that records name no machine's
+/// directories.
 pub fn relative_to(root: &Path, argument: &str) -> String {
-    if root.as_os_str().is_empty() {
-        return argument.to_string();
-    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    relative_to_in(root, home.as_deref(), argument)
+}
+
+fn relative_to_in(root: &Path, home: Option<&Path>, argument: &str) -> String {
+    let mut argument = argument.to_string();
     // Arguments such as `parquet:/repo/data/x` or `of=/repo/data/x` carry a path after a prefix.
-    let root_text = format!("{}/", root.display());
-    argument.replacen(&root_text, "", 1)
+    if !root.as_os_str().is_empty() {
+        argument = argument.replacen(&format!("{}/", root.display()), "", 1);
+    }
+    if let Some(home) = home.filter(|home| home.parent().is_some()) {
+        argument = argument.replacen(&format!("{}/", home.display()), "~/", 1);
+    }
+    argument
 }
 
 #[cfg(test)]
@@ -266,6 +289,19 @@ mod tests {
             "parquet:data/out.parquet"
         );
         assert_eq!(relative_to(root, "/tmp/elsewhere"), "/tmp/elsewhere");
+        let home = Some(Path::new("/home/ada"));
+        assert_eq!(
+            relative_to_in(
+                root,
+                home,
+                "/home/ada/.local/share/predbench/venv-peers/bin/python"
+            ),
+            "~/.local/share/predbench/venv-peers/bin/python"
+        );
+        assert_eq!(
+            relative_to_in(root, Some(Path::new("/")), "/tmp/x"),
+            "/tmp/x"
+        );
         assert_eq!(relative_to(root, "--threads"), "--threads");
     }
 
