@@ -61,9 +61,11 @@ pub fn recorded_commands(records: &[Value]) -> BTreeSet<String> {
 
 /// Every command line of the runs and verifications a `--dry-run` printed
 /// (not the unmeasured preparations), its paths inside the repository made
-/// relative as records make them.
+/// relative and the home directory written `~`, as records write them.
 pub fn planned_commands(dry_run: &str) -> BTreeSet<String> {
     let root = format!("{}/", repository().canonicalize().unwrap().display());
+    let home = std::env::var("HOME")
+        .map_or_else(|_| "/nonexistent/".to_string(), |home| format!("{home}/"));
     dry_run
         .lines()
         .filter(|line| line.starts_with("  "))
@@ -86,7 +88,7 @@ pub fn planned_commands(dry_run: &str) -> BTreeSet<String> {
             .any(|skipped| line.starts_with(skipped))
         })
         .filter_map(|line| line.split_once(": ").map(|(_, command)| command))
-        .map(|command| command.replace(&root, ""))
+        .map(|command| command.replace(&root, "").replace(&home, "~/"))
         .collect()
 }
 
