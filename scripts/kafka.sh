@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A Kafka-API broker on loopback for predbench's Kafka sink and its tests: tansu
 # (an Apache Kafka compatible broker written in Rust, from crates.io), storing
-# its topics in SQLite so that they outlive a restart.
+# its topics in SQLite so that they outlive a restart, or with
+# PREDBENCH_KAFKA_STORAGE=memory in memory: lost when it stops (no restart
+# runs on it), but read back without SQLite, where tansu 0.6 spends most of
+# a drain's time (sessions past 1M rows).
 #   scripts/kafka.sh start    install tansu if missing (once per machine), start, wait until ready
 #   scripts/kafka.sh restart  stop the broker and start it again on the same storage
 #   scripts/kafka.sh stop     stop the broker started here
@@ -13,13 +16,22 @@ set -euo pipefail
 version=0.6.0
 port=${PREDBENCH_KAFKA_PORT:-9092}
 base=${PREDBENCH_KAFKA_DIR:-/tmp/predbench-kafka}
-# Built once per machine: a cold build takes many minutes.
-root=${PREDBENCH_TANSU_ROOT:-$HOME/.local/share/predbench/tansu-$version}
+storage=${PREDBENCH_KAFKA_STORAGE:-sqlite}
+case "$storage" in
+  sqlite) storage_url="sqlite://tansu.db" ;;
+  memory) storage_url="memory://tansu/" ;;
+  *)
+    echo "kafka: PREDBENCH_KAFKA_STORAGE is sqlite or memory, not $storage" >&2
+    exit 2
+    ;;
+esac
+# Built once per machine: a cold build takes many minutes. libsql is its
+# SQLite storage, dynostore its memory storage.
+features=libsql,dynostore
+root=${PREDBENCH_TANSU_ROOT:-$HOME/.local/share/predbench/tansu-$version-sqlite-memory}
 
 tansu_binary() {
-  if command -v tansu >/dev/null 2>&1 && tansu --version 2>/dev/null | grep -q " $version\$"; then
-    command -v tansu
-  elif [ -x "$root/bin/tansu" ]; then
+  if [ -x "$root/bin/tansu" ]; then
     echo "$root/bin/tansu"
   fi
 }
@@ -27,11 +39,11 @@ tansu_binary() {
 install() {
   if [ -n "$(tansu_binary)" ]; then return; fi
   echo "kafka: building tansu $version from crates.io into $root (once per machine)" >&2
-  # SQLite storage (libsql) keeps topics across a restart. The broker serves
-  # tests, not benchmarks of itself: a lighter optimisation builds it faster.
+  # The broker serves tests, not benchmarks of itself: a lighter
+  # optimisation builds it faster.
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_TARGET_DIR="$root/build" \
-    cargo install tansu --version "$version" --locked --features libsql --root "$root" --quiet
+    cargo install tansu --version "$version" --locked --features "$features" --root "$root" --quiet
   rm -rf "$root/build"
 }
 
@@ -49,12 +61,12 @@ start() {
     nohup "$(tansu_binary)" broker \
       --listener-url "tcp://127.0.0.1:$port" \
       --advertised-listener-url "tcp://127.0.0.1:$port" \
-      --storage-engine "sqlite://tansu.db" >>"$base/broker.log" 2>&1 &
+      --storage-engine "$storage_url" >>"$base/broker.log" 2>&1 &
     echo $! >"$base/broker.pid"
   )
   for _ in $(seq 1 60); do
     if listening; then
-      echo "kafka: tansu $version ready on 127.0.0.1:$port (storage $base/tansu.db)"
+      echo "kafka: tansu $version ready on 127.0.0.1:$port (storage $storage_url in $base)"
       return
     fi
     sleep 0.5

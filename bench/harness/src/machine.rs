@@ -172,14 +172,30 @@ pub struct Brokers {
     pub kafka: bool,
 }
 
-/// `tansu 0.6.0`: what the Kafka broker running on this machine (tansu,
-/// the one `scripts/kafka.sh` starts) says its version is; `None` when none runs here.
+/// `tansu 0.6.0, storage memory`: what the Kafka broker running on this
+/// machine (tansu, the one `scripts/kafka.sh` starts) says its version is,
+/// and the kind of storage it was started with; `None` when none runs here.
 fn kafka_broker_version() -> Option<String> {
     let process = processes_named("tansu").into_iter().next()?;
     let program = fs::read_link(process.join("exe")).ok()?;
     let output = Command::new(program).arg("--version").output().ok()?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    (output.status.success() && !version.is_empty()).then_some(version)
+    if !output.status.success() || version.is_empty() {
+        return None;
+    }
+    let command_line = fs::read(process.join("cmdline")).unwrap_or_default();
+    Some(match storage_engine(&command_line) {
+        Some(scheme) => format!("{version}, storage {scheme}"),
+        None => version,
+    })
+}
+
+/// The scheme of `--storage-engine URL` in a NUL-separated command line.
+fn storage_engine(command_line: &[u8]) -> Option<String> {
+    let words: Vec<&[u8]> = command_line.split(|byte| *byte == 0).collect();
+    let position = words.iter().position(|word| *word == b"--storage-engine")?;
+    let url = String::from_utf8_lossy(words.get(position + 1)?);
+    url.split_once("://").map(|(scheme, _)| scheme.to_string())
 }
 
 /// The `/proc/PID` directories of the processes on this machine called
@@ -276,6 +292,13 @@ fn relative_to_in(root: &Path, home: Option<&Path>, argument: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kafka_brokers_storage_is_read_from_its_command_line() {
+        let line = b"/x/tansu\0broker\0--storage-engine\0memory://tansu/\0";
+        assert_eq!(storage_engine(line).as_deref(), Some("memory"));
+        assert_eq!(storage_engine(b"/x/tansu\0broker\0"), None);
+    }
 
     #[test]
     fn paths_inside_the_repository_become_relative() {
