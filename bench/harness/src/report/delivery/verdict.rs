@@ -46,7 +46,9 @@ fn broker_verdict(model: &Model, sink: SinkKind) -> Vec<String> {
     lines.extend(
         with_seed_job
             .chain(newest_first.iter())
-            .find_map(|(dataset, rows, session)| peers_line(session, dataset, *rows, sink)),
+            .find_map(|(dataset, rows, session)| {
+                peers_line((dataset, *rows, session), &newest_first, sink)
+            }),
     );
     let largest = sessions
         .iter()
@@ -141,7 +143,7 @@ fn rate_line(newest_first: &[&(String, u64, &SessionModel)], sink: SinkKind) -> 
                 let baseline_wall = baseline.median_wall()?;
                 Some(format!(
                     "{} predictions/s as messages {}: {} s{} against {} s{} publishing the same messages \
-                     pre-serialized, {}x ({} rows, session {})",
+                     pre-serialized, {}x ({} rows, session {}{})",
                     count((*rows as f64 / wall) as u64),
                     messages_phrase(stats),
                     seconds(wall),
@@ -150,7 +152,8 @@ fn rate_line(newest_first: &[&(String, u64, &SessionModel)], sink: SinkKind) -> 
                     baseline.spread(),
                     ratio(wall / baseline_wall),
                     short_count(*rows),
-                    session.id()
+                    session.id(),
+                    broker_of(session, sink)
                 ))
             })
         })
@@ -171,24 +174,27 @@ fn rate_line(newest_first: &[&(String, u64, &SessionModel)], sink: SinkKind) -> 
 }
 
 /// predbench end to end against the publishers a team would write, and what
-/// each lost and delivered twice when the broker restarted.
-fn peers_line(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) -> Option<String> {
+/// each lost and delivered twice when the broker restarted (in that session,
+/// or in the newest session of `newest_first` with fault runs, named apart).
+fn peers_line(
+    (dataset, rows, session): (&str, u64, &SessionModel),
+    newest_first: &[&(String, u64, &SessionModel)],
+    sink: SinkKind,
+) -> Option<String> {
     let (wall, _) = fastest(session, dataset, rows, Shape::Grouped, sink)?;
     let job = session
         .peer(dataset, rows, SEED_JOB)
         .and_then(Stats::median_wall);
     let mut against = Vec::new();
-    let mut restarts = Vec::new();
     for stats in session.at(dataset, rows) {
         let configuration = &stats.configuration;
         let Some(peer) = configuration.peer.as_deref().and_then(peer_named) else {
             continue;
         };
-        if !configuration.is_peer_delivery() || configuration.sink != Some(sink) {
-            continue;
-        }
-        if configuration.broker_restart_at.is_some() {
-            restarts.extend(fault_phrase(session, stats, peer.label));
+        if !configuration.is_peer_delivery()
+            || configuration.sink != Some(sink)
+            || configuration.broker_restart_at.is_some()
+        {
             continue;
         }
         let publish = stats.median_wall();
@@ -216,13 +222,6 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) 
     if against.is_empty() {
         return None;
     }
-    let own: Vec<String> = predbench_queue_exports(session, dataset, rows, sink, true)
-        .into_iter()
-        .filter_map(|stats| {
-            let who = format!("predbench (messages {})", messages_phrase(stats));
-            fault_phrase(session, stats, &who)
-        })
-        .collect();
     let mut line = format!(
         "**Against the publisher a team would write{}** ({} rows, session {}): predbench delivers \
          the messages of K = 10 to the queue in {} s end to end, {}.",
@@ -236,17 +235,57 @@ fn peers_line(session: &SessionModel, dataset: &str, rows: u64, sink: SinkKind) 
         seconds(wall),
         against.join(", ")
     );
-    if !own.is_empty() || !restarts.is_empty() {
+    const RESTARTED: &str = "With the broker restarted half way (delivery is at least once: \
+                             consumers drop what they saw by `message_id`)";
+    if let Some(restarts) = restart_phrases(session, dataset, rows, sink) {
+        line.push_str(&format!(" {RESTARTED}: {restarts}."));
+    } else if let Some((restarts, (rows, session))) =
+        newest_first.iter().find_map(|(dataset, rows, session)| {
+            restart_phrases(session, dataset, *rows, sink).map(|found| (found, (*rows, *session)))
+        })
+    {
         line.push_str(&format!(
-            " With the broker restarted half way (delivery is at least once: consumers drop \
-             what they saw by `message_id`): {}.",
-            own.into_iter()
-                .chain(restarts)
-                .collect::<Vec<_>>()
-                .join("; ")
+            " {RESTARTED}, in another session ({} rows, session {}{}): {restarts}.",
+            short_count(rows),
+            session.id(),
+            broker_of(session, sink)
         ));
     }
     Some(line)
+}
+
+/// What every publisher's fault run on the broker of `sink` lost and
+/// delivered twice, predbench's first; `None` without fault runs.
+fn restart_phrases(
+    session: &SessionModel,
+    dataset: &str,
+    rows: u64,
+    sink: SinkKind,
+) -> Option<String> {
+    let own = predbench_queue_exports(session, dataset, rows, sink, true)
+        .into_iter()
+        .filter_map(|stats| {
+            let who = format!("predbench (messages {})", messages_phrase(stats));
+            fault_phrase(session, stats, &who)
+        });
+    let peers = session.at(dataset, rows).filter_map(|stats| {
+        let configuration = &stats.configuration;
+        let peer = configuration.peer.as_deref().and_then(peer_named)?;
+        let restarted = configuration.is_peer_delivery()
+            && configuration.sink == Some(sink)
+            && configuration.broker_restart_at.is_some();
+        restarted.then(|| fault_phrase(session, stats, peer.label))?
+    });
+    let phrases: Vec<String> = own.chain(peers).collect();
+    (!phrases.is_empty()).then(|| phrases.join("; "))
+}
+
+/// `, tansu 0.6.0, storage memory`: the Kafka broker a session recorded.
+fn broker_of(session: &SessionModel, sink: SinkKind) -> String {
+    match (sink, session.info.software.get("kafka-broker")) {
+        (SinkKind::Kafka, Some(broker)) => format!(", {broker}"),
+        _ => String::new(),
+    }
 }
 
 /// What a fault run's publisher lost and delivered twice: `predbench lost 0
