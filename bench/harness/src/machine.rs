@@ -258,10 +258,14 @@ pub fn repository_root() -> PathBuf {
 /// Where the tools predbench sets up once per machine live (the peers'
 /// venvs, the Kafka broker): `~/.local/share/predbench`.
 pub fn machine_tools() -> PathBuf {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    home.join(".local/share/predbench")
+    home_dir()
+        .unwrap_or_default()
+        .join(".local/share/predbench")
+}
+
+/// `$HOME`.
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from)
 }
 
 /// The peers' venv `scripts/setup-peers.sh` makes once per machine.
@@ -273,8 +277,7 @@ pub fn default_peers_venv() -> PathBuf {
 /// and the home directory written `~`, so that records name no machine's
 /// directories.
 pub fn relative_to(root: &Path, argument: &str) -> String {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    relative_to_in(root, home.as_deref(), argument)
+    relative_to_in(root, home_dir().as_deref(), argument)
 }
 
 fn relative_to_in(root: &Path, home: Option<&Path>, argument: &str) -> String {

@@ -2,13 +2,12 @@
 //! what is recorded, that a failing configuration is recorded as failed while
 //! the others run, that datasets are reused, and what the report shows.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{entries, harness, path_arg, repository, stderr_of};
+use crate::{entries, harness, path_arg, stderr_of};
 
 /// The records of the only (or newest) session under `results`.
 pub fn newest_records(results: &Path) -> Vec<Value> {
@@ -36,60 +35,6 @@ pub fn failure_detail(record: &Value) -> &str {
     record["failure"]["detail"]
         .as_str()
         .unwrap_or_else(|| panic!("no failure in {record}"))
-}
-
-/// Every command line the records ran: the runs' and their verifications'.
-pub fn recorded_commands(records: &[Value]) -> BTreeSet<String> {
-    let words = |command: &Value| -> String {
-        let words: Vec<&str> = command
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|word| word.as_str().unwrap())
-            .collect();
-        words.join(" ")
-    };
-    let mut commands = BTreeSet::new();
-    for record in records {
-        commands.insert(words(&record["configuration"]["command"]));
-        if record["verification"].is_object() {
-            commands.insert(words(&record["verification"]["command"]));
-        }
-    }
-    commands
-}
-
-/// Every command line of the runs and verifications a `--dry-run` printed
-/// (not the unmeasured preparations), its paths inside the repository made
-/// relative and the home directory written `~`, as records write them.
-pub fn planned_commands(dry_run: &str) -> BTreeSet<String> {
-    let root = format!("{}/", repository().canonicalize().unwrap().display());
-    let home = std::env::var("HOME")
-        .map_or_else(|_| "/nonexistent/".to_string(), |home| format!("{home}/"));
-    dry_run
-        .lines()
-        .filter(|line| line.starts_with("  "))
-        .map(str::trim_start)
-        .map(|line| {
-            line.strip_prefix("then ")
-                .or_else(|| line.strip_prefix("beside it "))
-                .unwrap_or(line)
-        })
-        .filter(|line| {
-            ![
-                "prepare ",
-                "if the dataset",
-                "check for repeated",
-                "fault run",
-                "killed after",
-                "cannot run here",
-            ]
-            .iter()
-            .any(|skipped| line.starts_with(skipped))
-        })
-        .filter_map(|line| line.split_once(": ").map(|(_, command)| command))
-        .map(|command| command.replace(&root, "").replace(&home, "~/"))
-        .collect()
 }
 
 pub fn named<'a>(records: &'a [Value], name: &str) -> &'a Value {

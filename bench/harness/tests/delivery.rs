@@ -7,9 +7,8 @@
 
 use std::path::Path;
 
-use crate::compare::{
-    failure_detail, named, newest_records, planned_commands, recorded_commands, render_report,
-};
+use crate::commands::{planned_commands, recorded_commands};
+use crate::compare::{failure_detail, named, newest_records, render_report};
 use crate::{broker, harness, hold_broker, path_arg, peers_venv, repository, stderr_of};
 
 /// `compare` of 5,000 rows, `rayon` modulo and packed to 16 KiB into the

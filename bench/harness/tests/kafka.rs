@@ -7,7 +7,8 @@
 
 use std::process::{Command, Stdio};
 
-use crate::compare::{named, newest_records, planned_commands, recorded_commands, render_report};
+use crate::commands::{planned_commands, recorded_commands};
+use crate::compare::{named, newest_records, render_report};
 use crate::{harness, hold_lock, path_arg, peers_venv, repository, stderr_of};
 
 /// Restarts the broker when dropped: the last fault run (an idempotent

@@ -2,11 +2,13 @@
 //! The harness runs the `predbench` command cargo builds beside it (`cargo
 //! test --workspace` builds both).
 
+mod commands;
 mod compare;
 mod delivery;
 mod kafka;
 mod peers;
 mod report;
+mod verdict;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -86,7 +86,7 @@ impl Runner<'_> {
             remove_output(&preparation.messages, true);
         }
         for plan in scale.exports.iter().filter(|plan| plan.output_read_later) {
-            plan.clean_up_kept_output();
+            plan.remove_output();
         }
         if self.args.clean && !matches!(self.choice, DatasetChoice::Existing(_)) {
             remove_dataset(&scale.dataset);

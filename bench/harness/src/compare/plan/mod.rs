@@ -10,7 +10,8 @@
 //! One file per kind of run: [`generators`] (the tables and the disk),
 //! [`exports`] (predbench's exports, the exporting peers, the edge cases,
 //! past one machine), [`memory`] (the memory study), [`delivery`] (queues,
-//! baselines, publishers, drains, faults).
+//! baselines, drains, faults), [`publishers`] (the publishers a team would
+//! write).
 
 mod delivery;
 mod describe;
@@ -19,6 +20,7 @@ mod generators;
 #[cfg(test)]
 mod kafka_tests;
 mod memory;
+mod publishers;
 #[cfg(test)]
 mod tests;
 
@@ -95,16 +97,16 @@ impl Plan {
     /// Deletes what a run of the plan left: its output (unless publishers
     /// read it later), a peer's scratch directory.
     pub fn clean_up(&self) {
-        if let Some(scratch) = self.scratch.as_ref().filter(|_| !self.output_read_later) {
-            remove_output(scratch, self.scratch_may_be_directory);
+        if !self.output_read_later {
+            self.remove_output();
         }
         if let Some(leftovers) = &self.leftovers {
             let _ = std::fs::remove_dir_all(leftovers);
         }
     }
 
-    /// Deletes the output publishers read, once they are done with it.
-    pub fn clean_up_kept_output(&self) {
+    /// Deletes the run's output (for one publishers read: once they are done with it).
+    pub fn remove_output(&self) {
         if let Some(scratch) = &self.scratch {
             remove_output(scratch, self.scratch_may_be_directory);
         }
