@@ -15,8 +15,12 @@
 #        and null table ran in the 1M session;
 #   codec. 6M rows, 1 run: every Parquet exporter at one codec (zstd), so the
 #        appendix compares them at equal output;
-#   60m. 60M rows (the seed's volume), 1 run: the same configurations and
-#        every exporting peer; a peer still running after --peer-timeout is
+#   60m. 60M rows (the seed's volume), 1 run: predbench's configurations
+#        into Parquet and every exporting peer in the variant made for data
+#        past memory (DuckDB and chDB spilling, Sail's fair memory pool;
+#        Polars' in-memory engine needed 12.9 GiB at 6M in session
+#        2026-12-06T00:38:41Z, so only its
+#        streaming engine); a peer still running after --peer-timeout is
 #        killed and recorded as timed out, and one that runs out of memory or
 #        disk is recorded with its time, peak memory and cause;
 #   queue. delivery to a queue, 1M rows: rayon into a RabbitMQ broker started
@@ -100,8 +104,9 @@ if wants codec; then
     --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
 fi
 if wants 60m; then
-  "$bin" compare --rows 60M --runs 1 --dataset seed --peers --peer-timeout 2400 \
-    --strategies single-thread,rayon --groupings modulo --sinks null,parquet \
+  "$bin" compare --rows 60M --runs 1 --dataset seed --peer-timeout 1800 \
+    --peers pyspark-seed,pyspark-window,spark-jvm,duckdb-spill,polars,chdb-spill,sail-fair,predbench-on-spark \
+    --strategies single-thread,rayon --groupings modulo --sinks parquet \
     --skip-edge-cases --clean --data-dir "$data_dir" || status=$?
 fi
 if wants queue || wants delivery || wants delivery60m; then
