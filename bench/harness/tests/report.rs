@@ -257,7 +257,7 @@ fn a_failed_peer_is_a_row_with_its_time_memory_and_cause() {
     );
     // The verdict says who fails and how; the charts draw them where they stopped.
     assert!(
-        markdown.contains("DuckDB out of memory after 252.9 s at 19.0 GiB"),
+        markdown.contains("DuckDB: out of memory after 252.9 s at 19.0 GiB"),
         "{markdown}"
     );
     let chart = fs::read_to_string(out.join("charts/time-seed-60000000.svg")).unwrap();

@@ -19,7 +19,8 @@ pub struct Failure {
 #[serde(rename_all = "kebab-case")]
 pub enum FailureCause {
     /// The tool stopped itself for lack of memory (DuckDB's "Out of Memory
-    /// Error", Java's `OutOfMemoryError`).
+    /// Error", Java's `OutOfMemoryError`, DataFusion's memory pool "Failed to
+    /// allocate additional ..." in Sail).
     OutOfMemory,
     /// The kernel's out-of-memory killer ended it (SIGKILL while the kernel
     /// counted an OOM kill).
@@ -56,6 +57,7 @@ impl FailureCause {
         if lower.contains("out of memory")
             || lower.contains("outofmemoryerror")
             || lower.contains("memory_limit")
+            || lower.contains("failed to allocate additional")
         {
             FailureCause::OutOfMemory
         } else if lower.contains("no space left on device") {
@@ -121,6 +123,17 @@ impl Failure {
             },
             None => self,
         }
+    }
+}
+
+impl Failure {
+    /// The failure as today's [`FailureCause::classify`] reads it: a record
+    /// written before the classifier knew a tool's words for running out of
+    /// memory or disk says only "failed", though its `detail` (the end of
+    /// the log) names the cause. Only such a generic failure changes.
+    pub fn reclassified(self) -> Failure {
+        let detail = self.detail.clone();
+        self.with_cause_from_log(&detail)
     }
 }
 
@@ -228,6 +241,36 @@ mod tests {
             detail: "timed out".into(),
         };
         assert_eq!(killed.clone().with_cause_from_log(log), killed);
+    }
+
+    #[test]
+    fn a_memory_pool_exhausted_in_sail_is_out_of_memory() {
+        // Sail's log, session 2026-12-06T16:47:37Z: the error, then the
+        // server's shutdown lines, which end the log.
+        let detail = "exit code 1: sail failed: AnalysisException: Failed to allocate additional 3.3 MB \
+                      for ParquetSink(ArrowColumnWriter) with 1826.2 MB already allocated for this \
+                      reservation - 1347.6 KB remain available for the total memory pool: \
+                      fair(pool_size: 7.5 GB)\n\
+                      [2026-12-06T18:05:42Z INFO sail_python::spark::server] The Spark Connect server has stopped.";
+        let recorded = Failure {
+            cause: FailureCause::Exit,
+            detail: detail.into(),
+        };
+        let read = recorded.reclassified();
+        assert_eq!(read.cause, FailureCause::OutOfMemory);
+        assert!(
+            read.headline().starts_with(
+                "in the log: exit code 1: sail failed: AnalysisException: Failed to allocate"
+            ),
+            "{}",
+            read.headline()
+        );
+        // A generic failure that names no cause stays as recorded.
+        let generic = Failure {
+            cause: FailureCause::Exit,
+            detail: "exit code 2: usage: sail_export.py".into(),
+        };
+        assert_eq!(generic.clone().reclassified(), generic);
     }
 
     #[test]

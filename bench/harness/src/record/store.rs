@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use predbench_common::atomic_file::write_atomically;
 
-use super::{RECORD_FORMAT_VERSION, SessionRecords};
+use super::{Failure, RECORD_FORMAT_VERSION, SessionRecords};
 
 /// File name of a session's records inside its directory.
 pub const RECORDS_FILE: &str = "records.json";
@@ -25,7 +25,8 @@ pub fn save_records(path: &Path, records: &SessionRecords) -> anyhow::Result<()>
 pub struct LoadedSession {
     /// The `records.json` it came from.
     pub path: PathBuf,
-    /// Its records (migrated to the current layout).
+    /// Its records (migrated to the current layout, failures read by today's
+    /// classifier: [`Failure::reclassified`]).
     pub records: SessionRecords,
 }
 
@@ -89,12 +90,18 @@ pub fn load_session_file(path: &Path) -> anyhow::Result<SessionRecords> {
         other => other.get("format_version"),
     };
     match version.and_then(serde_json::Value::as_u64) {
-        Some(version) if version == u64::from(RECORD_FORMAT_VERSION) => serde_json::from_value(value).with_context(|| {
-            format!(
-                "{} (format version {RECORD_FORMAT_VERSION}) does not parse: a field is missing or has the wrong type",
-                path.display()
-            )
-        }),
+        Some(version) if version == u64::from(RECORD_FORMAT_VERSION) => {
+            let mut records: SessionRecords = serde_json::from_value(value).with_context(|| {
+                format!(
+                    "{} (format version {RECORD_FORMAT_VERSION}) does not parse: a field is missing or has the wrong type",
+                    path.display()
+                )
+            })?;
+            for run in &mut records.runs {
+                run.failure = run.failure.take().map(Failure::reclassified);
+            }
+            Ok(records)
+        }
         Some(other) => anyhow::bail!(
             "{} is of records format version {other}; this predbench-harness reads version {RECORD_FORMAT_VERSION}",
             path.display()

@@ -130,7 +130,7 @@ fn failures(decisions: &[Decision]) -> Vec<String> {
         for stats in decision.peers() {
             if let (true, Some(failure)) = (stats.failed(), stats.failures.first()) {
                 failed.push(format!(
-                    "{} {}",
+                    "{}: {}",
                     exporter_label(&stats.configuration),
                     failure.describe()
                 ));
