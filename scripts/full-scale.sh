@@ -19,10 +19,10 @@
 #        into Parquet and every exporting peer in the variant made for data
 #        past memory (DuckDB and chDB spilling, Sail's fair memory pool;
 #        Polars' in-memory engine needed 12.9 GiB at 6M in session
-#        2026-12-06T00:38:41Z, so only its
-#        streaming engine); a peer still running after --peer-timeout is
-#        killed and recorded as timed out, and one that runs out of memory or
-#        disk is recorded with its time, peak memory and cause;
+#        2026-12-06T00:38:41Z, so only its streaming engine); a peer still
+#        running after --peer-timeout is killed and recorded as timed out,
+#        and one that runs out of memory or disk is recorded with its time,
+#        peak memory and cause;
 #   queue. delivery to a queue, 1M rows: rayon into a RabbitMQ broker started
 #        on loopback (scripts/rabbitmq.sh, stopped at the end) at confirm
 #        windows 64 and 1024, K = 10 (modulo) against packed to 256 KiB, each

@@ -124,13 +124,12 @@ impl Failure {
             None => self,
         }
     }
-}
 
-impl Failure {
     /// The failure as today's [`FailureCause::classify`] reads it: a record
     /// written before the classifier knew a tool's words for running out of
     /// memory or disk says only "failed", though its `detail` (the end of
-    /// the log) names the cause. Only such a generic failure changes.
+    /// the log) names the cause. Only such a generic failure changes, as
+    /// [`Failure::with_cause_from_log`] changes it, with `detail` as the log.
     pub fn reclassified(self) -> Failure {
         let detail = self.detail.clone();
         self.with_cause_from_log(&detail)
